@@ -1,0 +1,28 @@
+# attnscope_add_test(NAME SOURCES ... [LIBS ...] [LABELS ...] [ENV ...])
+# One GoogleTest executable; its cases are registered with ctest through gtest_discover_tests.
+# "gpu" tests skip with exit code 77 when no device is present; "gui" tests run offscreen.
+function(attnscope_add_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS;ENV" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE attnscope_core_internal GTest::gtest GTest::gtest_main ${ARG_LIBS})
+  target_compile_definitions(${name} PRIVATE
+    ATTNSCOPE_TEST_DATA="${ATTNSCOPE_TEST_DATA}"
+    ATTNSCOPE_SHARED_MODELS="${ATTNSCOPE_SHARED_MODELS}"
+    ATTNSCOPE_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    ATTNSCOPE_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  attnscope_set_warnings(${name})
+  set(env ${ARG_ENV})
+  if("gui" IN_LIST ARG_LABELS)
+    list(APPEND env QT_QPA_PLATFORM=offscreen)
+  endif()
+  if("gpu" IN_LIST ARG_LABELS)
+    # A GPU program is one ctest entry so that "no device" can skip the whole program with 77.
+    add_test(NAME ${name} COMMAND ${name})
+    set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 LABELS "${ARG_LABELS}"
+      ENVIRONMENT "${env}")
+  else()
+    gtest_discover_tests(${name}
+      PROPERTIES LABELS "${ARG_LABELS}" ENVIRONMENT "${env}"
+      DISCOVERY_TIMEOUT 60)
+  endif()
+endfunction()

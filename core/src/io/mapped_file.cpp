@@ -1,0 +1,88 @@
+#include "io/mapped_file.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace attnscope {
+
+namespace {
+
+Error openError(const std::string& path, int errorNumber)
+{
+    if (errorNumber == ENOENT) {
+        return makeError(ErrorCode::FileNotFound, "no such file", path);
+    }
+    return makeError(ErrorCode::FileIo, std::string("cannot open: ") + std::strerror(errorNumber),
+                     path);
+}
+
+} // namespace
+
+Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path)
+{
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return openError(path, errno);
+    }
+    struct stat info {};
+    if (::fstat(fd, &info) != 0) {
+        const int errorNumber = errno;
+        ::close(fd);
+        return openError(path, errorNumber);
+    }
+    if (!S_ISREG(info.st_mode)) {
+        ::close(fd);
+        return makeError(ErrorCode::FileIo, "not a regular file (is it a directory?)", path);
+    }
+    std::unique_ptr<MappedFile> file(new MappedFile());
+    file->m_path = path;
+    file->m_size = static_cast<std::size_t>(info.st_size);
+    if (file->m_size > 0) {
+        void* mapping = ::mmap(nullptr, file->m_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (mapping == MAP_FAILED) {
+            const int errorNumber = errno;
+            ::close(fd);
+            return makeError(ErrorCode::FileIo,
+                             std::string("cannot map file: ") + std::strerror(errorNumber), path);
+        }
+        file->m_data = static_cast<const std::byte*>(mapping);
+    }
+    ::close(fd);
+    return file;
+}
+
+MappedFile::~MappedFile()
+{
+    if (m_data != nullptr) {
+        ::munmap(const_cast<std::byte*>(m_data), m_size);
+    }
+}
+
+Result<std::string> readTextFile(const std::string& path)
+{
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) {
+        return openError(path, errno);
+    }
+    if (!S_ISREG(info.st_mode)) {
+        return makeError(ErrorCode::FileIo, "not a regular file (is it a directory?)", path);
+    }
+    std::ifstream stream(path, std::ios::binary);
+    if (!stream) {
+        return makeError(ErrorCode::FileIo, "cannot open for reading", path);
+    }
+    std::ostringstream contents;
+    contents << stream.rdbuf();
+    if (stream.bad()) {
+        return makeError(ErrorCode::FileIo, "read failed", path);
+    }
+    return contents.str();
+}
+
+} // namespace attnscope
