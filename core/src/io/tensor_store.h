@@ -1,0 +1,46 @@
+#pragma once
+// All tensors of a model, whatever files they live in: one .safetensors file, or a sharded set
+// described by model.safetensors.index.json. Lookups by name; views stay valid while the store
+// lives.
+
+#include "attnscope/status.h"
+#include "io/safetensors_file.h"
+#include "tensor/tensor_view.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace attnscope {
+
+class TensorStore {
+public:
+    /// Opens the weights of an HF model folder: model.safetensors, or the shards named by
+    /// model.safetensors.index.json (plain basenames only; "/", "..", absolute paths and tensors
+    /// listed in two shards are rejected), or the only *.safetensors file in the folder.
+    /// Errors: FileNotFound (no weights), FormatInvalid (bad index), and those of SafetensorsFile.
+    static Result<std::unique_ptr<TensorStore>> openFolder(const std::string& folder);
+    /// Opens a single .safetensors file.
+    static Result<std::unique_ptr<TensorStore>> openFile(const std::string& path);
+
+    /// The tensor called `name`, or nullptr.
+    const TensorView* find(std::string_view name) const;
+    /// Every tensor name, sorted.
+    std::vector<std::string> names() const;
+    /// Every tensor (in shard order, then offset order).
+    std::vector<const TensorView*> tensors() const;
+    /// The files behind the store (one per shard).
+    std::vector<std::string> files() const;
+    /// Total bytes of the files.
+    std::size_t totalBytes() const;
+    /// Merged __metadata__ of all shards.
+    std::map<std::string, std::string> metadata() const;
+
+private:
+    std::vector<std::unique_ptr<SafetensorsFile>> m_files;
+    std::map<std::string, const TensorView*, std::less<>> m_byName;
+};
+
+} // namespace attnscope
