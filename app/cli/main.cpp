@@ -1,0 +1,9 @@
+#include "attnscope/status.h"
+
+#include <cstdio>
+
+int main()
+{
+    std::puts("attnscope: the command line is being assembled");
+    return 0;
+}
