@@ -1,9 +1,91 @@
-#include "attnscope/status.h"
+// attnscope: one binary. Subcommands for scripting (DESIGN.md §5); with no arguments it shows the
+// embedded demo model (the GUI will take over that role).
+
+#include "commands.h"
 
 #include <cstdio>
+#include <new>
+#include <string>
+#include <vector>
 
-int main()
+namespace attnscope::cli {
+
+std::vector<Command> allCommands()
 {
-    std::puts("attnscope: the command line is being assembled");
-    return 0;
+    return {infoCommand(), tokenizeCommand(), attentionCommand(), evalCommand()};
+}
+
+namespace {
+
+void printUsage()
+{
+    std::printf("attnscope %s: attention in transformers, dense and sparse\n\nusage: attnscope COMMAND MODEL [options]\n\n",
+                versionString());
+    for (const Command& command : allCommands()) {
+        std::printf("  %-10s %s\n", command.name.c_str(), command.summary.c_str());
+    }
+    std::printf("\nMODEL is an HF folder, a .safetensors file beside its config.json, or demo.\n"
+                "attnscope COMMAND --help lists a command's options.\n");
+}
+
+void printCommandHelp(const Command& command)
+{
+    std::printf("usage: attnscope %s\n\n%s\n\noptions:\n", command.usage.c_str(), command.summary.c_str());
+    for (const OptionSpec& option : command.options) {
+        const std::string flag = "--" + option.name + (option.takesValue ? " VALUE" : "");
+        std::printf("  %-22s %s\n", flag.c_str(), option.help.c_str());
+    }
+}
+
+int runCommand(const Command& command, const std::vector<std::string>& arguments)
+{
+    for (const std::string& argument : arguments) {
+        if (argument == "--help" || argument == "-h") {
+            printCommandHelp(command);
+            return 0;
+        }
+    }
+    auto parsed = parseArgs(arguments, command.options);
+    if (!parsed) {
+        return reportError(parsed.error());
+    }
+    auto result = command.run(parsed.value());
+    if (!result) {
+        return reportError(result.error());
+    }
+    return result.value();
+}
+
+} // namespace
+} // namespace attnscope::cli
+
+int main(int argc, char** argv)
+{
+    using namespace attnscope::cli;
+    std::vector<std::string> arguments(argv + 1, argv + argc);
+    try {
+        if (arguments.empty()) {
+            // Until the GUI exists: show the demo model and a summary of its attention.
+            return runCommand(infoCommand(), {"demo"});
+        }
+        const std::string name = arguments.front();
+        if (name == "--help" || name == "-h" || name == "help") {
+            printUsage();
+            return 0;
+        }
+        if (name == "--version") {
+            std::printf("attnscope %s\n", attnscope::versionString());
+            return 0;
+        }
+        for (const Command& command : allCommands()) {
+            if (command.name == name) {
+                return runCommand(command, {arguments.begin() + 1, arguments.end()});
+            }
+        }
+        std::fprintf(stderr, "attnscope: error: unknown command \"%s\" (see attnscope --help)\n", name.c_str());
+        return 2;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "attnscope: error: out of memory\n");
+        return 5;
+    }
 }

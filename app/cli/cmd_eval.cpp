@@ -1,0 +1,60 @@
+#include "commands.h"
+#include "json_writer.h"
+
+#include <cstdio>
+
+namespace attnscope::cli {
+
+namespace {
+
+Result<int> runEval(const ParsedArgs& args)
+{
+    auto workspace = openModelArgument(args);
+    if (!workspace) {
+        return workspace.error();
+    }
+    auto tokens = readInputTokens(*workspace.value(), args);
+    if (!tokens) {
+        return tokens.error();
+    }
+    RunOptions options;
+    options.allowOverflow = args.has("allow-overflow");
+    const std::string variant = args.get("variant").value_or("dense");
+    auto result = workspace.value()->evaluate(tokens->ids, variant, options);
+    if (!result) {
+        return result.error();
+    }
+    std::string text;
+    if (args.has("json")) {
+        JsonWriter json;
+        json.beginObject();
+        json.key("tokens").value(result->tokens).key("predicted").value(result->predicted);
+        json.key("windows").value(result->windows);
+        json.key("loss").value(result->loss).key("perplexity").value(result->perplexity);
+        json.key("variant").value(result->variant).endObject();
+        text = json.text();
+    } else {
+        char line[256];
+        std::snprintf(line, sizeof line, "tokens %lld (%lld predicted, %d window%s)\nloss %.6f nats/token\nperplexity %.4f\nvariant %s\n",
+                      static_cast<long long>(result->tokens), static_cast<long long>(result->predicted),
+                      result->windows, result->windows == 1 ? "" : "s", result->loss, result->perplexity,
+                      result->variant.c_str());
+        text = line;
+    }
+    ATTNSCOPE_TRY(emitText(args, text));
+    return 0;
+}
+
+} // namespace
+
+Command evalCommand()
+{
+    auto options = textOptions();
+    options.push_back({"variant", true, false, "replace attention in every layer by this variant"});
+    options.push_back({"out", true, false, "write to a file"});
+    options.push_back({"force", false, false, "overwrite --out"});
+    return {"eval", "eval MODEL --text-file F [--variant SPEC] [--json]",
+            "mean next-token loss and perplexity on a text", options, runEval};
+}
+
+} // namespace attnscope::cli

@@ -1,0 +1,49 @@
+#pragma once
+// The subcommands of the attnscope binary. Each returns a process exit code (DESIGN.md §5): 0
+// success, 2 usage, 3 bad input, 4 unsupported, 5 out of memory, 1 anything else.
+
+#include "cli_args.h"
+
+#include "attnscope/workspace.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace attnscope::cli {
+
+struct Command {
+    std::string name;
+    std::string usage;    ///< one line: "attention MODEL --text T --layer L --head H"
+    std::string summary;  ///< one sentence
+    std::vector<OptionSpec> options;
+    std::function<Result<int>(const ParsedArgs&)> run;
+};
+
+std::vector<Command> allCommands();
+
+Command infoCommand();
+Command tokenizeCommand();
+Command attentionCommand();
+Command evalCommand();
+
+// ---- Helpers shared by the commands ----
+
+/// Options every command that reads a model and a text accepts.
+std::vector<OptionSpec> textOptions();
+
+/// Opens positionals[0] (or "demo" when absent and allowDemoDefault).
+Result<std::unique_ptr<Workspace>> openModelArgument(const ParsedArgs& args, bool allowDemoDefault = false);
+
+/// The token ids from --text, --text-file or --ids. Errors: InvalidArgument (none or several
+/// given, empty text), FileNotFound/FileIo naming the text file.
+Result<TokenizedText> readInputTokens(const Workspace& workspace, const ParsedArgs& args);
+
+/// Writes `text` to --out atomically (refusing to overwrite without --force), or to stdout.
+Result<void> emitText(const ParsedArgs& args, const std::string& text);
+
+/// Prints a one-line error to stderr and returns its exit code.
+int reportError(const Error& error);
+
+} // namespace attnscope::cli
