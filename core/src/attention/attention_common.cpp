@@ -1,0 +1,476 @@
+#include "attention/attention_common.h"
+
+#include "attnscope_kernels/mask_predicates.h"
+#include "util/parallel.h"
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace attnscope::attn {
+
+namespace {
+
+// Rows per parallel work item: large enough to amortise the dispatch, small enough that causal
+// rows of different cost balance over the two to sixteen threads we see.
+constexpr int kRowChunk = 32;
+// Dense path row block: one Eigen GEMM per block keeps K/V of the block's key range hot in cache.
+constexpr int kDenseRowBlock = 64;
+
+std::uint64_t splitmix(std::uint64_t& state)
+{
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+float applySoftcap(float score, float softcap)
+{
+    return softcap > 0.0f ? softcap * std::tanh(score / softcap) : score;
+}
+
+template <int D>
+float dotFixed(const float* a, const float* b, int d)
+{
+    if constexpr (D == Eigen::Dynamic) {
+        return Eigen::Map<const Eigen::VectorXf>(a, d).dot(Eigen::Map<const Eigen::VectorXf>(b, d));
+    } else {
+        (void)d;
+        return Eigen::Map<const Eigen::Matrix<float, D, 1>>(a).dot(Eigen::Map<const Eigen::Matrix<float, D, 1>>(b));
+    }
+}
+
+template <int D>
+void axpyFixed(float alpha, const float* x, float* y, int d)
+{
+    if constexpr (D == Eigen::Dynamic) {
+        Eigen::Map<Eigen::VectorXf>(y, d) += alpha * Eigen::Map<const Eigen::VectorXf>(x, d);
+    } else {
+        (void)d;
+        Eigen::Map<Eigen::Matrix<float, D, 1>>(y) += alpha * Eigen::Map<const Eigen::Matrix<float, D, 1>>(x);
+    }
+}
+
+template <int D>
+void sparseRows(const HeadInput& input, const KeptSet& set, float* output, float* weights, int rowBegin,
+                int rowEnd, std::vector<float>& scratch)
+{
+    const int d = input.headDim;
+    for (int row = rowBegin; row < rowEnd; ++row) {
+        const std::int64_t begin = set.rowPtr[static_cast<std::size_t>(row)];
+        const std::int64_t end = set.rowPtr[static_cast<std::size_t>(row) + 1];
+        float* out = output + static_cast<std::size_t>(row) * d;
+        std::fill(out, out + d, 0.0f);
+        if (end == begin) {
+            continue;
+        }
+        const int count = static_cast<int>(end - begin);
+        if (static_cast<int>(scratch.size()) < count) {
+            scratch.resize(static_cast<std::size_t>(count));
+        }
+        const float* query = input.q + static_cast<std::size_t>(row) * d;
+        float maxScore = -std::numeric_limits<float>::infinity();
+        for (int index = 0; index < count; ++index) {
+            const int keyPos = set.cols[static_cast<std::size_t>(begin + index)];
+            const float score =
+                applySoftcap(input.scale * dotFixed<D>(query, input.k + static_cast<std::size_t>(keyPos) * d, d),
+                             input.softcap);
+            scratch[static_cast<std::size_t>(index)] = score;
+            maxScore = std::max(maxScore, score);
+        }
+        double sum = 0.0;
+        for (int index = 0; index < count; ++index) {
+            const float e = std::exp(scratch[static_cast<std::size_t>(index)] - maxScore);
+            scratch[static_cast<std::size_t>(index)] = e;
+            sum += e;
+        }
+        const float inverse = static_cast<float>(1.0 / sum);
+        for (int index = 0; index < count; ++index) {
+            const float weight = scratch[static_cast<std::size_t>(index)] * inverse;
+            const int keyPos = set.cols[static_cast<std::size_t>(begin + index)];
+            axpyFixed<D>(weight, input.v + static_cast<std::size_t>(keyPos) * d, out, d);
+            if (weights) {
+                weights[begin + index] = weight;
+            }
+        }
+    }
+}
+
+template <int D>
+void sparseAttentionFixed(const HeadInput& input, const KeptSet& set, float* output, float* weights, int threads)
+{
+    const int chunks = (input.nTokens + kRowChunk - 1) / kRowChunk;
+    parallelFor(
+        chunks,
+        [&](std::int64_t chunk) {
+            std::vector<float> scratch;
+            const int rowBegin = static_cast<int>(chunk) * kRowChunk;
+            sparseRows<D>(input, set, output, weights, rowBegin, std::min(input.nTokens, rowBegin + kRowChunk),
+                          scratch);
+        },
+        threads);
+}
+
+} // namespace
+
+HeadInput makeHeadInput(const LayerQkv& layer, int head)
+{
+    HeadInput input;
+    input.q = layer.queryHead(head);
+    input.k = layer.keyHead(head);
+    input.v = layer.valueHead(head);
+    input.nTokens = layer.nTokens;
+    input.headDim = layer.headDim;
+    input.scale = layer.scale;
+    input.softcap = layer.softcap;
+    input.causal = layer.causal;
+    input.slidingWindow = layer.slidingWindow;
+    input.layer = layer.layer;
+    input.head = head;
+    return input;
+}
+
+KeyRange allowedKeys(const HeadInput& input, int queryPos)
+{
+    KeyRange range;
+    modelAllowedRange(queryPos, input.nTokens, input.causal, input.slidingWindow, &range.first, &range.last);
+    return range;
+}
+
+std::int64_t allowedPairCount(const HeadInput& input)
+{
+    std::int64_t total = 0;
+    for (int queryPos = 0; queryPos < input.nTokens; ++queryPos) {
+        total += allowedKeys(input, queryPos).size();
+    }
+    return total;
+}
+
+std::uint64_t mixSeed(std::uint64_t seed, int layer, int head, std::uint64_t stream)
+{
+    std::uint64_t state = seed;
+    std::uint64_t mixed = splitmix(state);
+    state = mixed ^ (static_cast<std::uint64_t>(static_cast<std::uint32_t>(layer)) << 32 |
+                     static_cast<std::uint32_t>(head));
+    mixed = splitmix(state);
+    state = mixed ^ stream;
+    return splitmix(state);
+}
+
+std::uint64_t Rng::next()
+{
+    return splitmix(m_state);
+}
+
+double Rng::uniform()
+{
+    return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0);
+}
+
+double Rng::normal()
+{
+    if (m_hasSpare) {
+        m_hasSpare = false;
+        return m_spare;
+    }
+    double u1 = uniform();
+    while (u1 <= 0.0) {
+        u1 = uniform();
+    }
+    const double u2 = uniform();
+    const double radius = std::sqrt(-2.0 * std::log(u1));
+    const double angle = 6.283185307179586 * u2;
+    m_spare = radius * std::sin(angle);
+    m_hasSpare = true;
+    return radius * std::cos(angle);
+}
+
+std::int64_t Rng::below(std::int64_t bound)
+{
+    return bound <= 0 ? 0 : static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(bound));
+}
+
+double hashUniform(std::uint64_t key, std::uint64_t a, std::uint64_t b)
+{
+    std::uint64_t state = key ^ (a * 0xD1B54A32D192ED03ull);
+    state = splitmix(state) ^ (b * 0x8CB92BA72F3D8DD7ull);
+    return static_cast<double>(splitmix(state) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+float dotProduct(const float* a, const float* b, int d)
+{
+    switch (d) {
+    case 32:
+        return dotFixed<32>(a, b, d);
+    case 64:
+        return dotFixed<64>(a, b, d);
+    case 128:
+        return dotFixed<128>(a, b, d);
+    default:
+        return dotFixed<Eigen::Dynamic>(a, b, d);
+    }
+}
+
+void scoreRow(const HeadInput& input, int queryPos, KeyRange range, float* scores)
+{
+    const int d = input.headDim;
+    const float* query = input.q + static_cast<std::size_t>(queryPos) * d;
+    if (range.size() <= 0) {
+        return;
+    }
+    using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    Eigen::Map<const RowMatrix> keys(input.k + static_cast<std::size_t>(range.first) * d, range.size(), d);
+    Eigen::Map<Eigen::VectorXf> out(scores, range.size());
+    out.noalias() = keys * Eigen::Map<const Eigen::VectorXf>(query, d);
+    out *= input.scale;
+    if (input.softcap > 0.0f) {
+        for (int index = 0; index < range.size(); ++index) {
+            scores[index] = applySoftcap(scores[index], input.softcap);
+        }
+    }
+}
+
+void selectTopIndices(const float* values, int n, int count, std::vector<int>& selected)
+{
+    selected.resize(static_cast<std::size_t>(n));
+    std::iota(selected.begin(), selected.end(), 0);
+    count = std::clamp(count, 0, n);
+    if (count < n) {
+        auto better = [values](int a, int b) { return values[a] > values[b] || (values[a] == values[b] && a < b); };
+        std::nth_element(selected.begin(), selected.begin() + count, selected.end(), better);
+        selected.resize(static_cast<std::size_t>(count));
+    }
+    std::sort(selected.begin(), selected.end());
+}
+
+KeptSet allowedSet(const HeadInput& input)
+{
+    KeptSet set;
+    set.rowPtr.assign(static_cast<std::size_t>(input.nTokens) + 1, 0);
+    for (int queryPos = 0; queryPos < input.nTokens; ++queryPos) {
+        const KeyRange range = allowedKeys(input, queryPos);
+        set.rowPtr[static_cast<std::size_t>(queryPos) + 1] = set.rowPtr[static_cast<std::size_t>(queryPos)] +
+                                                              std::max(0, range.size());
+    }
+    set.cols.resize(static_cast<std::size_t>(set.rowPtr.back()));
+    for (int queryPos = 0; queryPos < input.nTokens; ++queryPos) {
+        const KeyRange range = allowedKeys(input, queryPos);
+        std::iota(set.cols.begin() + set.rowPtr[static_cast<std::size_t>(queryPos)],
+                  set.cols.begin() + set.rowPtr[static_cast<std::size_t>(queryPos) + 1], range.first);
+    }
+    return set;
+}
+
+void sparseAttention(const HeadInput& input, const KeptSet& set, float* output, float* weights, int threads)
+{
+    switch (input.headDim) {
+    case 32:
+        sparseAttentionFixed<32>(input, set, output, weights, threads);
+        break;
+    case 64:
+        sparseAttentionFixed<64>(input, set, output, weights, threads);
+        break;
+    case 128:
+        sparseAttentionFixed<128>(input, set, output, weights, threads);
+        break;
+    default:
+        sparseAttentionFixed<Eigen::Dynamic>(input, set, output, weights, threads);
+        break;
+    }
+}
+
+void denseAttention(const HeadInput& input, float* output, float* weights, int threads)
+{
+    using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const int n = input.nTokens;
+    const int d = input.headDim;
+    std::vector<std::int64_t> rowOffset;
+    if (weights) {
+        rowOffset.assign(static_cast<std::size_t>(n) + 1, 0);
+        for (int queryPos = 0; queryPos < n; ++queryPos) {
+            rowOffset[static_cast<std::size_t>(queryPos) + 1] =
+                rowOffset[static_cast<std::size_t>(queryPos)] + std::max(0, allowedKeys(input, queryPos).size());
+        }
+    }
+    const int blocks = (n + kDenseRowBlock - 1) / kDenseRowBlock;
+    parallelFor(
+        blocks,
+        [&](std::int64_t block) {
+            const int rowBegin = static_cast<int>(block) * kDenseRowBlock;
+            const int rowEnd = std::min(n, rowBegin + kDenseRowBlock);
+            const int keyBegin = allowedKeys(input, rowBegin).first;
+            const int keyEnd = allowedKeys(input, rowEnd - 1).last + 1;
+            const int rows = rowEnd - rowBegin;
+            const int keys = keyEnd - keyBegin;
+            Eigen::Map<const RowMatrix> queries(input.q + static_cast<std::size_t>(rowBegin) * d, rows, d);
+            Eigen::Map<const RowMatrix> keyBlock(input.k + static_cast<std::size_t>(keyBegin) * d, keys, d);
+            Eigen::Map<const RowMatrix> valueBlock(input.v + static_cast<std::size_t>(keyBegin) * d, keys, d);
+            RowMatrix scores = (queries * keyBlock.transpose()) * input.scale;
+            for (int row = 0; row < rows; ++row) {
+                const KeyRange range = allowedKeys(input, rowBegin + row);
+                float* line = scores.row(row).data();
+                float maxScore = -std::numeric_limits<float>::infinity();
+                for (int key = 0; key < keys; ++key) {
+                    const int keyPos = keyBegin + key;
+                    if (keyPos < range.first || keyPos > range.last) {
+                        line[key] = -std::numeric_limits<float>::infinity();
+                        continue;
+                    }
+                    line[key] = applySoftcap(line[key], input.softcap);
+                    maxScore = std::max(maxScore, line[key]);
+                }
+                double sum = 0.0;
+                for (int key = 0; key < keys; ++key) {
+                    const float e = line[key] == -std::numeric_limits<float>::infinity()
+                                        ? 0.0f
+                                        : std::exp(line[key] - maxScore);
+                    line[key] = e;
+                    sum += e;
+                }
+                const float inverse = sum > 0.0 ? static_cast<float>(1.0 / sum) : 0.0f;
+                for (int key = 0; key < keys; ++key) {
+                    line[key] *= inverse;
+                }
+                if (weights) {
+                    std::copy(line + (range.first - keyBegin), line + (range.last - keyBegin + 1),
+                              weights + rowOffset[static_cast<std::size_t>(rowBegin + row)]);
+                }
+            }
+            Eigen::Map<RowMatrix> out(output + static_cast<std::size_t>(rowBegin) * d, rows, d);
+            out.noalias() = scores * valueBlock;
+        },
+        threads);
+}
+
+void referenceAttention(const HeadInput& input, std::vector<double>& output, std::vector<double>* probabilities)
+{
+    const int n = input.nTokens;
+    const int d = input.headDim;
+    output.assign(static_cast<std::size_t>(n) * d, 0.0);
+    if (probabilities) {
+        probabilities->assign(static_cast<std::size_t>(n) * n, 0.0);
+    }
+    std::vector<double> row(static_cast<std::size_t>(n));
+    for (int queryPos = 0; queryPos < n; ++queryPos) {
+        double maxScore = -std::numeric_limits<double>::infinity();
+        for (int keyPos = 0; keyPos < n; ++keyPos) {
+            if (!modelAllows(queryPos, keyPos, input.causal, input.slidingWindow)) {
+                continue;
+            }
+            double dot = 0.0;
+            for (int dim = 0; dim < d; ++dim) {
+                dot += static_cast<double>(input.q[static_cast<std::size_t>(queryPos) * d + dim]) *
+                       static_cast<double>(input.k[static_cast<std::size_t>(keyPos) * d + dim]);
+            }
+            double score = dot * static_cast<double>(input.scale);
+            if (input.softcap > 0.0f) {
+                score = input.softcap * std::tanh(score / input.softcap);
+            }
+            row[static_cast<std::size_t>(keyPos)] = score;
+            maxScore = std::max(maxScore, score);
+        }
+        double sum = 0.0;
+        for (int keyPos = 0; keyPos < n; ++keyPos) {
+            if (modelAllows(queryPos, keyPos, input.causal, input.slidingWindow)) {
+                row[static_cast<std::size_t>(keyPos)] = std::exp(row[static_cast<std::size_t>(keyPos)] - maxScore);
+                sum += row[static_cast<std::size_t>(keyPos)];
+            } else {
+                row[static_cast<std::size_t>(keyPos)] = 0.0;
+            }
+        }
+        for (int keyPos = 0; keyPos < n; ++keyPos) {
+            const double p = sum > 0.0 ? row[static_cast<std::size_t>(keyPos)] / sum : 0.0;
+            if (probabilities) {
+                (*probabilities)[static_cast<std::size_t>(queryPos) * n + keyPos] = p;
+            }
+            for (int dim = 0; dim < d; ++dim) {
+                output[static_cast<std::size_t>(queryPos) * d + dim] +=
+                    p * static_cast<double>(input.v[static_cast<std::size_t>(keyPos) * d + dim]);
+            }
+        }
+    }
+}
+
+void finishResult(const HeadInput& input, KeptSet&& set, std::vector<float>&& weights, bool keep,
+                  HeadVariantResult& result)
+{
+    const int n = input.nTokens;
+    VariantStats& stats = result.stats;
+    stats.allowedPairs = allowedPairCount(input);
+    stats.keptPerRow.assign(static_cast<std::size_t>(n), 0);
+    stats.emptyRows = 0;
+    for (int queryPos = 0; queryPos < n; ++queryPos) {
+        const auto kept = static_cast<std::int32_t>(set.rowPtr[static_cast<std::size_t>(queryPos) + 1] -
+                                                    set.rowPtr[static_cast<std::size_t>(queryPos)]);
+        stats.keptPerRow[static_cast<std::size_t>(queryPos)] = kept;
+        if (kept == 0) {
+            ++stats.emptyRows;
+        }
+    }
+    stats.keptPairs = set.rowPtr.empty() ? 0 : set.rowPtr.back();
+    stats.density = stats.allowedPairs > 0 ? static_cast<double>(stats.keptPairs) / stats.allowedPairs : 0.0;
+    stats.attentionFlops = pairFlops(input, stats.keptPairs);
+    stats.attentionBytes = pairBytes(input, stats.keptPairs, true);
+    if (keep) {
+        result.attention.rowPtr = std::move(set.rowPtr);
+        result.attention.cols = std::move(set.cols);
+        result.attention.weights = std::move(weights);
+    }
+}
+
+void finishAllAllowed(const HeadInput& input, std::vector<float>&& weights, HeadVariantResult& result)
+{
+    if (!weights.empty()) {
+        finishResult(input, allowedSet(input), std::move(weights), true, result);
+        return;
+    }
+    VariantStats& stats = result.stats;
+    stats.keptPerRow.assign(static_cast<std::size_t>(input.nTokens), 0);
+    stats.allowedPairs = 0;
+    for (int queryPos = 0; queryPos < input.nTokens; ++queryPos) {
+        const int size = std::max(0, allowedKeys(input, queryPos).size());
+        stats.keptPerRow[static_cast<std::size_t>(queryPos)] = size;
+        stats.allowedPairs += size;
+    }
+    stats.keptPairs = stats.allowedPairs;
+    stats.density = stats.allowedPairs > 0 ? 1.0 : 0.0;
+    stats.emptyRows = 0;
+    stats.attentionFlops = pairFlops(input, stats.keptPairs);
+    stats.attentionBytes = pairBytes(input, stats.keptPairs, false);
+}
+
+double pairFlops(const HeadInput& input, std::int64_t pairs)
+{
+    return static_cast<double>(pairs) * (4.0 * input.headDim + 5.0);
+}
+
+double pairBytes(const HeadInput& input, std::int64_t pairs, bool indexed)
+{
+    const double perPair = 2.0 * input.headDim * sizeof(float) + (indexed ? 2.0 * sizeof(float) : 0.0);
+    return static_cast<double>(pairs) * perPair + 2.0 * input.nTokens * input.headDim * sizeof(float);
+}
+
+bool materialise(const HeadInput& input, const VariantRunOptions& options)
+{
+    return options.keepAttention && input.nTokens <= options.maxMaterialisedTokens;
+}
+
+void attendOnSet(const HeadInput& input, KeptSet&& set, const VariantRunOptions& options, HeadVariantResult& result)
+{
+    Stopwatch watch;
+    result.output.assign(static_cast<std::size_t>(input.nTokens) * input.headDim, 0.0f);
+    std::vector<float> weights;
+    if (options.keepAttention) {
+        weights.resize(set.cols.size());
+    }
+    sparseAttention(input, set, result.output.data(), options.keepAttention ? weights.data() : nullptr,
+                    options.threads);
+    result.stats.attentionSeconds = watch.seconds();
+    finishResult(input, std::move(set), std::move(weights), options.keepAttention, result);
+}
+
+} // namespace attnscope::attn

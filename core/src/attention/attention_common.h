@@ -1,0 +1,173 @@
+#pragma once
+// Shared machinery of the CPU variants: one head's input view, the model's allowed set, seeded
+// randomness, exact-score rows, per-row selection, and the two attention kernels every mask variant
+// ends in (sparse CSR: SDDMM → row softmax → SpMM on the kept pairs only; dense: Eigen blocks).
+
+#include "attnscope/status.h"
+#include "attnscope/variant_result.h"
+#include "model/layer_qkv.h"
+#include "util/parallel.h"
+
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+namespace attnscope::attn {
+
+/// One query head with its (GQA-mapped) key/value head. Pointers into a LayerQkv; rows are tokens.
+struct HeadInput {
+    const float* q = nullptr; ///< [N, d]
+    const float* k = nullptr; ///< [N, d]
+    const float* v = nullptr; ///< [N, d]
+    int nTokens = 0;
+    int headDim = 0;
+    float scale = 1.0f;
+    float softcap = 0.0f;
+    bool causal = true;
+    int slidingWindow = 0;
+    int layer = 0;
+    int head = 0;
+};
+
+HeadInput makeHeadInput(const LayerQkv& layer, int head);
+
+/// First and last allowed key of a query under the model's own mask.
+struct KeyRange {
+    int first = 0;
+    int last = -1;
+    int size() const { return last - first + 1; }
+};
+KeyRange allowedKeys(const HeadInput& input, int queryPos);
+std::int64_t allowedPairCount(const HeadInput& input);
+
+/// Seed of a (seed, layer, head, stream) tuple: every random draw in a variant derives from this so
+/// that pictures are reproducible and heads are independent.
+std::uint64_t mixSeed(std::uint64_t seed, int layer, int head, std::uint64_t stream);
+
+/// Small deterministic generator (splitmix64); identical sequences on every platform, unlike the
+/// std distributions.
+class Rng {
+public:
+    explicit Rng(std::uint64_t seed) : m_state(seed) {}
+    std::uint64_t next();
+    double uniform();         ///< [0, 1)
+    double normal();          ///< standard normal (Box–Muller)
+    std::int64_t below(std::int64_t bound); ///< [0, bound)
+
+private:
+    std::uint64_t m_state;
+    double m_spare = 0.0;
+    bool m_hasSpare = false;
+};
+
+/// Counter-based uniform in [0, 1) for a (key, a, b) triple: the draw of a pair does not depend on
+/// the order or thread in which pairs are visited.
+double hashUniform(std::uint64_t key, std::uint64_t a, std::uint64_t b);
+
+/// q·k over d floats, vectorised for the common head dims.
+float dotProduct(const float* a, const float* b, int d);
+
+/// Exact scores s·q_i·k_j (softcapped when the model does) for the allowed keys of query i,
+/// written to scores[0 .. range.size()).
+void scoreRow(const HeadInput& input, int queryPos, KeyRange range, float* scores);
+
+/// Indices (relative to 0) of the `count` largest values of values[0, n), ties to the lower index,
+/// returned in ascending index order.
+void selectTopIndices(const float* values, int n, int count, std::vector<int>& selected);
+
+/// A kept set per row in CSR form (cols ascending within a row), before weights are applied.
+struct KeptSet {
+    std::vector<std::int64_t> rowPtr;
+    std::vector<std::int32_t> cols;
+};
+
+/// Builds a KeptSet from a per-row predicate over the allowed keys (position-only patterns).
+template <typename Predicate>
+KeptSet keptSetFromPredicate(const HeadInput& input, Predicate keep)
+{
+    KeptSet set;
+    set.rowPtr.assign(static_cast<std::size_t>(input.nTokens) + 1, 0);
+    for (int queryPos = 0; queryPos < input.nTokens; ++queryPos) {
+        const KeyRange range = allowedKeys(input, queryPos);
+        for (int keyPos = range.first; keyPos <= range.last; ++keyPos) {
+            if (keep(queryPos, keyPos)) {
+                set.cols.push_back(keyPos);
+            }
+        }
+        set.rowPtr[static_cast<std::size_t>(queryPos) + 1] = static_cast<std::int64_t>(set.cols.size());
+    }
+    return set;
+}
+
+/// Builds a KeptSet row by row in parallel: rowFn(queryPos, cols) appends the kept keys of a row
+/// in ascending order. rowFn must be thread-safe (use thread_local scratch).
+template <typename RowFn>
+KeptSet keptSetFromRows(const HeadInput& input, int threads, RowFn rowFn)
+{
+    const int n = input.nTokens;
+    std::vector<std::vector<std::int32_t>> rows(static_cast<std::size_t>(n));
+    parallelFor(
+        n, [&](std::int64_t queryPos) { rowFn(static_cast<int>(queryPos), rows[static_cast<std::size_t>(queryPos)]); },
+        threads);
+    KeptSet set;
+    set.rowPtr.assign(static_cast<std::size_t>(n) + 1, 0);
+    for (int queryPos = 0; queryPos < n; ++queryPos) {
+        set.rowPtr[static_cast<std::size_t>(queryPos) + 1] =
+            set.rowPtr[static_cast<std::size_t>(queryPos)] + static_cast<std::int64_t>(rows[static_cast<std::size_t>(queryPos)].size());
+    }
+    set.cols.reserve(static_cast<std::size_t>(set.rowPtr.back()));
+    for (auto& row : rows) {
+        set.cols.insert(set.cols.end(), row.begin(), row.end());
+    }
+    return set;
+}
+
+/// The whole allowed set as CSR.
+KeptSet allowedSet(const HeadInput& input);
+
+/// Exact softmax attention on a kept set: only the kept pairs are computed (SDDMM → row softmax →
+/// SpMM), rows threaded. output [N, d]; weights [nnz] (may be null). Empty rows give zero output.
+void sparseAttention(const HeadInput& input, const KeptSet& set, float* output, float* weights, int threads);
+
+/// Dense softmax attention on the allowed set with Eigen row blocks. When `weights` is not null it
+/// receives the probabilities in allowedSet() CSR order.
+void denseAttention(const HeadInput& input, float* output, float* weights, int threads);
+
+/// Naive double-precision dense attention (the oracle of tests): output [N, d]; probabilities
+/// [N, N] row-major with zeros outside the allowed set when `probabilities` is not null.
+void referenceAttention(const HeadInput& input, std::vector<double>& output, std::vector<double>* probabilities);
+
+/// Moves a kept set and its weights into a result, filling the stats (kept per row, density, empty
+/// rows). `keep` false drops the CSR after the stats are taken.
+void finishResult(const HeadInput& input, KeptSet&& set, std::vector<float>&& weights, bool keep,
+                  HeadVariantResult& result);
+
+/// Stats of a density-1 variant (dense, performer, fast) without building the allowed CSR unless
+/// the implied weights are kept: `weights` (allowedSet order) is moved in when not empty.
+void finishAllAllowed(const HeadInput& input, std::vector<float>&& weights, HeadVariantResult& result);
+
+/// Attention FLOPs and bytes of a kept-pair computation (gather model): 4d+5 FLOPs per pair, the
+/// gathered k and v rows plus index and weight per pair, q read and o written once.
+double pairFlops(const HeadInput& input, std::int64_t pairs);
+double pairBytes(const HeadInput& input, std::int64_t pairs, bool indexed);
+
+/// Whether N×N objects (implied matrices, estimates) are stored for this input.
+bool materialise(const HeadInput& input, const VariantRunOptions& options);
+
+/// Runs sparseAttention on `set` and finishes the result: the common tail of every mask variant.
+void attendOnSet(const HeadInput& input, KeptSet&& set, const VariantRunOptions& options, HeadVariantResult& result);
+
+/// Wall-clock stopwatch in seconds.
+class Stopwatch {
+public:
+    Stopwatch() : m_start(std::chrono::steady_clock::now()) {}
+    double seconds() const
+    {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+    }
+
+private:
+    std::chrono::steady_clock::time_point m_start;
+};
+
+} // namespace attnscope::attn

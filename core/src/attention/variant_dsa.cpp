@@ -1,0 +1,132 @@
+// dsa: Dynamic Sparse Attention (Liu et al. 2021; not DeepSeek's DSA), training-free "rp" mode.
+// The paper's prediction path is learned; its exact projection, bits and selection rule are
+// unverified (research/variants.md §2, §9). We implement the spec's DSA-RP recipe: a seeded Gaussian
+// projection N(0, 1/r) per head, symmetric per-row quantisation to b bits, predicted scores
+// s·q~·k~, then row top-k (or a gap threshold) and exact attention on the kept keys.
+#include "attention/variants.h"
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+
+namespace attnscope::attn {
+
+namespace {
+
+using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+void quantiseRows(std::vector<float>& values, int rows, int cols, int bits)
+{
+    if (bits <= 0) {
+        return;
+    }
+    const float levels = static_cast<float>((1 << (bits - 1)) - 1);
+    for (int row = 0; row < rows; ++row) {
+        float* line = values.data() + static_cast<std::size_t>(row) * cols;
+        float maxAbs = 0.0f;
+        for (int col = 0; col < cols; ++col) {
+            maxAbs = std::max(maxAbs, std::abs(line[col]));
+        }
+        if (maxAbs == 0.0f) {
+            continue;
+        }
+        const float step = maxAbs / levels;
+        for (int col = 0; col < cols; ++col) {
+            line[col] = std::round(line[col] / step) * step;
+        }
+    }
+}
+
+} // namespace
+
+LowRankProjection lowRankProjection(const HeadInput& input, int rank, int bits, std::uint64_t seed)
+{
+    const int n = input.nTokens;
+    const int d = input.headDim;
+    Rng rng(mixSeed(seed, input.layer, input.head, 0xd5a));
+    RowMatrixF projection(d, rank);
+    const double sigma = 1.0 / std::sqrt(static_cast<double>(rank));
+    for (int index = 0; index < d * rank; ++index) {
+        projection.data()[index] = static_cast<float>(rng.normal() * sigma);
+    }
+    LowRankProjection result;
+    result.rank = rank;
+    result.query.resize(static_cast<std::size_t>(n) * rank);
+    result.key.resize(static_cast<std::size_t>(n) * rank);
+    Eigen::Map<RowMatrixF>(result.query.data(), n, rank) = Eigen::Map<const RowMatrixF>(input.q, n, d) * projection;
+    Eigen::Map<RowMatrixF>(result.key.data(), n, rank) = Eigen::Map<const RowMatrixF>(input.k, n, d) * projection;
+    quantiseRows(result.query, n, rank, bits);
+    quantiseRows(result.key, n, rank, bits);
+    result.flops = 4.0 * n * d * rank + 2.0 * static_cast<double>(allowedPairCount(input)) * rank;
+    return result;
+}
+
+void predictedScoreRow(const HeadInput& input, const LowRankProjection& projection, int queryPos, KeyRange range,
+                       float* scores)
+{
+    const int rank = projection.rank;
+    const float* query = projection.query.data() + static_cast<std::size_t>(queryPos) * rank;
+    for (int keyPos = range.first; keyPos <= range.last; ++keyPos) {
+        scores[keyPos - range.first] =
+            input.scale * dotProduct(query, projection.key.data() + static_cast<std::size_t>(keyPos) * rank, rank);
+    }
+}
+
+Result<HeadVariantResult> runDsa(const HeadInput& input, const VariantSpec& spec, const VariantRunOptions& options)
+{
+    const int d = input.headDim;
+    long long rank = specInt(spec, "rank");
+    if (rank == 0) {
+        rank = std::max(1, d / 4);
+    }
+    const int bits = static_cast<int>(specInt(spec, "bits"));
+    const bool byThreshold = specString(spec, "select") == "threshold";
+    const long long fixedK = specInt(spec, "k");
+    const double density = specFloat(spec, "density");
+    const double delta = specFloat(spec, "delta");
+
+    HeadVariantResult result;
+    result.head = input.head;
+    Stopwatch watch;
+    const LowRankProjection projection =
+        lowRankProjection(input, static_cast<int>(rank), bits, static_cast<std::uint64_t>(specInt(spec, "seed")));
+    const bool keepEstimate = materialise(input, options);
+    const int n = input.nTokens;
+    if (keepEstimate) {
+        result.estimate.assign(static_cast<std::size_t>(n) * n, 0.0f);
+        result.estimateKind = "scores";
+    }
+    KeptSet set = keptSetFromRows(input, options.threads, [&](int queryPos, std::vector<std::int32_t>& cols) {
+        thread_local std::vector<float> scores;
+        thread_local std::vector<int> selected;
+        const KeyRange range = allowedKeys(input, queryPos);
+        scores.resize(static_cast<std::size_t>(range.size()));
+        predictedScoreRow(input, projection, queryPos, range, scores.data());
+        if (keepEstimate) {
+            std::copy(scores.begin(), scores.end(),
+                      result.estimate.begin() + static_cast<std::ptrdiff_t>(queryPos) * n + range.first);
+        }
+        if (byThreshold) {
+            const float maxScore = *std::max_element(scores.begin(), scores.end());
+            for (int index = 0; index < range.size(); ++index) {
+                if (scores[static_cast<std::size_t>(index)] >= maxScore - delta) {
+                    cols.push_back(range.first + index);
+                }
+            }
+            return;
+        }
+        const long long count = fixedK > 0 ? fixedK : static_cast<long long>(std::ceil(density * range.size() - 1e-9));
+        selectTopIndices(scores.data(), range.size(), static_cast<int>(std::min<long long>(count, range.size())),
+                         selected);
+        for (int index : selected) {
+            cols.push_back(range.first + index);
+        }
+    });
+    result.stats.estimateSeconds = watch.seconds();
+    result.stats.estimateFlops = projection.flops;
+    attendOnSet(input, std::move(set), options, result);
+    return result;
+}
+
+} // namespace attnscope::attn

@@ -1,0 +1,154 @@
+// performer: FAVOR+ (Choromanski et al. 2021), linear attention with positive orthogonal random
+// features for the softmax kernel. The model's allowed set is an interval per query whose ends only
+// move forward, so one sweep that adds entering keys and removes leaving ones serves the causal,
+// bidirectional and sliding-window cases (plain prefix sums when causal without a window).
+#include "attention/variants.h"
+
+#include <Eigen/Core>
+#include <Eigen/QR>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace attnscope::attn {
+
+namespace {
+
+using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// Orthogonal Gaussian rows (blocks of d orthonormal rows from QR) rescaled by chi_d norms, so each
+// row is marginally N(0, I) while rows within a block are exactly orthogonal (FAVOR+ "ORF").
+Eigen::MatrixXd orthogonalFeatures(int features, int d, Rng& rng)
+{
+    Eigen::MatrixXd projection(features, d);
+    for (int rowBegin = 0; rowBegin < features; rowBegin += d) {
+        Eigen::MatrixXd gaussian(d, d);
+        for (int index = 0; index < d * d; ++index) {
+            gaussian.data()[index] = rng.normal();
+        }
+        const Eigen::MatrixXd orthonormal = Eigen::HouseholderQR<Eigen::MatrixXd>(gaussian).householderQ();
+        const int rows = std::min(d, features - rowBegin);
+        for (int row = 0; row < rows; ++row) {
+            double normSquared = 0.0;
+            for (int dim = 0; dim < d; ++dim) {
+                const double g = rng.normal();
+                normSquared += g * g;
+            }
+            projection.row(rowBegin + row) = orthonormal.col(row).transpose() * std::sqrt(normSquared);
+        }
+    }
+    return projection;
+}
+
+} // namespace
+
+PerformerFeatures performerFeatures(const HeadInput& input, int features, std::uint64_t seed)
+{
+    const int n = input.nTokens;
+    const int d = input.headDim;
+    Rng rng(mixSeed(seed, input.layer, input.head, 0x9e7f0));
+    const RowMatrixF projection = orthogonalFeatures(features, d, rng).cast<float>();
+    // exp(s q·k) = exp(q'·k') with q' = sqrt(s) q, k' = sqrt(s) k.
+    const float rootScale = std::sqrt(input.scale);
+    PerformerFeatures result;
+    result.features = features;
+    auto compute = [&](const float* rows, std::vector<float>& out, bool perRowMax) {
+        Eigen::Map<const RowMatrixF> x(rows, n, d);
+        RowMatrixF logits = (x * projection.transpose()) * rootScale;
+        for (int row = 0; row < n; ++row) {
+            const float halfNorm = 0.5f * input.scale * x.row(row).squaredNorm();
+            logits.row(row).array() -= halfNorm;
+        }
+        // A constant per query (or one for all keys) cancels in the normalised attention and keeps
+        // exp() in range.
+        if (perRowMax) {
+            for (int row = 0; row < n; ++row) {
+                logits.row(row).array() -= logits.row(row).maxCoeff();
+            }
+        } else if (n > 0) {
+            logits.array() -= logits.maxCoeff();
+        }
+        const float norm = 1.0f / std::sqrt(static_cast<float>(features));
+        out.resize(static_cast<std::size_t>(n) * features);
+        Eigen::Map<RowMatrixF>(out.data(), n, features) = logits.array().exp() * norm;
+    };
+    compute(input.q, result.query, true);
+    compute(input.k, result.key, false);
+    result.flops = 2.0 * (2.0 * n * d * features + 2.0 * n * features);
+    return result;
+}
+
+Result<HeadVariantResult> runPerformer(const HeadInput& input, const VariantSpec& spec,
+                                       const VariantRunOptions& options)
+{
+    const int n = input.nTokens;
+    const int d = input.headDim;
+    long long features = specInt(spec, "features");
+    if (features == 0) {
+        features = std::max(1LL, std::llround(d * std::log(static_cast<double>(std::max(d, 2)))));
+    }
+    const int m = static_cast<int>(features);
+    HeadVariantResult result;
+    result.head = input.head;
+    Stopwatch watch;
+    const PerformerFeatures phi = performerFeatures(input, m, static_cast<std::uint64_t>(specInt(spec, "seed")));
+    result.stats.estimateSeconds = watch.seconds();
+    result.stats.estimateFlops = phi.flops;
+
+    Stopwatch attentionWatch;
+    result.output.assign(static_cast<std::size_t>(n) * d, 0.0f);
+    std::vector<double> denominators(static_cast<std::size_t>(n), 0.0);
+    Eigen::VectorXd keySum = Eigen::VectorXd::Zero(m);
+    Eigen::MatrixXd keyValue = Eigen::MatrixXd::Zero(m, d);
+    int added = 0;
+    int removed = 0;
+    for (int queryPos = 0; queryPos < n; ++queryPos) {
+        const KeyRange range = allowedKeys(input, queryPos);
+        for (; added <= range.last; ++added) {
+            const Eigen::VectorXd feature =
+                Eigen::Map<const Eigen::VectorXf>(phi.key.data() + static_cast<std::size_t>(added) * m, m).cast<double>();
+            keySum += feature;
+            keyValue += feature *
+                        Eigen::Map<const Eigen::RowVectorXf>(input.v + static_cast<std::size_t>(added) * d, d).cast<double>();
+        }
+        for (; removed < range.first; ++removed) {
+            const Eigen::VectorXd feature =
+                Eigen::Map<const Eigen::VectorXf>(phi.key.data() + static_cast<std::size_t>(removed) * m, m).cast<double>();
+            keySum -= feature;
+            keyValue -= feature *
+                        Eigen::Map<const Eigen::RowVectorXf>(input.v + static_cast<std::size_t>(removed) * d, d).cast<double>();
+        }
+        const Eigen::VectorXd query =
+            Eigen::Map<const Eigen::VectorXf>(phi.query.data() + static_cast<std::size_t>(queryPos) * m, m).cast<double>();
+        const double denominator = query.dot(keySum);
+        denominators[static_cast<std::size_t>(queryPos)] = denominator;
+        if (denominator > 0.0) {
+            Eigen::Map<Eigen::RowVectorXf>(result.output.data() + static_cast<std::size_t>(queryPos) * d, d) =
+                ((query.transpose() * keyValue) / denominator).cast<float>();
+        }
+    }
+    result.stats.attentionSeconds = attentionWatch.seconds();
+
+    std::vector<float> weights;
+    if (materialise(input, options)) {
+        weights.reserve(static_cast<std::size_t>(allowedPairCount(input)));
+        for (int queryPos = 0; queryPos < n; ++queryPos) {
+            const KeyRange range = allowedKeys(input, queryPos);
+            const double denominator = denominators[static_cast<std::size_t>(queryPos)];
+            const float* query = phi.query.data() + static_cast<std::size_t>(queryPos) * m;
+            for (int keyPos = range.first; keyPos <= range.last; ++keyPos) {
+                const double value = dotProduct(query, phi.key.data() + static_cast<std::size_t>(keyPos) * m, m);
+                weights.push_back(denominator > 0.0 ? static_cast<float>(value / denominator) : 0.0f);
+            }
+        }
+    }
+    finishAllAllowed(input, std::move(weights), result);
+    result.estimateKind = "probabilities";
+    // Linear attention: per token one m×d state update and one m×d contraction, whatever N is.
+    result.stats.attentionFlops = 4.0 * n * m * d + 4.0 * n * m;
+    result.stats.attentionBytes = 4.0 * n * (2.0 * m + 2.0 * d);
+    return result;
+}
+
+} // namespace attnscope::attn
