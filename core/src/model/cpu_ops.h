@@ -1,0 +1,33 @@
+#pragma once
+// The building blocks of the CPU forward pass over row-major activations [nTokens, width].
+// Statistics (norm means and variances) accumulate in double so that f32 activations lose no
+// more than their own rounding.
+
+#include "model/model_spec.h"
+#include "model/model_weights.h"
+
+#include <vector>
+
+namespace attnscope {
+
+/// y[n, out] = x[n, in] · Wᵀ (+ bias); W is [out, in]. Large products are split by rows over threads.
+void linear(const float* x, int nRows, const Weight& weight, const Weight& bias, float* y, int threads);
+
+/// RMSNorm (x / sqrt(mean(x²) + eps) · w) or LayerNorm ((x − mean) / sqrt(var + eps) · w + b),
+/// in place over rows of `width`.
+void normalizeRows(NormKind kind, float* x, int nRows, int width, const Weight& weight, const Weight& bias,
+                   float eps);
+
+/// Applies the activation elementwise in place.
+void activate(Activation activation, float* x, std::size_t count);
+
+/// Rotary position embedding in place on heads laid out [nHeads, nTokens, headDim]; position of
+/// row t is `t`. Angles are computed in double from the exact inverse frequencies.
+void applyRope(RopeStyle style, double theta, float* x, int nHeads, int nTokens, int headDim);
+
+/// [nTokens, nHeads × headDim] → [nHeads, nTokens, headDim].
+void splitHeads(const float* x, int nTokens, int nHeads, int headDim, std::vector<float>& out);
+/// [nHeads, nTokens, headDim] → [nTokens, nHeads × headDim].
+void mergeHeads(const float* x, int nTokens, int nHeads, int headDim, std::vector<float>& out);
+
+} // namespace attnscope

@@ -1,0 +1,186 @@
+#include "model/dense_attention.h"
+
+#include "util/parallel.h"
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <new>
+
+namespace attnscope {
+
+namespace {
+
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using ConstMap = Eigen::Map<const RowMatrix>;
+using MutableMap = Eigen::Map<RowMatrix>;
+
+// The keys query `queryPos` may see: [first, last] inclusive.
+inline void visibleKeys(const LayerQkv& qkv, int queryPos, int& first, int& last)
+{
+    last = qkv.causal ? queryPos : qkv.nTokens - 1;
+    first = 0;
+    if (qkv.slidingWindow > 0) {
+        first = std::max(0, queryPos - qkv.slidingWindow + 1);
+        if (!qkv.causal) {
+            last = std::min(qkv.nTokens - 1, queryPos + qkv.slidingWindow - 1);
+        }
+    }
+}
+
+} // namespace
+
+void attendRowBlock(const LayerQkv& qkv, int head, int rowBegin, int rowEnd, float* probs, float* outputs,
+                    float* lse, std::vector<float>& scratch)
+{
+    const int rows = rowEnd - rowBegin;
+    const int nTokens = qkv.nTokens;
+    const int headDim = qkv.headDim;
+    // Only the key range some row of the block can see is scored.
+    int keyBegin = nTokens;
+    int keyEnd = 0;
+    for (int row = rowBegin; row < rowEnd; ++row) {
+        int first = 0;
+        int last = 0;
+        visibleKeys(qkv, row, first, last);
+        keyBegin = std::min(keyBegin, first);
+        keyEnd = std::max(keyEnd, last + 1);
+    }
+    const int keys = keyEnd - keyBegin;
+    scratch.resize(static_cast<std::size_t>(rows) * keys);
+
+    ConstMap queries(qkv.queryHead(head) + static_cast<std::size_t>(rowBegin) * headDim, rows, headDim);
+    ConstMap keyRows(qkv.keyHead(head) + static_cast<std::size_t>(keyBegin) * headDim, keys, headDim);
+    MutableMap scores(scratch.data(), rows, keys);
+    scores.noalias() = queries * keyRows.transpose();
+
+    for (int row = 0; row < rows; ++row) {
+        const int queryPos = rowBegin + row;
+        int first = 0;
+        int last = 0;
+        visibleKeys(qkv, queryPos, first, last);
+        float* rowScores = scratch.data() + static_cast<std::size_t>(row) * keys;
+        float maxScore = -std::numeric_limits<float>::infinity();
+        for (int key = 0; key < keys; ++key) {
+            const int keyPos = keyBegin + key;
+            if (keyPos < first || keyPos > last) {
+                rowScores[key] = -std::numeric_limits<float>::infinity();
+                continue;
+            }
+            float score = rowScores[key] * qkv.scale;
+            if (qkv.softcap > 0.0f) {
+                score = qkv.softcap * std::tanh(score / qkv.softcap);
+            }
+            rowScores[key] = score;
+            maxScore = std::max(maxScore, score);
+        }
+        double sum = 0.0;
+        for (int key = 0; key < keys; ++key) {
+            const float weight = std::exp(rowScores[key] - maxScore);
+            rowScores[key] = weight;
+            sum += weight;
+        }
+        const float inverse = static_cast<float>(1.0 / sum);
+        for (int key = 0; key < keys; ++key) {
+            rowScores[key] *= inverse;
+        }
+        if (lse != nullptr) {
+            lse[row] = maxScore + static_cast<float>(std::log(sum));
+        }
+        if (probs != nullptr) {
+            float* out = probs + static_cast<std::size_t>(row) * nTokens;
+            std::fill(out, out + nTokens, 0.0f);
+            std::copy(rowScores, rowScores + keys, out + keyBegin);
+        }
+    }
+    if (outputs != nullptr) {
+        ConstMap values(qkv.valueHead(head) + static_cast<std::size_t>(keyBegin) * headDim, keys, headDim);
+        MutableMap out(outputs, rows, headDim);
+        out.noalias() = MutableMap(scratch.data(), rows, keys) * values;
+    }
+}
+
+Result<void> validateLayerQkv(const LayerQkv& qkv)
+{
+    if (qkv.nHeads <= 0 || qkv.nKvHeads <= 0 || qkv.nTokens <= 0 || qkv.headDim <= 0 ||
+        qkv.nHeads % qkv.nKvHeads != 0) {
+        return makeError(ErrorCode::InvalidArgument, "LayerQkv has invalid sizes (heads " +
+                                                         std::to_string(qkv.nHeads) + ", kv heads " +
+                                                         std::to_string(qkv.nKvHeads) + ", tokens " +
+                                                         std::to_string(qkv.nTokens) + ")");
+    }
+    const std::size_t perHead = static_cast<std::size_t>(qkv.nTokens) * qkv.headDim;
+    if (qkv.q.size() != perHead * qkv.nHeads || qkv.k.size() != perHead * qkv.nKvHeads ||
+        qkv.v.size() != perHead * qkv.nKvHeads) {
+        return makeError(ErrorCode::InvalidArgument, "LayerQkv q/k/v sizes do not match its shape",
+                         "layer " + std::to_string(qkv.layer));
+    }
+    return okResult();
+}
+
+Result<void> denseAttention(const LayerQkv& qkv, std::vector<float>* headOutputs, std::vector<float>* lse,
+                            int threads)
+{
+    ATTNSCOPE_TRY(validateLayerQkv(qkv));
+    const int blocks = (qkv.nTokens + kAttentionRowBlock - 1) / kAttentionRowBlock;
+    try {
+        if (headOutputs != nullptr) {
+            headOutputs->assign(static_cast<std::size_t>(qkv.nHeads) * qkv.nTokens * qkv.headDim, 0.0f);
+        }
+        if (lse != nullptr) {
+            lse->assign(static_cast<std::size_t>(qkv.nHeads) * qkv.nTokens, 0.0f);
+        }
+        parallelFor(
+            static_cast<std::int64_t>(qkv.nHeads) * blocks,
+            [&](std::int64_t item) {
+                thread_local std::vector<float> scratch;
+                const int head = static_cast<int>(item / blocks);
+                const int rowBegin = static_cast<int>(item % blocks) * kAttentionRowBlock;
+                const int rowEnd = std::min(qkv.nTokens, rowBegin + kAttentionRowBlock);
+                const std::size_t headRow = static_cast<std::size_t>(head) * qkv.nTokens + rowBegin;
+                attendRowBlock(qkv, head, rowBegin, rowEnd, nullptr,
+                               headOutputs != nullptr ? headOutputs->data() + headRow * qkv.headDim : nullptr,
+                               lse != nullptr ? lse->data() + headRow : nullptr, scratch);
+            },
+            threads);
+    } catch (const std::bad_alloc&) {
+        return makeError(ErrorCode::OutOfMemory, "out of memory in dense attention",
+                         "layer " + std::to_string(qkv.layer));
+    }
+    return okResult();
+}
+
+Result<void> denseProbabilities(const LayerQkv& qkv, int head, std::vector<float>& out, std::vector<float>* lse)
+{
+    ATTNSCOPE_TRY(validateLayerQkv(qkv));
+    if (head < 0 || head >= qkv.nHeads) {
+        return makeError(ErrorCode::InvalidArgument,
+                         "head " + std::to_string(head) + " is out of range (the layer has " +
+                             std::to_string(qkv.nHeads) + " heads)",
+                         "layer " + std::to_string(qkv.layer));
+    }
+    try {
+        const std::size_t nTokens = static_cast<std::size_t>(qkv.nTokens);
+        out.assign(nTokens * nTokens, 0.0f);
+        if (lse != nullptr) {
+            lse->assign(nTokens, 0.0f);
+        }
+        const int blocks = (qkv.nTokens + kAttentionRowBlock - 1) / kAttentionRowBlock;
+        parallelFor(blocks, [&](std::int64_t block) {
+            thread_local std::vector<float> scratch;
+            const int rowBegin = static_cast<int>(block) * kAttentionRowBlock;
+            const int rowEnd = std::min(qkv.nTokens, rowBegin + kAttentionRowBlock);
+            attendRowBlock(qkv, head, rowBegin, rowEnd, out.data() + rowBegin * nTokens, nullptr,
+                           lse != nullptr ? lse->data() + rowBegin : nullptr, scratch);
+        });
+    } catch (const std::bad_alloc&) {
+        return makeError(ErrorCode::OutOfMemory,
+                         "out of memory for a " + std::to_string(qkv.nTokens) + "² attention matrix",
+                         "layer " + std::to_string(qkv.layer) + " head " + std::to_string(head));
+    }
+    return okResult();
+}
+
+} // namespace attnscope

@@ -1,0 +1,39 @@
+#pragma once
+// The model's own softmax attention on the CPU, computed a block of query rows at a time so that
+// no N×N matrix exists for more than one (head, row block) per thread. The forward pass uses it
+// for the attention output and per-row log-sum-exp; views use denseProbabilities() to get one
+// head's full matrix on demand.
+
+#include "attnscope/status.h"
+#include "model/layer_qkv.h"
+
+#include <vector>
+
+namespace attnscope {
+
+/// Query rows per work item: S for a block is kAttentionRowBlock × nTokens floats.
+constexpr int kAttentionRowBlock = 64;
+
+/// Attention for query rows [rowBegin, rowEnd) of `head`. Each output pointer may be null:
+///   probs:   [rowEnd - rowBegin, nTokens], 0 where masked
+///   outputs: [rowEnd - rowBegin, headDim]
+///   lse:     [rowEnd - rowBegin], log Σ exp(score) over the visible keys (natural log)
+/// `scratch` is reused between calls. The caller guarantees valid indices.
+void attendRowBlock(const LayerQkv& qkv, int head, int rowBegin, int rowEnd, float* probs, float* outputs,
+                    float* lse, std::vector<float>& scratch);
+
+/// Every head's attention output [nHeads, nTokens, headDim] and log-sum-exp [nHeads, nTokens]
+/// (either may be null), parallel over (head, row block). Errors: InvalidArgument (inconsistent
+/// LayerQkv sizes), OutOfMemory.
+Result<void> denseAttention(const LayerQkv& qkv, std::vector<float>* headOutputs, std::vector<float>* lse,
+                            int threads = 0);
+
+/// One head's dense probabilities [nTokens, nTokens] (row = query, 0 where masked) and optionally
+/// its per-row log-sum-exp [nTokens]. Errors: InvalidArgument (head out of range, inconsistent
+/// sizes), OutOfMemory.
+Result<void> denseProbabilities(const LayerQkv& qkv, int head, std::vector<float>& out, std::vector<float>* lse);
+
+/// Checks that the vectors of `qkv` match its sizes and that nHeads is a multiple of nKvHeads.
+Result<void> validateLayerQkv(const LayerQkv& qkv);
+
+} // namespace attnscope

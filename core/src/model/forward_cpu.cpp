@@ -1,0 +1,299 @@
+#include "model/forward_cpu.h"
+
+#include "model/cpu_ops.h"
+#include "model/dense_attention.h"
+#include "model/model_weights.h"
+
+#include <algorithm>
+#include <cmath>
+#include <new>
+#include <string>
+
+namespace attnscope {
+
+bool LayerSelection::contains(int layer) const
+{
+    return all || std::find(layers.begin(), layers.end(), layer) != layers.end();
+}
+
+namespace {
+
+// ---- Input checks ----
+
+Result<void> checkInputs(const ModelSpec& spec, std::span<const int> ids, const ForwardOptions& options)
+{
+    if (ids.empty()) {
+        return makeError(ErrorCode::InvalidArgument, "the forward pass needs at least one token");
+    }
+    const int nTokens = static_cast<int>(ids.size());
+    if (nTokens > spec.maxPositions) {
+        if (spec.hasHardContextLimit()) {
+            return makeError(ErrorCode::InvalidArgument,
+                             std::to_string(nTokens) + " tokens exceed the " + std::to_string(spec.maxPositions) +
+                                 " learned positions of this " + spec.modelType + " model",
+                             spec.modelType, "too_many_tokens");
+        }
+        if (!options.allowOverflow) {
+            return makeError(ErrorCode::InvalidArgument,
+                             std::to_string(nTokens) + " tokens exceed the model's context of " +
+                                 std::to_string(spec.maxPositions) + " (allow overflow to run past it anyway)",
+                             spec.modelType, "too_many_tokens");
+        }
+    }
+    for (std::size_t pos = 0; pos < ids.size(); ++pos) {
+        if (ids[pos] < 0 || ids[pos] >= spec.vocabSize) {
+            return makeError(ErrorCode::InvalidArgument,
+                             "token id " + std::to_string(ids[pos]) + " at position " + std::to_string(pos) +
+                                 " is outside the vocabulary [0, " + std::to_string(spec.vocabSize) + ")");
+        }
+    }
+    if (!options.tokenTypes.empty()) {
+        if (options.tokenTypes.size() != ids.size()) {
+            return makeError(ErrorCode::InvalidArgument, "token types must have one entry per token");
+        }
+        for (int type : options.tokenTypes) {
+            if (type < 0 || type >= std::max(1, spec.typeVocabSize)) {
+                return makeError(ErrorCode::InvalidArgument, "token type " + std::to_string(type) + " is out of range");
+            }
+        }
+    }
+    for (const LayerSelection* selection : {&options.capture, &options.overrideLayers}) {
+        for (int layer : selection->layers) {
+            if (layer < 0 || layer >= spec.nLayers) {
+                return makeError(ErrorCode::InvalidArgument,
+                                 "layer " + std::to_string(layer) + " is out of range (the model has " +
+                                     std::to_string(spec.nLayers) + " layers)");
+            }
+        }
+    }
+    if (options.logits != LogitsMode::None && !spec.hasLmHead) {
+        return makeError(ErrorCode::Unsupported,
+                         "this " + spec.modelType + " checkpoint has no language-model head, so it has no logits",
+                         spec.architecture, "no_lm_head");
+    }
+    return okResult();
+}
+
+// ---- Forward state ----
+
+class Forward {
+public:
+    Forward(const ModelWeights& weights, std::span<const int> ids, const ForwardOptions& options)
+        : m_weights(weights), m_spec(weights.spec()), m_ids(ids), m_options(options),
+          m_nTokens(static_cast<int>(ids.size()))
+    {
+    }
+
+    Result<ForwardResult> run()
+    {
+        auto globals = m_weights.globals();
+        ATTNSCOPE_TRY(globals);
+        m_globals = *globals;
+        embed();
+        for (int layer = 0; layer < m_spec.nLayers; ++layer) {
+            if (m_options.cancel != nullptr && m_options.cancel->cancelled()) {
+                return makeError(ErrorCode::Cancelled, "forward pass cancelled", "layer " + std::to_string(layer));
+            }
+            auto layerWeights = m_weights.layer(layer);
+            ATTNSCOPE_TRY(layerWeights);
+            ATTNSCOPE_TRY(block(layer, **layerWeights));
+            if (m_options.progress) {
+                m_options.progress(static_cast<double>(layer + 1) / m_spec.nLayers,
+                                   "layer " + std::to_string(layer + 1) + "/" + std::to_string(m_spec.nLayers));
+            }
+        }
+        return finish();
+    }
+
+private:
+    int hidden() const { return m_spec.hiddenSize; }
+
+    void embed()
+    {
+        const int width = hidden();
+        m_x.assign(static_cast<std::size_t>(m_nTokens) * width, 0.0f);
+        for (int pos = 0; pos < m_nTokens; ++pos) {
+            float* row = m_x.data() + static_cast<std::size_t>(pos) * width;
+            const float* token = m_globals->tokenEmbedding.data + static_cast<std::size_t>(m_ids[pos]) * width;
+            for (int col = 0; col < width; ++col) {
+                row[col] = token[col] * m_spec.embeddingScale;
+            }
+            if (!m_globals->positionEmbedding.empty()) {
+                const float* position = m_globals->positionEmbedding.data + static_cast<std::size_t>(pos) * width;
+                for (int col = 0; col < width; ++col) {
+                    row[col] += position[col];
+                }
+            }
+            if (!m_globals->tokenTypeEmbedding.empty()) {
+                const int type = m_options.tokenTypes.empty() ? 0 : m_options.tokenTypes[pos];
+                const float* typeRow = m_globals->tokenTypeEmbedding.data + static_cast<std::size_t>(type) * width;
+                for (int col = 0; col < width; ++col) {
+                    row[col] += typeRow[col];
+                }
+            }
+        }
+        if (!m_globals->embeddingNorm.empty()) {
+            normalizeRows(m_spec.norm, m_x.data(), m_nTokens, width, m_globals->embeddingNorm,
+                          m_globals->embeddingNormBias, m_spec.normEps);
+        }
+    }
+
+    Result<void> block(int layer, const LayerWeights& w)
+    {
+        const int width = hidden();
+        const std::size_t size = m_x.size();
+        if (m_spec.normPlacement == NormPlacement::Pre) {
+            m_normed = m_x;
+            normalizeRows(m_spec.norm, m_normed.data(), m_nTokens, width, w.attnNorm, w.attnNormBias, m_spec.normEps);
+            ATTNSCOPE_TRY(attention(layer, w, m_normed));
+            for (std::size_t index = 0; index < size; ++index) {
+                m_x[index] += m_delta[index];
+            }
+            m_normed = m_x;
+            normalizeRows(m_spec.norm, m_normed.data(), m_nTokens, width, w.ffnNorm, w.ffnNormBias, m_spec.normEps);
+            mlp(w, m_normed);
+            for (std::size_t index = 0; index < size; ++index) {
+                m_x[index] += m_delta[index];
+            }
+        } else {
+            ATTNSCOPE_TRY(attention(layer, w, m_x));
+            for (std::size_t index = 0; index < size; ++index) {
+                m_x[index] += m_delta[index];
+            }
+            normalizeRows(m_spec.norm, m_x.data(), m_nTokens, width, w.attnNorm, w.attnNormBias, m_spec.normEps);
+            mlp(w, m_x);
+            for (std::size_t index = 0; index < size; ++index) {
+                m_x[index] += m_delta[index];
+            }
+            normalizeRows(m_spec.norm, m_x.data(), m_nTokens, width, w.ffnNorm, w.ffnNormBias, m_spec.normEps);
+        }
+        return okResult();
+    }
+
+    // Attention sub-block: input [nTokens, hidden] → m_delta [nTokens, hidden].
+    Result<void> attention(int layer, const LayerWeights& w, const std::vector<float>& input)
+    {
+        const int headDim = m_spec.headDim;
+        const LayerSpec& layerSpec = m_spec.layers[static_cast<std::size_t>(layer)];
+        LayerQkv qkv;
+        qkv.layer = layer;
+        qkv.nHeads = m_spec.nHeads;
+        qkv.nKvHeads = m_spec.nKvHeads;
+        qkv.nTokens = m_nTokens;
+        qkv.headDim = headDim;
+        qkv.scale = layerSpec.attentionScale;
+        qkv.causal = m_spec.causal;
+        qkv.slidingWindow = layerSpec.slidingWindow;
+
+        project(input, w.query, w.queryBias, m_spec.nHeads, qkv.q);
+        project(input, w.key, w.keyBias, m_spec.nKvHeads, qkv.k);
+        project(input, w.value, w.valueBias, m_spec.nKvHeads, qkv.v);
+        applyRope(m_spec.rope, layerSpec.ropeTheta, qkv.q.data(), m_spec.nHeads, m_nTokens, headDim);
+        applyRope(m_spec.rope, layerSpec.ropeTheta, qkv.k.data(), m_spec.nKvHeads, m_nTokens, headDim);
+
+        std::vector<float> lse;
+        const bool overridden = m_options.attentionOverride && m_options.overrideLayers.contains(layer);
+        if (overridden) {
+            m_heads.assign(qkv.q.size(), 0.0f);
+            ATTNSCOPE_TRY(m_options.attentionOverride(qkv, m_heads));
+            if (m_heads.size() != qkv.q.size()) {
+                return makeError(ErrorCode::InvalidArgument, "the attention override resized its output",
+                                 "layer " + std::to_string(layer));
+            }
+        } else {
+            const bool captured = m_options.onLayer && m_options.capture.contains(layer);
+            ATTNSCOPE_TRY(denseAttention(qkv, &m_heads, captured ? &lse : nullptr, m_options.threads));
+        }
+        mergeHeads(m_heads.data(), m_nTokens, m_spec.nHeads, headDim, m_merged);
+        m_delta.resize(m_x.size());
+        linear(m_merged.data(), m_nTokens, w.attnOut, w.attnOutBias, m_delta.data(), m_options.threads);
+
+        if (m_options.onLayer && m_options.capture.contains(layer)) {
+            ATTNSCOPE_TRY(m_options.onLayer(LayerCapture{std::move(qkv), std::move(lse)}));
+        }
+        return okResult();
+    }
+
+    // input · Wᵀ + b as [nTokens, heads × headDim], then reordered to [heads, nTokens, headDim].
+    void project(const std::vector<float>& input, const Weight& weight, const Weight& bias, int heads,
+                 std::vector<float>& out)
+    {
+        m_projected.resize(static_cast<std::size_t>(m_nTokens) * weight.rows);
+        linear(input.data(), m_nTokens, weight, bias, m_projected.data(), m_options.threads);
+        splitHeads(m_projected.data(), m_nTokens, heads, m_spec.headDim, out);
+    }
+
+    // Feed-forward sub-block: input [nTokens, hidden] → m_delta [nTokens, hidden].
+    void mlp(const LayerWeights& w, const std::vector<float>& input)
+    {
+        const std::size_t interSize = static_cast<std::size_t>(m_nTokens) * m_spec.intermediateSize;
+        m_up.resize(interSize);
+        linear(input.data(), m_nTokens, w.up, w.upBias, m_up.data(), m_options.threads);
+        if (m_spec.gatedMlp) {
+            m_gate.resize(interSize);
+            linear(input.data(), m_nTokens, w.gate, Weight{}, m_gate.data(), m_options.threads);
+            activate(m_spec.activation, m_gate.data(), interSize);
+            for (std::size_t index = 0; index < interSize; ++index) {
+                m_up[index] *= m_gate[index];
+            }
+        } else {
+            activate(m_spec.activation, m_up.data(), interSize);
+        }
+        m_delta.resize(m_x.size());
+        linear(m_up.data(), m_nTokens, w.down, w.downBias, m_delta.data(), m_options.threads);
+    }
+
+    Result<ForwardResult> finish()
+    {
+        const int width = hidden();
+        if (!m_globals->outputNorm.empty()) {
+            normalizeRows(m_spec.norm, m_x.data(), m_nTokens, width, m_globals->outputNorm,
+                          m_globals->outputNormBias, m_spec.normEps);
+        }
+        ForwardResult result;
+        result.nTokens = m_nTokens;
+        result.vocabSize = m_spec.vocabSize;
+        if (m_options.logits != LogitsMode::None) {
+            const Weight& output = m_globals->output.empty() ? m_globals->tokenEmbedding : m_globals->output;
+            const int firstRow = m_options.logits == LogitsMode::LastPosition ? m_nTokens - 1 : 0;
+            result.logitsRows = m_nTokens - firstRow;
+            result.logits.resize(static_cast<std::size_t>(result.logitsRows) * m_spec.vocabSize);
+            linear(m_x.data() + static_cast<std::size_t>(firstRow) * width, result.logitsRows, output, Weight{},
+                   result.logits.data(), m_options.threads);
+        }
+        if (m_options.keepHiddenStates) {
+            result.hiddenStates = std::move(m_x);
+        }
+        return result;
+    }
+
+    const ModelWeights& m_weights;
+    const ModelSpec& m_spec;
+    std::span<const int> m_ids;
+    const ForwardOptions& m_options;
+    const int m_nTokens;
+    const GlobalWeights* m_globals = nullptr;
+    std::vector<float> m_x;         // residual stream [nTokens, hidden]
+    std::vector<float> m_normed;
+    std::vector<float> m_delta;     // sub-block output to add to the stream
+    std::vector<float> m_projected;
+    std::vector<float> m_heads;     // attention output [nHeads, nTokens, headDim]
+    std::vector<float> m_merged;
+    std::vector<float> m_up;
+    std::vector<float> m_gate;
+};
+
+} // namespace
+
+Result<ForwardResult> forwardCpu(const ModelWeights& weights, std::span<const int> ids, const ForwardOptions& options)
+{
+    ATTNSCOPE_TRY(checkInputs(weights.spec(), ids, options));
+    try {
+        return Forward(weights, ids, options).run();
+    } catch (const std::bad_alloc&) {
+        return makeError(ErrorCode::OutOfMemory,
+                         "out of memory in the forward pass over " + std::to_string(ids.size()) + " tokens");
+    }
+}
+
+} // namespace attnscope

@@ -1,0 +1,77 @@
+#pragma once
+// The CPU forward pass (f32, Eigen, threads over rows and heads) of every supported family, with
+// per-layer capture of Q, K (after RoPE), V and per-row log-sum-exp, and an optional hook that
+// replaces the model's softmax attention in chosen layers (how `eval --variant` runs a variant
+// inside the model).
+
+#include "attnscope/progress.h"
+#include "attnscope/status.h"
+#include "model/layer_qkv.h"
+
+#include <functional>
+#include <span>
+#include <vector>
+
+namespace attnscope {
+
+class ModelWeights;
+
+/// A set of layers: all of them, or a list of indices.
+struct LayerSelection {
+    bool all = false;
+    std::vector<int> layers;
+
+    static LayerSelection allLayers() { return LayerSelection{true, {}}; }
+    static LayerSelection only(std::vector<int> layers) { return LayerSelection{false, std::move(layers)}; }
+    bool contains(int layer) const;
+    bool empty() const { return !all && layers.empty(); }
+};
+
+/// What the forward pass hands out for a captured layer. The callback may move from it.
+struct LayerCapture {
+    LayerQkv qkv;
+    /// [nHeads, nTokens] natural-log log-sum-exp of each query row's scaled scores; empty when
+    /// the attention override replaced the model's attention in this layer.
+    std::vector<float> lse;
+};
+
+/// Receives captured layers in order; returning an error stops the forward pass with it.
+using LayerCallback = std::function<Result<void>(LayerCapture&& capture)>;
+
+/// Replaces softmax attention: fill headOutputs [nHeads, nTokens, headDim] (already sized) from
+/// the layer's Q, K, V. Called on the forward pass's thread.
+using AttentionOverride = std::function<Result<void>(const LayerQkv& qkv, std::vector<float>& headOutputs)>;
+
+enum class LogitsMode { None, LastPosition, AllPositions };
+
+struct ForwardOptions {
+    LayerSelection capture;              ///< layers handed to onLayer
+    LayerCallback onLayer;
+    LayerSelection overrideLayers;       ///< layers whose attention attentionOverride computes
+    AttentionOverride attentionOverride;
+    LogitsMode logits = LogitsMode::AllPositions;
+    bool keepHiddenStates = false;       ///< keep the final hidden states [nTokens, hiddenSize]
+    bool allowOverflow = false;          ///< RoPE models: allow more than maxPositions tokens
+    std::vector<int> tokenTypes;         ///< BERT segment ids (empty: all 0)
+    int threads = 0;                     ///< 0: defaultThreadCount()
+    const CancelToken* cancel = nullptr; ///< checked between layers
+    ProgressFn progress;                 ///< called after each layer
+};
+
+struct ForwardResult {
+    int nTokens = 0;
+    int vocabSize = 0;
+    int logitsRows = 0;               ///< nTokens, 1 (last position) or 0
+    std::vector<float> logits;        ///< [logitsRows, vocabSize]
+    std::vector<float> hiddenStates;  ///< [nTokens, hiddenSize] after the final norm (if kept)
+};
+
+/// Runs the model over `ids` (positions 0..n-1). Errors: InvalidArgument (empty input, an id out
+/// of the vocabulary, a bad layer index, too many tokens: learned-position models can never go
+/// past maxPositions, RoPE models only with allowOverflow), Unsupported (logits of a model without
+/// an output head), Cancelled, OutOfMemory, FormatInvalid (NaN/Inf weights, named), and whatever
+/// the callbacks return.
+Result<ForwardResult> forwardCpu(const ModelWeights& weights, std::span<const int> ids,
+                                 const ForwardOptions& options);
+
+} // namespace attnscope

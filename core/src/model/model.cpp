@@ -1,0 +1,73 @@
+#include "model/model.h"
+
+#include "io/mapped_file.h"
+#include "io/tensor_store.h"
+#include "model/model_weights.h"
+#include "tokenizer/tokenizer.h"
+
+#include <filesystem>
+#include <new>
+
+namespace attnscope {
+
+Model::Model() = default;
+Model::~Model() = default;
+
+Result<std::unique_ptr<Model>> Model::openHfFolder(const std::string& path)
+{
+    namespace fs = std::filesystem;
+    std::error_code ignored;
+    if (!fs::exists(path, ignored)) {
+        return makeError(ErrorCode::FileNotFound, "no such model folder or file", path);
+    }
+    const bool isFile = !fs::is_directory(path, ignored);
+    if (isFile && fs::path(path).extension() != ".safetensors") {
+        return makeError(ErrorCode::Unsupported,
+                         "expected an HF model folder or a .safetensors file beside its config.json", path);
+    }
+    try {
+        std::unique_ptr<Model> model(new Model());
+        model->m_folder = isFile ? fs::path(path).parent_path().string() : path;
+        if (model->m_folder.empty()) {
+            model->m_folder = ".";
+        }
+        const std::string configPath = (fs::path(model->m_folder) / "config.json").string();
+        if (!fs::exists(configPath, ignored)) {
+            return makeError(ErrorCode::FileNotFound, "config.json is missing beside the weights", configPath);
+        }
+        auto configText = readTextFile(configPath);
+        ATTNSCOPE_TRY(configText);
+        auto spec = ModelSpec::fromHfConfig(*configText, configPath);
+        ATTNSCOPE_TRY(spec);
+        model->m_spec = std::move(*spec);
+
+        auto store = isFile ? TensorStore::openFile(path) : TensorStore::openFolder(path);
+        ATTNSCOPE_TRY(store);
+        model->m_store = std::move(*store);
+        auto weights = ModelWeights::bind(model->m_spec, *model->m_store);
+        ATTNSCOPE_TRY(weights);
+        model->m_weights = std::move(*weights);
+
+        const std::string tokenizerPath = (fs::path(model->m_folder) / "tokenizer.json").string();
+        if (fs::exists(tokenizerPath, ignored)) {
+            auto tokenizer = Tokenizer::fromFile(tokenizerPath);
+            ATTNSCOPE_TRY(tokenizer);
+            model->m_tokenizer = std::move(*tokenizer);
+        }
+        return model;
+    } catch (const std::bad_alloc&) {
+        return makeError(ErrorCode::OutOfMemory, "out of memory opening the model", path);
+    }
+}
+
+Result<ForwardResult> Model::forward(std::span<const int> ids, const ForwardOptions& options) const
+{
+    return forwardCpu(*m_weights, ids, options);
+}
+
+Result<LossResult> Model::loss(std::span<const int> ids, const LossOptions& options) const
+{
+    return evaluateLoss(*m_weights, ids, options);
+}
+
+} // namespace attnscope
