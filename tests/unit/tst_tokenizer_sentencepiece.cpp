@@ -1,0 +1,97 @@
+// SentencePiece-style BPE (▁, byte_fallback, fuse_unk): stories260K and two trained tokenizers
+// (Prepend/Replace normalizer; Metaspace pre-tokenizer) against HF `tokenizers`.
+
+#include "tst_tokenizer_fixture.h"
+
+#include <chrono>
+
+namespace attnscope {
+namespace {
+
+std::string storiesPath() { return std::string(ATTNSCOPE_SHARED_MODELS) + "/stories260K/hf/tokenizer.json"; }
+
+TEST(TokenizerSentencePiece, Stories260kMatchesHf)
+{
+    if (!std::filesystem::exists(storiesPath())) {
+        GTEST_SKIP() << "shared model absent: " << storiesPath();
+    }
+    auto tokenizer = Tokenizer::fromFile(storiesPath());
+    ASSERT_TRUE(tokenizer.ok()) << tokenizer.error().describe();
+    EXPECT_EQ(tokenizer.value()->kindName(), "bpe-sentencepiece");
+    EXPECT_EQ(tokenizer.value()->bosId(), 1);
+    EXPECT_EQ(tokenizer.value()->eosId(), 2);
+    EXPECT_EQ(tokenizer.value()->vocabSize(), 512);
+    test::expectParity(*tokenizer.value(), "stories260k");
+}
+
+TEST(TokenizerSentencePiece, Stories260kReferencePrompt)
+{
+    const std::string reference = std::string(ATTNSCOPE_SHARED_MODELS) + "/stories260K/reference_stories260K.json";
+    if (!std::filesystem::exists(storiesPath()) || !std::filesystem::exists(reference)) {
+        GTEST_SKIP() << "shared model absent";
+    }
+    auto text = readTextFile(reference);
+    ASSERT_TRUE(text.ok());
+    const auto json = nlohmann::json::parse(text.value());
+    auto tokenizer = Tokenizer::fromFile(storiesPath());
+    ASSERT_TRUE(tokenizer.ok());
+    auto ids = tokenizer.value()->encode(json.at("prompt").get<std::string>());
+    ASSERT_TRUE(ids.ok());
+    EXPECT_EQ(ids.value(), json.at("prompt_token_ids").get<std::vector<std::int32_t>>());
+    EXPECT_EQ(tokenizer.value()->tokenDisplay(ids.value()[1]), " Once");
+    EXPECT_EQ(tokenizer.value()->tokenDisplay(1), "<s>");
+    EXPECT_EQ(tokenizer.value()->decode(ids.value()), json.at("prompt").get<std::string>());
+}
+
+TEST(TokenizerSentencePiece, NormalizerStyleMatchesHf)
+{
+    auto tokenizer = test::loadFixture("sp_bpe");
+    ASSERT_TRUE(tokenizer);
+    EXPECT_EQ(tokenizer->kindName(), "bpe-sentencepiece");
+    test::expectParity(*tokenizer, "sp_bpe");
+}
+
+TEST(TokenizerSentencePiece, MetaspaceStyleMatchesHf)
+{
+    auto tokenizer = test::loadFixture("sp_metaspace");
+    ASSERT_TRUE(tokenizer);
+    test::expectParity(*tokenizer, "sp_metaspace");
+}
+
+TEST(TokenizerSentencePiece, ByteFallbackDisplay)
+{
+    auto tokenizer = test::loadFixture("sp_bpe");
+    ASSERT_TRUE(tokenizer);
+    const auto newline = tokenizer->tokenToId("<0x0A>");
+    ASSERT_TRUE(newline);
+    EXPECT_EQ(tokenizer->tokenDisplay(*newline), "\\n");
+    EXPECT_EQ(tokenizer->tokenDisplay(*tokenizer->tokenToId("<0xE6>")), "<0xE6>");
+    const std::string text = "Hi 😀 there\nok";
+    auto ids = tokenizer->encode(text, false);
+    ASSERT_TRUE(ids.ok());
+    EXPECT_EQ(tokenizer->decode(ids.value()), text);
+}
+
+TEST(TokenizerSentencePiece, OneHugeWordIsFast)
+{
+    if (!std::filesystem::exists(storiesPath())) {
+        GTEST_SKIP() << "shared model absent";
+    }
+    auto tokenizer = Tokenizer::fromFile(storiesPath());
+    ASSERT_TRUE(tokenizer.ok());
+    // No pre-tokenizer: the whole text is one word for the BPE merge queue.
+    std::string big;
+    while (big.size() < 400000) {
+        big += "Once upon a time, there was a little girl named Lily. She liked to play outside. ";
+    }
+    const auto start = std::chrono::steady_clock::now();
+    auto ids = tokenizer.value()->encode(big);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ASSERT_TRUE(ids.ok());
+    EXPECT_GT(ids.value().size(), 100000u);
+    EXPECT_LT(seconds, 2.0);
+    std::printf("encoded %zu tokens in %.3f s\n", ids.value().size(), seconds);
+}
+
+} // namespace
+} // namespace attnscope
