@@ -1,0 +1,133 @@
+#pragma once
+// The small API that the CLI and the GUI share (DESIGN.md §7.2). A Workspace is one opened model
+// (weights mapped, config parsed, tokenizer loaded) plus the backend that computes on it. Every call
+// is synchronous; one call at a time per Workspace (the GUI's ComputeService owns it on a worker
+// thread). Results are plain structs the caller owns.
+
+#include "attnscope/progress.h"
+#include "attnscope/status.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace attnscope {
+
+/// What to open. modelPath: an HF folder, a .safetensors file beside its config.json, or "demo"
+/// (the embedded demo model, found beside the installed binary or in the source tree).
+struct OpenOptions {
+    std::string modelPath;
+};
+
+/// One stored tensor, for `attnscope info`.
+struct TensorInfo {
+    std::string name;
+    std::string dtype;
+    std::vector<std::int64_t> shape;
+};
+
+/// What a model is: its architecture and sizes, and where it came from.
+struct ModelInfo {
+    std::string path;          ///< the folder or file that was opened
+    std::string name;          ///< short display name (folder name, or "demo")
+    std::string architecture;  ///< "llama", "bert", "gpt2", ...
+    int nLayers = 0;
+    int nHeads = 0;
+    int nKvHeads = 0;
+    int headDim = 0;
+    int hiddenSize = 0;
+    int vocabSize = 0;
+    int maxPositions = 0;
+    bool causal = true;
+    std::int64_t parameterCount = 0;
+    std::size_t fileBytes = 0;
+    std::string weightDtypes;   ///< e.g. "F16" or "F32, BF16"
+    std::string tokenizerKind;  ///< "bpe-bytelevel", "bpe-sentencepiece", "wordpiece", or "" when absent
+    std::vector<TensorInfo> tensors;
+};
+
+/// A text as the model sees it: ids and a readable piece per id.
+struct TokenizedText {
+    std::vector<std::int32_t> ids;
+    std::vector<std::string> tokens;
+};
+
+/// Options shared by computations over a text.
+struct RunOptions {
+    bool allowOverflow = false;        ///< run past the model's context (RoPE models only)
+    const CancelToken* cancel = nullptr;
+    ProgressFn progress;
+};
+
+/// One head's attention matrix, dense or the effective attention of a variant.
+/// attention is [nTokens, nTokens] row-major: row = query, column = key; entries the model cannot
+/// attend to (future keys of a causal model) are 0. mask (same shape, 0/1) is what the variant kept.
+struct HeadAttention {
+    int layer = 0;
+    int head = 0;
+    std::string variant;  ///< canonical spec ("dense" for the model's own attention)
+    int nTokens = 0;
+    std::vector<float> attention;
+    std::vector<std::uint8_t> mask;
+};
+
+/// Mean next-token loss (nats) and perplexity of the model on a text, optionally with a variant
+/// replacing attention in every layer.
+struct EvalResult {
+    std::int64_t tokens = 0;      ///< tokens in the text
+    std::int64_t predicted = 0;   ///< positions whose next token was scored
+    int windows = 0;              ///< context-sized windows the text was split into
+    double loss = 0.0;
+    double perplexity = 0.0;
+    std::string variant;
+};
+
+class WorkspaceImpl;
+
+class Workspace {
+public:
+    /// Opens a model. Errors: FileNotFound, FileIo, FormatInvalid, UnsupportedDtype,
+    /// UnsupportedModel, ShapeMismatch — each naming the file (and the tensor or key).
+    static Result<std::unique_ptr<Workspace>> open(const OpenOptions& options);
+    ~Workspace();
+    Workspace(const Workspace&) = delete;
+    Workspace& operator=(const Workspace&) = delete;
+
+    const ModelInfo& info() const;
+
+    /// Tokenizes text with the model's tokenizer (special tokens as its post-processor adds them).
+    /// Errors: Unsupported (the model has no tokenizer.json), InvalidArgument.
+    Result<TokenizedText> tokenize(std::string_view text) const;
+    /// Readable pieces for ids (for pre-tokenised input).
+    std::vector<std::string> tokenPieces(const std::vector<std::int32_t>& ids) const;
+
+    /// Dense attention of one head, or a variant's effective attention when variantSpec is not
+    /// empty and not "dense". Errors: InvalidArgument (layer/head out of range, empty text, text
+    /// longer than the context without allowOverflow, bad variant), Cancelled.
+    Result<HeadAttention> headAttention(const std::vector<std::int32_t>& ids, int layer, int head,
+                                        const std::string& variantSpec, const RunOptions& options);
+
+    /// Next-token loss and perplexity, texts longer than the context split into windows.
+    /// Errors: InvalidArgument (fewer than 2 tokens; encoder-only models), Cancelled.
+    Result<EvalResult> evaluate(const std::vector<std::int32_t>& ids, const std::string& variantSpec,
+                                const RunOptions& options);
+
+    /// Internal access for core's own modules (variants, exports); not part of the app's API.
+    WorkspaceImpl& impl() { return *m_impl; }
+
+private:
+    explicit Workspace(std::unique_ptr<WorkspaceImpl> impl);
+    std::unique_ptr<WorkspaceImpl> m_impl;
+};
+
+/// Where the embedded demo model is: $ATTNSCOPE_DEMO_MODEL, then share/attnscope/models/demo
+/// beside the installed binary, then the source tree's assets/models/demo. Empty when none exists.
+std::string findDemoModel();
+
+/// attnscope's version string ("0.1.0").
+const char* versionString();
+
+} // namespace attnscope

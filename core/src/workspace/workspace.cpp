@@ -1,0 +1,259 @@
+#include "workspace/workspace_impl.h"
+
+#include "io/tensor_store.h"
+#include "model/dense_attention.h"
+#include "model/model_weights.h"
+#include "tokenizer/tokenizer.h"
+#include "attnscope_kernels/mask_predicates.h"
+
+#include <filesystem>
+#include <set>
+#include <unistd.h>
+
+namespace attnscope {
+
+namespace fs = std::filesystem;
+
+const char* versionString()
+{
+    return ATTNSCOPE_VERSION;
+}
+
+std::string findDemoModel()
+{
+    std::error_code ignored;
+    auto isModel = [&](const fs::path& folder) { return fs::exists(folder / "config.json", ignored); };
+    if (const char* configured = std::getenv("ATTNSCOPE_DEMO_MODEL")) {
+        return isModel(configured) ? std::string(configured) : std::string();
+    }
+    const fs::path executable = fs::read_symlink("/proc/self/exe", ignored);
+    if (!executable.empty()) {
+        const fs::path installed = executable.parent_path().parent_path() / "share" / "attnscope" / "models" / "demo";
+        if (isModel(installed)) {
+            return installed.string();
+        }
+    }
+    const fs::path sourceTree = fs::path(ATTNSCOPE_SOURCE_DIR) / "assets" / "models" / "demo";
+    return isModel(sourceTree) ? sourceTree.string() : std::string();
+}
+
+ModelInfo describeModel(const Model& model, const std::string& path, const std::string& name)
+{
+    const ModelSpec& spec = model.spec();
+    ModelInfo info;
+    info.path = path;
+    info.name = name;
+    info.architecture = archFamilyName(spec.family);
+    info.nLayers = spec.nLayers;
+    info.nHeads = spec.nHeads;
+    info.nKvHeads = spec.nKvHeads;
+    info.headDim = spec.headDim;
+    info.hiddenSize = spec.hiddenSize;
+    info.vocabSize = spec.vocabSize;
+    info.maxPositions = spec.maxPositions;
+    info.causal = spec.causal;
+    info.parameterCount = model.weights().parameterCount();
+    info.fileBytes = model.store().totalBytes();
+    std::set<std::string> dtypes;
+    for (const TensorView* tensor : model.store().tensors()) {
+        info.tensors.push_back({tensor->name, dtypeName(tensor->dtype), tensor->shape});
+        dtypes.insert(dtypeName(tensor->dtype));
+    }
+    for (const std::string& dtype : dtypes) {
+        info.weightDtypes += (info.weightDtypes.empty() ? "" : ", ") + dtype;
+    }
+    info.tokenizerKind = model.tokenizer() != nullptr ? model.tokenizer()->kindName() : std::string();
+    return info;
+}
+
+Result<void> WorkspaceImpl::checkLength(std::size_t nTokens, bool allowOverflow) const
+{
+    const ModelSpec& spec = model->spec();
+    if (nTokens <= static_cast<std::size_t>(spec.maxPositions)) {
+        return okResult();
+    }
+    if (spec.hasHardContextLimit()) {
+        return makeError(ErrorCode::InvalidArgument,
+                         "the text has " + std::to_string(nTokens) + " tokens, more than the model's context of " +
+                             std::to_string(spec.maxPositions) +
+                             " (its learned position embeddings end there; shorten the text)",
+                         info.name);
+    }
+    if (!allowOverflow) {
+        return makeError(ErrorCode::InvalidArgument,
+                         "the text has " + std::to_string(nTokens) + " tokens, more than the model's context of " +
+                             std::to_string(spec.maxPositions) + " (use --allow-overflow to run past it anyway)",
+                         info.name);
+    }
+    return okResult();
+}
+
+Result<LayerCapture> WorkspaceImpl::captureLayer(const std::vector<std::int32_t>& ids, int layer,
+                                                 const RunOptions& options) const
+{
+    ATTNSCOPE_TRY(checkLength(ids.size(), options.allowOverflow));
+    LayerCapture kept;
+    ForwardOptions forward;
+    forward.capture = LayerSelection::only({layer});
+    forward.onLayer = [&](LayerCapture&& capture) -> Result<void> {
+        kept = std::move(capture);
+        return okResult();
+    };
+    forward.logits = LogitsMode::None;
+    forward.allowOverflow = options.allowOverflow;
+    forward.cancel = options.cancel;
+    forward.progress = options.progress;
+    const std::vector<int> intIds(ids.begin(), ids.end());
+    auto result = model->forward(intIds, forward);
+    if (!result) {
+        return result.error();
+    }
+    return kept;
+}
+
+Workspace::Workspace(std::unique_ptr<WorkspaceImpl> impl) : m_impl(std::move(impl)) {}
+Workspace::~Workspace() = default;
+
+Result<std::unique_ptr<Workspace>> Workspace::open(const OpenOptions& options)
+{
+    std::string path = options.modelPath;
+    std::string name;
+    if (path == "demo") {
+        path = findDemoModel();
+        if (path.empty()) {
+            return makeError(ErrorCode::FileNotFound,
+                             "the embedded demo model was not found (set ATTNSCOPE_DEMO_MODEL to its folder)", "demo");
+        }
+        name = "demo";
+    }
+    if (path.empty()) {
+        return makeError(ErrorCode::InvalidArgument, "no model path given");
+    }
+    if (fs::path(path).extension() == ".gguf") {
+        return makeError(ErrorCode::Unsupported, "GGUF files are not supported yet; open the model's HF folder", path);
+    }
+    auto model = Model::openHfFolder(path);
+    if (!model) {
+        return model.error();
+    }
+    if (name.empty()) {
+        const fs::path asPath(path);
+        name = fs::is_directory(asPath) ? fs::absolute(asPath).lexically_normal().filename().string()
+                                         : asPath.stem().string();
+        if (name.empty()) {
+            name = fs::absolute(asPath).lexically_normal().parent_path().filename().string();
+        }
+    }
+    auto impl = std::make_unique<WorkspaceImpl>();
+    impl->info = describeModel(*model.value(), path, name);
+    impl->model = std::move(model.value());
+    return std::unique_ptr<Workspace>(new Workspace(std::move(impl)));
+}
+
+const ModelInfo& Workspace::info() const
+{
+    return m_impl->info;
+}
+
+Result<TokenizedText> Workspace::tokenize(std::string_view text) const
+{
+    const Tokenizer* tokenizer = m_impl->model->tokenizer();
+    if (tokenizer == nullptr) {
+        return makeError(ErrorCode::Unsupported, "the model folder has no tokenizer.json; pass token ids instead",
+                         m_impl->info.path);
+    }
+    if (text.empty()) {
+        return makeError(ErrorCode::InvalidArgument, "the input text is empty");
+    }
+    auto ids = tokenizer->encode(text);
+    if (!ids) {
+        return ids.error();
+    }
+    TokenizedText tokens;
+    tokens.ids = std::move(ids.value());
+    tokens.tokens = tokenPieces(tokens.ids);
+    return tokens;
+}
+
+std::vector<std::string> Workspace::tokenPieces(const std::vector<std::int32_t>& ids) const
+{
+    const Tokenizer* tokenizer = m_impl->model->tokenizer();
+    std::vector<std::string> pieces;
+    pieces.reserve(ids.size());
+    for (const std::int32_t id : ids) {
+        pieces.push_back(tokenizer != nullptr ? tokenizer->tokenDisplay(id) : "#" + std::to_string(id));
+    }
+    return pieces;
+}
+
+Result<HeadAttention> Workspace::headAttention(const std::vector<std::int32_t>& ids, int layer, int head,
+                                               const std::string& variantSpec, const RunOptions& options)
+{
+    const ModelInfo& info = m_impl->info;
+    if (layer < 0 || layer >= info.nLayers) {
+        return makeError(ErrorCode::InvalidArgument,
+                         "layer " + std::to_string(layer) + " is out of range [0, " + std::to_string(info.nLayers) + ")");
+    }
+    if (head < 0 || head >= info.nHeads) {
+        return makeError(ErrorCode::InvalidArgument,
+                         "head " + std::to_string(head) + " is out of range [0, " + std::to_string(info.nHeads) + ")");
+    }
+    if (ids.empty()) {
+        return makeError(ErrorCode::InvalidArgument, "the input has no tokens");
+    }
+    auto capture = m_impl->captureLayer(ids, layer, options);
+    if (!capture) {
+        return capture.error();
+    }
+    HeadAttention result;
+    result.layer = layer;
+    result.head = head;
+    result.nTokens = static_cast<int>(ids.size());
+    if (variantSpec.empty() || variantSpec == "dense") {
+        result.variant = "dense";
+        ATTNSCOPE_TRY(denseProbabilities(capture->qkv, head, result.attention, nullptr));
+        result.mask.resize(result.attention.size());
+        for (std::size_t index = 0; index < result.attention.size(); ++index) {
+            const int query = static_cast<int>(index / ids.size());
+            const int key = static_cast<int>(index % ids.size());
+            result.mask[index] =
+                modelAllows(query, key, capture->qkv.causal, capture->qkv.slidingWindow) ? 1 : 0;
+        }
+        return result;
+    }
+    ATTNSCOPE_TRY(effectiveAttention(capture->qkv, head, variantSpec, result));
+    return result;
+}
+
+Result<EvalResult> Workspace::evaluate(const std::vector<std::int32_t>& ids, const std::string& variantSpec,
+                                       const RunOptions& options)
+{
+    LossOptions lossOptions;
+    lossOptions.cancel = options.cancel;
+    lossOptions.progress = options.progress;
+    std::string canonical = "dense";
+    if (!variantSpec.empty() && variantSpec != "dense") {
+        auto hook = variantAttentionHook(variantSpec);
+        if (!hook) {
+            return hook.error();
+        }
+        lossOptions.overrideLayers = LayerSelection::allLayers();
+        lossOptions.attentionOverride = std::move(hook->first);
+        canonical = hook->second;
+    }
+    const std::vector<int> intIds(ids.begin(), ids.end());
+    auto loss = m_impl->model->loss(intIds, lossOptions);
+    if (!loss) {
+        return loss.error();
+    }
+    EvalResult result;
+    result.tokens = loss->tokens;
+    result.predicted = loss->predicted;
+    result.windows = loss->windows;
+    result.loss = loss->loss;
+    result.perplexity = loss->perplexity;
+    result.variant = canonical;
+    return result;
+}
+
+} // namespace attnscope

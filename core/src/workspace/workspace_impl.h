@@ -1,0 +1,34 @@
+#pragma once
+// What a Workspace holds: the opened model (weights, spec, tokenizer) and the description of it
+// that info() returns. Kept out of the public header so that app/ never sees core internals.
+
+#include "attnscope/workspace.h"
+#include "model/model.h"
+
+#include <memory>
+
+namespace attnscope {
+
+class WorkspaceImpl {
+public:
+    std::unique_ptr<Model> model;
+    ModelInfo info;
+
+    /// Checks a text against the model's context; the message tells the user how to go past it.
+    Result<void> checkLength(std::size_t nTokens, bool allowOverflow) const;
+    /// Runs the forward pass over ids and returns the captured layer `layer`.
+    Result<LayerCapture> captureLayer(const std::vector<std::int32_t>& ids, int layer, const RunOptions& options) const;
+};
+
+/// A variant's effective attention of one head into result (attention, mask, canonical variant).
+/// Errors: InvalidArgument / Unsupported for a bad spec.
+Result<void> effectiveAttention(const LayerQkv& qkv, int head, const std::string& variantSpec, HeadAttention& result);
+
+/// An attention override that runs the variant in place of the model's attention, and the
+/// canonical spec text. Errors: InvalidArgument / Unsupported for a bad spec.
+Result<std::pair<AttentionOverride, std::string>> variantAttentionHook(const std::string& variantSpec);
+
+/// Fills ModelInfo from an opened model.
+ModelInfo describeModel(const Model& model, const std::string& path, const std::string& name);
+
+} // namespace attnscope
