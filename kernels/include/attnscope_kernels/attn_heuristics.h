@@ -1,0 +1,56 @@
+#pragma once
+// Which head dims the CUDA kernels are compiled for, and the tile shapes they use. Pure constexpr
+// functions so that the host (supports(), tests) and the kernels agree without a GPU
+// (DESIGN.md §7.4: tile heuristics live in their own header).
+
+#include "attnscope_kernels/host_device.h"
+
+namespace attnscope {
+
+/// The compiled head-dim buckets: a runtime headDim runs in the smallest bucket that holds it,
+/// with the unused columns zero-padded in shared memory. Small dims (8/16/32) of the tiny and
+/// demo models share the 32 bucket; 80/96 would pay for padding to 128 until they get their own.
+inline constexpr int kAttnMaxHeadDim = 128;
+
+/// The bucket that runs headDim (32, 64 or 128), or 0 when no compiled kernel can (headDim <= 0
+/// or > 128). Adding a bucket means an instance file per op and a case in the launchers.
+ATTNSCOPE_HD constexpr int attnHeadDimBucket(int headDim)
+{
+    if (headDim <= 0 || headDim > kAttnMaxHeadDim) {
+        return 0;
+    }
+    return headDim <= 32 ? 32 : headDim <= 64 ? 64 : 128;
+}
+
+/// Dense forward tiles: each warp owns kDenseRowsPerWarp query rows, a block kDenseWarps warps,
+/// and a key tile is one key per lane (32). Eight rows per warp amortise each K/V shared-memory
+/// read over eight FMAs while keeping the accumulators (8 · headDim/32 floats) in registers.
+inline constexpr int kDenseWarps = 4;
+inline constexpr int kDenseRowsPerWarp = 8;
+inline constexpr int kDenseBlockRows = kDenseWarps * kDenseRowsPerWarp;
+inline constexpr int kDenseBlockKeys = 32;
+
+/// Padded shared-memory row stride (floats) for a K tile: +4 keeps 16-byte alignment and puts the
+/// 8 lanes of each quarter-warp float4 access on distinct banks.
+ATTNSCOPE_HD constexpr int denseKeyTileStride(int bucket) { return bucket + 4; }
+
+/// Dynamic shared memory of the dense forward kernel for a bucket: Q rows, K tile, V tile, and
+/// the per-warp probability rows.
+ATTNSCOPE_HD constexpr int denseAttnSharedBytes(int bucket)
+{
+    return static_cast<int>(sizeof(float)) *
+           (kDenseBlockRows * bucket + kDenseBlockKeys * denseKeyTileStride(bucket) +
+            kDenseBlockKeys * bucket + kDenseBlockRows * kDenseBlockKeys);
+}
+
+/// Sparse forward: one warp per query row, kSparseWarps rows per block.
+inline constexpr int kSparseWarps = 4;
+
+/// Probability tiles: a block computes kProbsTile × kProbsTile entries.
+inline constexpr int kProbsTile = 32;
+
+static_assert(attnHeadDimBucket(8) == 32 && attnHeadDimBucket(64) == 64 &&
+                  attnHeadDimBucket(65) == 128 && attnHeadDimBucket(129) == 0,
+              "head-dim buckets");
+
+} // namespace attnscope
