@@ -1,0 +1,331 @@
+// Host glue for the attention kernels: checks, uploads, launch, download. Every runtime call is
+// checked and converted to an Error here, at the backend boundary (DESIGN.md §7.7). Buffers are
+// allocated per call; a persistent device workspace comes with the Backend interface.
+
+#include "backend/cuda/cuda_attention.h"
+
+#include <limits>
+#include <string>
+
+#include "backend/cuda/cuda_device.h"
+#include "model/layer_qkv.h"
+
+#if ATTNSCOPE_HAVE_CUDA
+#include "attnscope_kernels/attn_heuristics.h"
+#include "attnscope_kernels/launch.h"
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/device_buffer.h"
+#endif
+
+namespace attnscope {
+
+#if ATTNSCOPE_HAVE_CUDA
+
+namespace {
+
+std::string layerContext(const LayerQkv& qkv)
+{
+    return "layer " + std::to_string(qkv.layer);
+}
+
+Result<void> checkShapes(const LayerQkv& qkv)
+{
+    if (qkv.nHeads <= 0 || qkv.nKvHeads <= 0 || qkv.nTokens < 0 || qkv.headDim <= 0 ||
+        qkv.nHeads % qkv.nKvHeads != 0) {
+        return makeError(ErrorCode::InvalidArgument,
+                         "invalid attention shape: nHeads " + std::to_string(qkv.nHeads) +
+                             ", nKvHeads " + std::to_string(qkv.nKvHeads) + ", nTokens " +
+                             std::to_string(qkv.nTokens) + ", headDim " +
+                             std::to_string(qkv.headDim),
+                         layerContext(qkv));
+    }
+    // The kernels index rows and CSR entries with 32-bit ints and strides with 64-bit ones.
+    const std::size_t perHead = static_cast<std::size_t>(qkv.nTokens) * qkv.headDim;
+    if (perHead > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+        return makeError(ErrorCode::InvalidArgument, "one head holds more than 2^31 values",
+                         layerContext(qkv));
+    }
+    if (qkv.q.size() != perHead * qkv.nHeads || qkv.k.size() != perHead * qkv.nKvHeads ||
+        qkv.v.size() != perHead * qkv.nKvHeads) {
+        return makeError(ErrorCode::ShapeMismatch, "q/k/v sizes do not match the layer's counts",
+                         layerContext(qkv));
+    }
+    return okResult();
+}
+
+} // namespace
+
+namespace {
+
+Error unavailableError()
+{
+    return makeError(ErrorCode::BackendUnavailable,
+                     "CUDA backend unavailable: " + cudaDeviceInfo().reason);
+}
+
+Result<void> validateCsr(const LayerQkv& qkv, std::span<const std::int32_t> rowPtr,
+                         std::span<const std::int32_t> cols)
+{
+    const std::string context = layerContext(qkv);
+    if (rowPtr.size() != static_cast<std::size_t>(qkv.nTokens) + 1) {
+        return makeError(ErrorCode::InvalidArgument, "CSR rowPtr must hold nTokens + 1 entries",
+                         context, "csr_row_ptr_size");
+    }
+    if (cols.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+        return makeError(ErrorCode::InvalidArgument, "CSR holds more than 2^31 entries", context,
+                         "csr_too_large");
+    }
+    if (rowPtr.front() != 0 || static_cast<std::size_t>(rowPtr.back()) != cols.size()) {
+        return makeError(ErrorCode::InvalidArgument,
+                         "CSR rowPtr must start at 0 and end at the number of entries", context,
+                         "csr_row_ptr_bounds");
+    }
+    for (std::size_t row = 0; row + 1 < rowPtr.size(); ++row) {
+        if (rowPtr[row + 1] < rowPtr[row]) {
+            return makeError(ErrorCode::InvalidArgument, "CSR rowPtr decreases at row " +
+                                                             std::to_string(row),
+                             context, "csr_row_ptr_order");
+        }
+    }
+    for (const std::int32_t keyPos : cols) {
+        if (keyPos < 0 || keyPos >= qkv.nTokens) {
+            return makeError(ErrorCode::InvalidArgument,
+                             "CSR key position " + std::to_string(keyPos) + " outside [0, " +
+                                 std::to_string(qkv.nTokens) + ")",
+                             context, "csr_col_range");
+        }
+    }
+    return okResult();
+}
+
+Result<void> selectDevice()
+{
+    ATTNSCOPE_CUDA_CHECK(cudaSetDevice(0));
+    return okResult();
+}
+
+} // namespace
+
+Result<void> checkCudaAttentionSupported(const LayerQkv& qkv)
+{
+    if (!cudaBackendUsable()) {
+        return unavailableError();
+    }
+    ATTNSCOPE_TRY(checkShapes(qkv));
+    if (attnHeadDimBucket(qkv.headDim) == 0) {
+        return makeError(ErrorCode::Unsupported,
+                         "head_dim " + std::to_string(qkv.headDim) +
+                             " not compiled for CUDA (buckets 32/64/128, up to " +
+                             std::to_string(kAttnMaxHeadDim) + ")",
+                         layerContext(qkv), "head_dim");
+    }
+    return okResult();
+}
+
+Result<void> runDenseAttentionCuda(const LayerQkv& qkv, std::vector<float>& out,
+                                   std::vector<float>& lse)
+{
+    ATTNSCOPE_TRY(checkCudaAttentionSupported(qkv));
+    const std::size_t rows = static_cast<std::size_t>(qkv.nHeads) * qkv.nTokens;
+    out.assign(rows * qkv.headDim, 0.0f);
+    lse.assign(rows, -std::numeric_limits<float>::infinity());
+    if (qkv.nTokens == 0) {
+        return okResult();
+    }
+    ATTNSCOPE_TRY(selectDevice());
+    auto q = DeviceBuffer<float>::fromHost(qkv.q.data(), qkv.q.size());
+    ATTNSCOPE_TRY(q);
+    auto k = DeviceBuffer<float>::fromHost(qkv.k.data(), qkv.k.size());
+    ATTNSCOPE_TRY(k);
+    auto v = DeviceBuffer<float>::fromHost(qkv.v.data(), qkv.v.size());
+    ATTNSCOPE_TRY(v);
+    auto outDevice = DeviceBuffer<float>::allocate(out.size());
+    ATTNSCOPE_TRY(outDevice);
+    auto lseDevice = DeviceBuffer<float>::allocate(lse.size());
+    ATTNSCOPE_TRY(lseDevice);
+
+    const long long rowStride = qkv.headDim;
+    const long long headStride = static_cast<long long>(qkv.nTokens) * qkv.headDim;
+    DenseAttnParams params;
+    params.q = q->data();
+    params.k = k->data();
+    params.v = v->data();
+    params.out = outDevice->data();
+    params.lse = lseDevice->data();
+    params.qHeadStride = params.kHeadStride = params.vHeadStride = params.outHeadStride = headStride;
+    params.qRowStride = params.kRowStride = params.vRowStride = params.outRowStride = rowStride;
+    params.lseHeadStride = qkv.nTokens;
+    params.nHeads = qkv.nHeads;
+    params.nKvHeads = qkv.nKvHeads;
+    params.nTokens = qkv.nTokens;
+    params.headDim = qkv.headDim;
+    params.scale = qkv.scale;
+    params.softcap = qkv.softcap;
+    params.causal = qkv.causal;
+    params.slidingWindow = qkv.slidingWindow;
+    ATTNSCOPE_CUDA_CHECK(static_cast<cudaError_t>(launchDenseAttnFwd(params, nullptr)));
+    ATTNSCOPE_CUDA_CHECK(cudaDeviceSynchronize());
+    ATTNSCOPE_TRY(outDevice->toHost(out.data(), out.size()));
+    ATTNSCOPE_TRY(lseDevice->toHost(lse.data(), lse.size()));
+    return okResult();
+}
+
+Result<void> runAttentionProbsCuda(const LayerQkv& qkv, int head, std::span<const float> headLse,
+                                   int rowBegin, int rowCount, int colBegin, int colCount,
+                                   std::vector<float>& probs)
+{
+    ATTNSCOPE_TRY(checkCudaAttentionSupported(qkv));
+    const std::string context = layerContext(qkv) + ", head " + std::to_string(head);
+    if (head < 0 || head >= qkv.nHeads) {
+        return makeError(ErrorCode::InvalidArgument, "head out of range", context);
+    }
+    if (rowBegin < 0 || rowCount < 0 || colBegin < 0 || colCount < 0 ||
+        rowBegin > qkv.nTokens - rowCount || colBegin > qkv.nTokens - colCount) {
+        return makeError(ErrorCode::InvalidArgument, "probability rectangle outside the matrix",
+                         context);
+    }
+    if (headLse.size() != static_cast<std::size_t>(qkv.nTokens)) {
+        return makeError(ErrorCode::InvalidArgument, "the head's lse must hold nTokens values",
+                         context);
+    }
+    probs.assign(static_cast<std::size_t>(rowCount) * colCount, 0.0f);
+    if (probs.empty()) {
+        return okResult();
+    }
+    ATTNSCOPE_TRY(selectDevice());
+    const std::size_t perHead = static_cast<std::size_t>(qkv.nTokens) * qkv.headDim;
+    auto q = DeviceBuffer<float>::fromHost(qkv.queryHead(head), perHead);
+    ATTNSCOPE_TRY(q);
+    auto k = DeviceBuffer<float>::fromHost(qkv.keyHead(head), perHead);
+    ATTNSCOPE_TRY(k);
+    auto lseDevice = DeviceBuffer<float>::fromHost(headLse.data(), headLse.size());
+    ATTNSCOPE_TRY(lseDevice);
+    auto probsDevice = DeviceBuffer<float>::allocate(probs.size());
+    ATTNSCOPE_TRY(probsDevice);
+
+    AttnProbsParams params;
+    params.q = q->data();
+    params.k = k->data();
+    params.lse = lseDevice->data();
+    params.probs = probsDevice->data();
+    params.qRowStride = params.kRowStride = qkv.headDim;
+    params.probsRowStride = colCount;
+    params.nTokens = qkv.nTokens;
+    params.headDim = qkv.headDim;
+    params.rowBegin = rowBegin;
+    params.rowCount = rowCount;
+    params.colBegin = colBegin;
+    params.colCount = colCount;
+    params.scale = qkv.scale;
+    params.softcap = qkv.softcap;
+    params.causal = qkv.causal;
+    params.slidingWindow = qkv.slidingWindow;
+    ATTNSCOPE_CUDA_CHECK(static_cast<cudaError_t>(launchAttnProbs(params, nullptr)));
+    ATTNSCOPE_CUDA_CHECK(cudaDeviceSynchronize());
+    ATTNSCOPE_TRY(probsDevice->toHost(probs.data(), probs.size()));
+    return okResult();
+}
+
+Result<void> runSparseAttentionCuda(const LayerQkv& qkv, int head,
+                                    std::span<const std::int32_t> rowPtr,
+                                    std::span<const std::int32_t> cols, std::vector<float>& out,
+                                    std::vector<float>& weights, std::vector<float>* lse)
+{
+    ATTNSCOPE_TRY(checkCudaAttentionSupported(qkv));
+    if (head < 0 || head >= qkv.nHeads) {
+        return makeError(ErrorCode::InvalidArgument, "head out of range",
+                         layerContext(qkv) + ", head " + std::to_string(head));
+    }
+    ATTNSCOPE_TRY(validateCsr(qkv, rowPtr, cols));
+    const std::size_t perHead = static_cast<std::size_t>(qkv.nTokens) * qkv.headDim;
+    out.assign(perHead, 0.0f);
+    weights.assign(cols.size(), 0.0f);
+    if (lse != nullptr) {
+        lse->assign(qkv.nTokens, -std::numeric_limits<float>::infinity());
+    }
+    if (qkv.nTokens == 0) {
+        return okResult();
+    }
+    ATTNSCOPE_TRY(selectDevice());
+    auto q = DeviceBuffer<float>::fromHost(qkv.queryHead(head), perHead);
+    ATTNSCOPE_TRY(q);
+    auto k = DeviceBuffer<float>::fromHost(qkv.keyHead(head), perHead);
+    ATTNSCOPE_TRY(k);
+    auto v = DeviceBuffer<float>::fromHost(qkv.valueHead(head), perHead);
+    ATTNSCOPE_TRY(v);
+    auto rowPtrDevice = DeviceBuffer<std::int32_t>::fromHost(rowPtr.data(), rowPtr.size());
+    ATTNSCOPE_TRY(rowPtrDevice);
+    auto colsDevice = DeviceBuffer<std::int32_t>::fromHost(cols.data(), cols.size());
+    ATTNSCOPE_TRY(colsDevice);
+    auto outDevice = DeviceBuffer<float>::allocate(out.size());
+    ATTNSCOPE_TRY(outDevice);
+    auto weightsDevice = DeviceBuffer<float>::allocate(weights.size());
+    ATTNSCOPE_TRY(weightsDevice);
+    auto lseDevice = DeviceBuffer<float>::allocate(qkv.nTokens);
+    ATTNSCOPE_TRY(lseDevice);
+
+    SparseAttnParams params;
+    params.q = q->data();
+    params.k = k->data();
+    params.v = v->data();
+    params.rowPtr = rowPtrDevice->data();
+    // A kernel never dereferences colIdx of an empty CSR, but the launcher wants a pointer.
+    params.colIdx = cols.empty() ? rowPtrDevice->data() : colsDevice->data();
+    params.out = outDevice->data();
+    params.weights = cols.empty() ? nullptr : weightsDevice->data();
+    params.lse = lseDevice->data();
+    params.qRowStride = params.kRowStride = params.vRowStride = params.outRowStride = qkv.headDim;
+    params.nHeads = 1;
+    params.nKvHeads = 1;
+    params.nTokens = qkv.nTokens;
+    params.headDim = qkv.headDim;
+    params.scale = qkv.scale;
+    params.softcap = qkv.softcap;
+    ATTNSCOPE_CUDA_CHECK(static_cast<cudaError_t>(launchSparseAttnFwd(params, nullptr)));
+    ATTNSCOPE_CUDA_CHECK(cudaDeviceSynchronize());
+    ATTNSCOPE_TRY(outDevice->toHost(out.data(), out.size()));
+    ATTNSCOPE_TRY(weightsDevice->toHost(weights.data(), weights.size()));
+    if (lse != nullptr) {
+        ATTNSCOPE_TRY(lseDevice->toHost(lse->data(), lse->size()));
+    }
+    return okResult();
+}
+
+#else // !ATTNSCOPE_HAVE_CUDA
+
+namespace {
+
+Error notCompiledError()
+{
+    return makeError(ErrorCode::BackendUnavailable,
+                     "CUDA backend unavailable: " + cudaDeviceInfo().reason);
+}
+
+} // namespace
+
+Result<void> checkCudaAttentionSupported(const LayerQkv&)
+{
+    return notCompiledError();
+}
+
+Result<void> runDenseAttentionCuda(const LayerQkv&, std::vector<float>&, std::vector<float>&)
+{
+    return notCompiledError();
+}
+
+Result<void> runAttentionProbsCuda(const LayerQkv&, int, std::span<const float>, int, int, int,
+                                   int, std::vector<float>&)
+{
+    return notCompiledError();
+}
+
+Result<void> runSparseAttentionCuda(const LayerQkv&, int, std::span<const std::int32_t>,
+                                    std::span<const std::int32_t>, std::vector<float>&,
+                                    std::vector<float>&, std::vector<float>*)
+{
+    return notCompiledError();
+}
+
+#endif // ATTNSCOPE_HAVE_CUDA
+
+} // namespace attnscope
