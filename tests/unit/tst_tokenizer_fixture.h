@@ -47,7 +47,10 @@ inline void expectParity(const Tokenizer& tokenizer, const std::string& name)
         if (got.value() != want && ++failures <= 10) {
             std::string pieces;
             for (std::int32_t id : got.value()) {
-                pieces += "[" + tokenizer.idToToken(id).value_or("?") + "]";
+                // Appended piecewise: "[" + std::string trips GCC 12's -Wrestrict false positive.
+                pieces.push_back('[');
+                pieces.append(tokenizer.idToToken(id).value_or("?"));
+                pieces.push_back(']');
             }
             ADD_FAILURE() << name << ": text '" << input.substr(0, 200) << "' add_special=" << addSpecial
                           << "\n  want " << joinIds(want) << "\n       " << c.at("tokens").dump()
