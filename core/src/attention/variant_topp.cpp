@@ -26,8 +26,8 @@ Result<HeadVariantResult> runTopp(const HeadInput& input, const VariantSpec& spe
         });
         double covered = 0.0;
         std::size_t count = 0;
-        // The 1e-12 slack keeps p = 1 from demanding more than the whole row because of rounding.
-        while (count < order.size() && covered < mass - 1e-12) {
+        // p = 1 means every key: a rounded running sum may reach 1 before the row's tiny tail does.
+        while (count < order.size() && (mass >= 1.0 || covered < mass)) {
             covered += probabilities[static_cast<std::size_t>(order[count])];
             ++count;
         }
