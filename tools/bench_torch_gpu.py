@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+"""PyTorch baselines for the GPU benchmark (perf_anchors.md §5.1), run by scripts/gpu-check.
+
+Times, on the shapes bench_gpu_attention uses (FA3 setup: batch*N = 16k tokens, heads*d = 2048):
+  - SDPA with the FlashAttention-2 back end forced (bf16)   "torch_flash"
+  - SDPA with the cuDNN back end forced (bf16)               "torch_cudnn"
+  - SDPA memory-efficient back end in f32 (our dtype)        "torch_efficient"
+  - FlexAttention (compiled), dense and on the same causal 128x128 block mask as our CSR kernel
+    (same lowbias32 hash as bench/gpu/gpu_attention_bench.cpp)  "torch_flex"
+  - torch.topk over rows of an N x N f32 score matrix        "torch_topk"
+Every measurement: CUDA events, L2 flushed before each rep, median over the reps; a failing back
+end is recorded as a row with ms empty and the error in `note`, never as a number.
+
+  bench_torch_gpu.py [--sizes 1024,4096,16384] [--dims 64,128] [--density 0.1] [--csv out.csv]
+  bench_torch_gpu.py --table ours.csv torch.csv     (prints the merged markdown table)
+
+Installs nothing: it uses the PyTorch and Triton already on the machine.
+"""
+
+import argparse
+import csv
+import math
+import statistics
+import sys
+
+FIELDS = ["impl", "op", "dtype", "N", "d", "heads", "causal", "p", "ms", "spread_ms", "tflops", "note"]
+TOKENS_PER_BATCH = 16384
+HEADS_TIMES_DIM = 2048
+MASK_BLOCK = 128
+
+
+def mix_bits(x):
+    """lowbias32, bit for bit as mixBits() in bench/gpu/gpu_attention_bench.cpp."""
+    x &= 0xFFFFFFFF
+    x ^= x >> 16
+    x = (x * 0x7FEB352D) & 0xFFFFFFFF
+    x ^= x >> 15
+    x = (x * 0x846CA68B) & 0xFFFFFFFF
+    x ^= x >> 16
+    return x
+
+
+def keep_block(query_block, key_block, density):
+    if key_block > query_block:
+        return False
+    if key_block == 0 or key_block == query_block:
+        return True
+    return mix_bits(query_block * 65536 + key_block) % 1000000 < int(density * 1000000.0)
+
+
+def block_table(n_tokens, density):
+    n_blocks = (n_tokens + MASK_BLOCK - 1) // MASK_BLOCK
+    return [[keep_block(qb, kb, density) for kb in range(n_blocks)] for qb in range(n_blocks)]
+
+
+def mask_nnz(n_tokens, table):
+    """Kept (query, key) pairs of the causal block mask, for p = nnz / N^2."""
+    nnz = 0
+    for query_pos in range(n_tokens):
+        query_block = query_pos // MASK_BLOCK
+        for key_block, kept in enumerate(table[query_block]):
+            if kept:
+                key_end = min(n_tokens, (key_block + 1) * MASK_BLOCK, query_pos + 1)
+                nnz += max(0, key_end - key_block * MASK_BLOCK)
+    return nnz
+
+
+class Timer:
+    def __init__(self, torch, reps):
+        self.torch = torch
+        self.reps = reps
+        # Twice an H100's 50 MiB L2, so no input survives from one rep to the next.
+        self.flush = torch.empty(128 * 1024 * 1024 // 4, dtype=torch.float32, device="cuda")
+
+    def __call__(self, fn):
+        torch = self.torch
+        for _ in range(3):
+            fn()
+        torch.cuda.synchronize()
+        samples = []
+        spent = 0.0
+        for rep in range(self.reps):
+            if rep >= 5 and spent > 3000.0:
+                break
+            self.flush.zero_()
+            start = torch.cuda.Event(enable_timing=True)
+            stop = torch.cuda.Event(enable_timing=True)
+            start.record()
+            fn()
+            stop.record()
+            stop.synchronize()
+            ms = start.elapsed_time(stop)
+            samples.append(ms)
+            spent += ms
+        return statistics.median(samples), max(samples) - min(samples)
+
+
+def row(impl, op, dtype, n, d, heads, causal, p, timing=None, flops=None, note=""):
+    entry = {"impl": impl, "op": op, "dtype": dtype, "N": n, "d": d, "heads": heads,
+             "causal": int(causal), "p": f"{p:.4f}", "ms": "", "spread_ms": "", "tflops": "",
+             "note": note}
+    if timing is not None:
+        entry["ms"] = f"{timing[0]:.4f}"
+        entry["spread_ms"] = f"{timing[1]:.4f}"
+        if flops:
+            entry["tflops"] = f"{flops / (timing[0] * 1e-3) / 1e12:.2f}"
+    return entry
+
+
+def emit(rows, entry):
+    rows.append(entry)
+    print(",".join(str(entry[f]) for f in FIELDS), flush=True)
+
+
+def short_error(error):
+    text = f"{type(error).__name__}: {error}".replace(",", ";").replace("\n", " ")
+    return text[:160]
+
+
+def run(args):
+    import torch
+    import torch.nn.functional as F
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    if not torch.cuda.is_available():
+        print("bench_torch_gpu: no CUDA device visible to PyTorch", file=sys.stderr)
+        return 77
+    props = torch.cuda.get_device_properties(0)
+    print(f"device: {props.name}; torch {torch.__version__}; cuda {torch.version.cuda}; "
+          f"cudnn {torch.backends.cudnn.version()}", file=sys.stderr)
+    try:
+        import triton
+        print(f"triton {triton.__version__}", file=sys.stderr)
+    except ImportError:
+        pass
+
+    flex_attention = create_block_mask = None
+    if not args.no_flex:
+        try:
+            from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+            flex_attention = torch.compile(flex_attention, dynamic=False)
+        except Exception as error:  # an older torch: report, keep the other baselines
+            print(f"FlexAttention unavailable: {short_error(error)}", file=sys.stderr)
+
+    timer = Timer(torch, args.reps)
+    rows = []
+    print(",".join(FIELDS), flush=True)
+    for n in args.sizes:
+        for d in args.dims:
+            if TOKENS_PER_BATCH % n or HEADS_TIMES_DIM % d:
+                continue
+            batch, heads = TOKENS_PER_BATCH // n, HEADS_TIMES_DIM // d
+            gen = torch.Generator(device="cuda").manual_seed(n * 131 + d)
+            shape = (batch, heads, n, d)
+            q32, k32, v32 = (torch.randn(shape, device="cuda", generator=gen) for _ in range(3))
+            q16, k16, v16 = (t.to(torch.bfloat16) for t in (q32, k32, v32))
+            dense_flops = 4.0 * batch * heads * n * n * d
+            for causal in (False, True):
+                flops = dense_flops / 2 if causal else dense_flops
+                reference = None
+                try:
+                    with sdpa_kernel(SDPBackend.EFFICIENT_ATTENTION):
+                        fn = lambda: F.scaled_dot_product_attention(q32, k32, v32, is_causal=causal)
+                        reference = fn()[0].float()
+                        emit(rows, row("torch_efficient", "dense", "f32", n, d, batch * heads, causal,
+                                       1.0, timer(fn), flops))
+                except Exception as error:
+                    emit(rows, row("torch_efficient", "dense", "f32", n, d, batch * heads, causal,
+                                   1.0, note=short_error(error)))
+                for impl, backend in (("torch_flash", SDPBackend.FLASH_ATTENTION),
+                                      ("torch_cudnn", SDPBackend.CUDNN_ATTENTION)):
+                    try:
+                        with sdpa_kernel(backend):
+                            fn = lambda: F.scaled_dot_product_attention(q16, k16, v16, is_causal=causal)
+                            # Health probe before timing (perf_anchors.md §6.2): a back end that
+                            # returns garbage for this shape is excluded, not timed.
+                            out = fn()[0].float()
+                            note = ""
+                            if reference is not None:
+                                err = (out - reference).abs().max().item()
+                                if not math.isfinite(err) or err > 5e-2:
+                                    raise RuntimeError(f"health probe failed: max abs err {err:.3g}")
+                                note = f"maxerr_vs_f32={err:.2e}"
+                            emit(rows, row(impl, "dense", "bf16", n, d, batch * heads, causal, 1.0,
+                                           timer(fn), flops, note))
+                    except Exception as error:
+                        emit(rows, row(impl, "dense", "bf16", n, d, batch * heads, causal, 1.0,
+                                       note=short_error(error)))
+                if flex_attention is not None:
+                    try:
+                        mask = None
+                        if causal:
+                            mask = create_block_mask(lambda b, h, qi, ki: ki <= qi, None, None, n, n,
+                                                     device="cuda", BLOCK_SIZE=MASK_BLOCK)
+                        fn = lambda: flex_attention(q16, k16, v16, block_mask=mask)
+                        emit(rows, row("torch_flex", "dense", "bf16", n, d, batch * heads, causal,
+                                       1.0, timer(fn), flops))
+                    except Exception as error:
+                        emit(rows, row("torch_flex", "dense", "bf16", n, d, batch * heads, causal,
+                                       1.0, note=short_error(error)))
+
+            for density in args.density:
+                table = block_table(n, density)
+                nnz = mask_nnz(n, table)
+                p = nnz / (n * n)
+                sparse_flops = 4.0 * batch * heads * nnz * d
+                if flex_attention is not None:
+                    try:
+                        keep = torch.tensor(table, dtype=torch.bool, device="cuda")
+
+                        def mask_mod(b, h, qi, ki):
+                            return keep[qi // MASK_BLOCK, ki // MASK_BLOCK] & (ki <= qi)
+
+                        mask = create_block_mask(mask_mod, None, None, n, n, device="cuda",
+                                                 BLOCK_SIZE=MASK_BLOCK)
+                        for dtype_name, tensors in (("bf16", (q16, k16, v16)), ("f32", (q32, k32, v32))):
+                            fn = lambda: flex_attention(*tensors, block_mask=mask)
+                            emit(rows, row("torch_flex", "sparse_csr_block128", dtype_name, n, d,
+                                           batch * heads, True, p, timer(fn), sparse_flops))
+                    except Exception as error:
+                        emit(rows, row("torch_flex", "sparse_csr_block128", "bf16", n, d,
+                                       batch * heads, True, p, note=short_error(error)))
+            del q32, k32, v32, q16, k16, v16
+            torch.cuda.empty_cache()
+
+        # torch.topk over N rows of N scores (f32), the selection step of the top-k variants.
+        if n <= 16384:
+            try:
+                scores = torch.randn((n, n), device="cuda")
+                for k in sorted({64, max(1, n // 10)}):
+                    fn = lambda: torch.topk(scores, k, dim=-1)
+                    timing = timer(fn)
+                    gbps = n * n * 4 / (timing[0] * 1e-3) / 1e9
+                    emit(rows, row("torch_topk", f"topk_k{k}", "f32", n, 0, 1, False, k / n, timing,
+                                   note=f"{gbps:.0f} GB/s of scores read"))
+                del scores
+            except Exception as error:
+                emit(rows, row("torch_topk", "topk", "f32", n, 0, 1, False, 0.0,
+                               note=short_error(error)))
+
+    if args.csv:
+        with open(args.csv, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=FIELDS)
+            writer.writeheader()
+            writer.writerows(rows)
+    return 0
+
+
+def print_table(paths):
+    """One markdown table: a row per (op, N, d, causal), a column per implementation."""
+    entries = []
+    for path in paths:
+        with open(path, newline="") as handle:
+            entries.extend(csv.DictReader(handle))
+    impls = []
+    for entry in entries:
+        label = f"{entry['impl']} {entry['dtype']}"
+        if label not in impls:
+            impls.append(label)
+    keys = []
+    cells = {}
+    ours = {}
+    for entry in entries:
+        key = (entry["op"], int(entry["N"]), int(entry["d"]), int(entry["causal"]))
+        if key not in cells:
+            keys.append(key)
+            cells[key] = {"p": entry.get("p", "")}
+        label = f"{entry['impl']} {entry['dtype']}"
+        if entry.get("ms"):
+            tflops = entry.get("tflops") or ""
+            cells[key][label] = f"{float(entry['ms']):.3f} ms" + (f" ({tflops} TF)" if tflops else "")
+            if entry["impl"] == "attnscope":
+                ours[key] = float(entry["ms"])
+                cells[key]["p"] = entry.get("p", "")
+        else:
+            cells[key][label] = "failed"
+    header = ["op", "N", "d", "causal", "p"] + impls + ["best torch / ours"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for key in keys:
+        op, n, d, causal = key
+        line = [op, str(n), str(d), "C" if causal else "NC", cells[key].get("p", "")]
+        best = None
+        for impl in impls:
+            line.append(cells[key].get(impl, ""))
+        for entry in entries:
+            same = (entry["op"], int(entry["N"]), int(entry["d"]), int(entry["causal"])) == key
+            if same and entry["impl"] != "attnscope" and entry.get("ms"):
+                ms = float(entry["ms"])
+                best = ms if best is None else min(best, ms)
+        ratio = f"{best / ours[key]:.2f}" if best is not None and key in ours else ""
+        line.append(ratio)
+        print("| " + " | ".join(line) + " |")
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="1024,4096,16384")
+    parser.add_argument("--dims", default="64,128")
+    parser.add_argument("--density", default="0.1")
+    parser.add_argument("--reps", type=int, default=25)
+    parser.add_argument("--csv", default="")
+    parser.add_argument("--no-flex", action="store_true", help="skip FlexAttention (no torch.compile)")
+    parser.add_argument("--table", nargs="+", metavar="CSV", help="print the merged table and exit")
+    args = parser.parse_args()
+    if args.table:
+        return print_table(args.table)
+    args.sizes = [int(x) for x in args.sizes.split(",") if x]
+    args.dims = [int(x) for x in args.dims.split(",") if x]
+    args.density = [float(x) for x in args.density.split(",") if x]
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
