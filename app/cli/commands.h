@@ -27,6 +27,8 @@ Command infoCommand();
 Command tokenizeCommand();
 Command attentionCommand();
 Command evalCommand();
+Command compareCommand();
+Command variantsCommand();
 
 // ---- Helpers shared by the commands ----
 

@@ -12,7 +12,7 @@ namespace attnscope::cli {
 
 std::vector<Command> allCommands()
 {
-    return {infoCommand(), tokenizeCommand(), attentionCommand(), evalCommand()};
+    return {infoCommand(), tokenizeCommand(), attentionCommand(), evalCommand(), compareCommand(), variantsCommand()};
 }
 
 namespace {

@@ -6,6 +6,7 @@
 
 #include "attnscope/progress.h"
 #include "attnscope/status.h"
+#include "attnscope/variant_result.h"
 
 #include <cstdint>
 #include <memory>
@@ -85,6 +86,37 @@ struct EvalResult {
     std::string variant;
 };
 
+/// What `compare` computes: each variant's metrics against dense attention on the same Q/K/V, per
+/// layer and head, and (for causal LMs) the model's perplexity with the variant in every layer.
+struct CompareRequest {
+    std::vector<std::string> variants;  ///< specs ("topk:k=16", ...)
+    std::vector<int> layers;            ///< empty = all layers
+    std::vector<int> heads;             ///< empty = all heads
+    bool randomControls = false;        ///< add, per variant, random keys matched to its kept counts per row
+    bool perplexity = true;             ///< run the model with each variant (causal LMs only)
+};
+
+struct LayerComparison {
+    int layer = 0;
+    std::vector<VariantMetrics> heads;
+    VariantMetrics mean;  ///< over this layer's compared heads
+};
+
+struct VariantComparison {
+    std::string variant;                ///< canonical spec; "random~SPEC" for a matched control
+    std::vector<LayerComparison> layers;
+    VariantMetrics mean;                ///< over every compared (layer, head)
+    double perplexity = -1.0;           ///< -1 when not computed
+    double loss = -1.0;
+};
+
+struct CompareResult {
+    int nTokens = 0;
+    double densePerplexity = -1.0;
+    double denseLoss = -1.0;
+    std::vector<VariantComparison> variants;
+};
+
 class WorkspaceImpl;
 
 class Workspace {
@@ -114,6 +146,11 @@ public:
     /// Errors: InvalidArgument (fewer than 2 tokens; encoder-only models), Cancelled.
     Result<EvalResult> evaluate(const std::vector<std::int32_t>& ids, const std::string& variantSpec,
                                 const RunOptions& options);
+
+    /// Metrics of every variant against dense (see CompareRequest). Errors: InvalidArgument (bad
+    /// spec, layer or head), Unsupported, Cancelled.
+    Result<CompareResult> compare(const std::vector<std::int32_t>& ids, const CompareRequest& request,
+                                  const RunOptions& options);
 
     /// Internal access for core's own modules (variants, exports); not part of the app's API.
     WorkspaceImpl& impl() { return *m_impl; }
