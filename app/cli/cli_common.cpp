@@ -118,6 +118,18 @@ Result<void> emitText(const ParsedArgs& args, const std::string& text)
     return okResult();
 }
 
+std::string defaultSampleText()
+{
+    const std::string demo = findDemoModel();
+    if (demo.empty()) {
+        return {};
+    }
+    // The demo model lives in <root>/assets/models/demo (source tree) or <prefix>/share/attnscope/models/demo.
+    const std::string sample = demo + "/../../samples/induction.txt";
+    struct stat info {};
+    return ::stat(sample.c_str(), &info) == 0 ? sample : std::string();
+}
+
 int reportError(const Error& error)
 {
     if (error.code == ErrorCode::Cancelled) {

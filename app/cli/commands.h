@@ -29,6 +29,7 @@ Command attentionCommand();
 Command evalCommand();
 Command compareCommand();
 Command variantsCommand();
+Command summaryCommand();
 
 // ---- Helpers shared by the commands ----
 
@@ -44,6 +45,9 @@ Result<TokenizedText> readInputTokens(const Workspace& workspace, const ParsedAr
 
 /// Writes `text` to --out atomically (refusing to overwrite without --force), or to stdout.
 Result<void> emitText(const ParsedArgs& args, const std::string& text);
+
+/// The sample text the app opens with (assets/samples/induction.txt beside the demo model), or "".
+std::string defaultSampleText();
 
 /// Prints a one-line error to stderr and returns its exit code.
 int reportError(const Error& error);

@@ -12,7 +12,7 @@ namespace attnscope::cli {
 
 std::vector<Command> allCommands()
 {
-    return {infoCommand(), tokenizeCommand(), attentionCommand(), evalCommand(), compareCommand(), variantsCommand()};
+    return {infoCommand(), tokenizeCommand(), attentionCommand(), evalCommand(), compareCommand(), summaryCommand(), variantsCommand()};
 }
 
 namespace {
@@ -65,8 +65,8 @@ int main(int argc, char** argv)
     std::vector<std::string> arguments(argv + 1, argv + argc);
     try {
         if (arguments.empty()) {
-            // Until the GUI exists: show the demo model and a summary of its attention.
-            return runCommand(infoCommand(), {"demo"});
+            // Until the GUI exists: the demo model and what its heads do on a sample text.
+            return runCommand(summaryCommand(), {});
         }
         const std::string name = arguments.front();
         if (name == "--help" || name == "-h" || name == "help") {

@@ -4,6 +4,7 @@
 // is synchronous; one call at a time per Workspace (the GUI's ComputeService owns it on a worker
 // thread). Results are plain structs the caller owns.
 
+#include "attnscope/head_scores.h"
 #include "attnscope/progress.h"
 #include "attnscope/status.h"
 #include "attnscope/variant_result.h"
@@ -146,6 +147,11 @@ public:
     /// Errors: InvalidArgument (fewer than 2 tokens; encoder-only models), Cancelled.
     Result<EvalResult> evaluate(const std::vector<std::int32_t>& ids, const std::string& variantSpec,
                                 const RunOptions& options);
+
+    /// What every head does on this text: scores per layer and head ([nLayers][nHeads]), from the
+    /// dense attention of each head computed one at a time. Errors: InvalidArgument, Cancelled.
+    Result<std::vector<std::vector<HeadScores>>> headScores(const std::vector<std::int32_t>& ids,
+                                                            const RunOptions& options);
 
     /// Metrics of every variant against dense (see CompareRequest). Errors: InvalidArgument (bad
     /// spec, layer or head), Unsupported, Cancelled.
