@@ -16,8 +16,9 @@ function(attnscope_add_test name)
   if("gui" IN_LIST ARG_LABELS)
     list(APPEND env QT_QPA_PLATFORM=offscreen)
   endif()
-  if("gpu" IN_LIST ARG_LABELS)
-    # A GPU program is one ctest entry so that "no device" can skip the whole program with 77.
+  if("gpu" IN_LIST ARG_LABELS OR "real" IN_LIST ARG_LABELS)
+    # One ctest entry per program: "no device" skips the whole GPU program with 77, and a real-model
+    # program can depend on the fixture that fetches its model.
     add_test(NAME ${name} COMMAND ${name})
     set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 LABELS "${ARG_LABELS}"
       ENVIRONMENT "${env}")

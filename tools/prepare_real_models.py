@@ -59,6 +59,10 @@ def write_bert_reference(folder: Path) -> None:
     from transformers import BertModel
 
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    # The file pads and truncates to 128 (a sentence-transformers setting); attnscope shows the
+    # real tokens only, so the reference is made without padding.
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
     ids = tokenizer.encode(REFERENCE_TEXT).ids
     model = BertModel.from_pretrained(str(folder), attn_implementation="eager").double().eval()
     with torch.no_grad():
