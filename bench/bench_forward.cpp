@@ -1,0 +1,131 @@
+// CPU forward pass with attention capture (every layer's Q/K/V and log-sum-exp handed to a
+// callback that drops them): the real stories260K model and a synthetic MiniLM-shaped BERT (6
+// layers, 12 heads, hidden 384, intermediate 1536; random weights, vocabulary cut to 1000 since
+// the embedding lookup costs nothing) at 128 and 512 tokens.
+
+#include "io/safetensors_file.h"
+#include "model/model.h"
+
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+namespace attnscope {
+namespace {
+
+std::vector<int> tokenIds(int count, int vocab)
+{
+    std::vector<int> ids(static_cast<std::size_t>(count));
+    for (int pos = 0; pos < count; ++pos) {
+        ids[static_cast<std::size_t>(pos)] = 3 + (pos * 7919) % (vocab - 3);
+    }
+    return ids;
+}
+
+std::vector<float> randomValues(std::size_t count, unsigned seed, float scale, float offset = 0.0f)
+{
+    std::vector<float> values(count);
+    for (float& value : values) {
+        seed = seed * 1664525u + 1013904223u;
+        value = offset + scale * (static_cast<float>(seed >> 8) / 16777216.0f - 0.5f);
+    }
+    return values;
+}
+
+// Writes the synthetic MiniLM-shaped checkpoint once per process into a temporary folder.
+std::string syntheticMiniLm()
+{
+    static const std::string folder = [] {
+        const std::string dir = (std::filesystem::temp_directory_path() / "attnscope-bench-minilm").string();
+        std::filesystem::create_directories(dir);
+        std::ofstream(dir + "/config.json") << R"({"model_type": "bert", "architectures": ["BertModel"],
+            "hidden_size": 384, "intermediate_size": 1536, "num_hidden_layers": 6, "num_attention_heads": 12,
+            "vocab_size": 1000, "max_position_embeddings": 512, "type_vocab_size": 2, "layer_norm_eps": 1e-12,
+            "hidden_act": "gelu"})";
+        std::vector<TensorToWrite> tensors;
+        unsigned seed = 1;
+        auto add = [&](const std::string& name, std::vector<std::int64_t> shape, float scale, float offset = 0.0f) {
+            std::size_t count = 1;
+            for (auto extent : shape) {
+                count *= static_cast<std::size_t>(extent);
+            }
+            tensors.push_back(makeF32Tensor(name, std::move(shape), randomValues(count, ++seed, scale, offset)));
+        };
+        add("embeddings.word_embeddings.weight", {1000, 384}, 1.0f);
+        add("embeddings.position_embeddings.weight", {512, 384}, 1.0f);
+        add("embeddings.token_type_embeddings.weight", {2, 384}, 1.0f);
+        add("embeddings.LayerNorm.weight", {384}, 0.1f, 1.0f);
+        add("embeddings.LayerNorm.bias", {384}, 0.1f);
+        for (int layer = 0; layer < 6; ++layer) {
+            const std::string p = "encoder.layer." + std::to_string(layer) + ".";
+            for (const char* name : {"attention.self.query", "attention.self.key", "attention.self.value",
+                                     "attention.output.dense"}) {
+                add(p + name + ".weight", {384, 384}, 0.2f);
+                add(p + name + ".bias", {384}, 0.1f);
+            }
+            add(p + "attention.output.LayerNorm.weight", {384}, 0.1f, 1.0f);
+            add(p + "attention.output.LayerNorm.bias", {384}, 0.1f);
+            add(p + "intermediate.dense.weight", {1536, 384}, 0.2f);
+            add(p + "intermediate.dense.bias", {1536}, 0.1f);
+            add(p + "output.dense.weight", {384, 1536}, 0.1f);
+            add(p + "output.dense.bias", {384}, 0.1f);
+            add(p + "output.LayerNorm.weight", {384}, 0.1f, 1.0f);
+            add(p + "output.LayerNorm.bias", {384}, 0.1f);
+        }
+        if (!writeSafetensors(dir + "/model.safetensors", tensors).ok()) {
+            std::abort();
+        }
+        return dir;
+    }();
+    return folder;
+}
+
+void runForward(benchmark::State& state, const std::string& folder, bool logits)
+{
+    auto model = Model::openHfFolder(folder);
+    if (!model.ok()) {
+        state.SkipWithError(model.error().describe().c_str());
+        return;
+    }
+    const int nTokens = static_cast<int>(state.range(0));
+    const std::vector<int> ids = tokenIds(nTokens, (*model)->spec().vocabSize);
+    ForwardOptions options;
+    options.capture = LayerSelection::allLayers();
+    std::size_t capturedFloats = 0;
+    options.onLayer = [&](LayerCapture&& capture) -> Result<void> {
+        capturedFloats += capture.qkv.q.size() + capture.qkv.k.size() + capture.qkv.v.size() + capture.lse.size();
+        return okResult();
+    };
+    options.logits = logits ? LogitsMode::AllPositions : LogitsMode::None;
+    for (auto _ : state) {
+        auto output = (*model)->forward(ids, options);
+        if (!output.ok()) {
+            state.SkipWithError(output.error().describe().c_str());
+            return;
+        }
+        benchmark::DoNotOptimize(output->logits.data());
+    }
+    benchmark::DoNotOptimize(capturedFloats);
+    state.SetItemsProcessed(state.iterations() * nTokens);
+    state.counters["tokens"] = nTokens;
+}
+
+void BM_ForwardStories260K(benchmark::State& state)
+{
+    runForward(state, std::string(ATTNSCOPE_SHARED_MODELS) + "/stories260K/hf", true);
+}
+BENCHMARK(BM_ForwardStories260K)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond);
+
+void BM_ForwardMiniLmShaped(benchmark::State& state)
+{
+    runForward(state, syntheticMiniLm(), false);
+}
+BENCHMARK(BM_ForwardMiniLmShaped)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond);
+
+} // namespace
+} // namespace attnscope
+
+BENCHMARK_MAIN();
