@@ -39,6 +39,36 @@ __host__ __device__ inline bool canLoadRowsAsFloat4(const float* base, long long
            headStride % 4 == 0 && rowStride % 4 == 0;
 }
 
+/// Loads the kDimsPerLane consecutive columns a lane owns from one row (columns at or past
+/// headDim read as 0). `vectorised` (see canLoadRowsAsFloat4) turns the loads into one float4 or
+/// float2 per lane, so a warp reads a K or V row as one coalesced segment.
+template <int kDimsPerLane>
+__device__ __forceinline__ void loadLaneColumns(float (&dst)[kDimsPerLane], const float* row,
+                                                int col0, int headDim, bool vectorised)
+{
+    if constexpr (kDimsPerLane == 4) {
+        if (vectorised) {
+            const float4 value = *reinterpret_cast<const float4*>(row + col0);
+            dst[0] = value.x;
+            dst[1] = value.y;
+            dst[2] = value.z;
+            dst[3] = value.w;
+            return;
+        }
+    } else if constexpr (kDimsPerLane == 2) {
+        if (vectorised) {
+            const float2 value = *reinterpret_cast<const float2*>(row + col0);
+            dst[0] = value.x;
+            dst[1] = value.y;
+            return;
+        }
+    }
+#pragma unroll
+    for (int e = 0; e < kDimsPerLane; ++e) {
+        dst[e] = col0 + e < headDim ? row[col0 + e] : 0.0f;
+    }
+}
+
 /// Copies rows [row0, row0 + nRows) of one head into shared memory with row stride `dstStride`,
 /// zero-filling rows at or past rowEnd and columns at or past headDim, so the math that follows
 /// never branches on the tail. All threads of the block take part.

@@ -142,10 +142,9 @@ __global__ void __launch_bounds__(kDenseWarps * 32) denseAttnFwdKernel(const Den
 #pragma unroll
             for (int jj = 0; jj < 4; ++jj) {
                 float value[kDimsPerLane];
-#pragma unroll
-                for (int e = 0; e < kDimsPerLane; ++e) {
-                    value[e] = vTile[(j + jj) * kBucket + lane * kDimsPerLane + e];
-                }
+                // Shared rows are padded to the bucket and 16-byte aligned: always vectorised.
+                loadLaneColumns<kDimsPerLane>(value, vTile + (j + jj) * kBucket,
+                                              lane * kDimsPerLane, kBucket, true);
 #pragma unroll
                 for (int r = 0; r < kRows; ++r) {
                     const float prob = jj == 0   ? prob4[r].x

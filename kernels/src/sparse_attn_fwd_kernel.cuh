@@ -36,6 +36,8 @@ __global__ void __launch_bounds__(kSparseWarps * 32) sparseAttnFwdKernel(const S
     const float* vHead = p.v + kvHead * p.vHeadStride;
     float* weights = p.weights != nullptr ? p.weights + head * p.weightsHeadStride : nullptr;
     const int col0 = lane * kDimsPerLane;
+    const bool kVec = canLoadRowsAsFloat4(p.k, p.kHeadStride, p.kRowStride, p.headDim, kBucket);
+    const bool vVec = canLoadRowsAsFloat4(p.v, p.vHeadStride, p.vRowStride, p.headDim, kBucket);
 
     float query[kDimsPerLane];
     const float* queryRow = p.q + head * p.qHeadStride + row * p.qRowStride;
@@ -62,12 +64,13 @@ __global__ void __launch_bounds__(kSparseWarps * 32) sparseAttnFwdKernel(const S
 #pragma unroll
             for (int u = 0; u < kUnroll; ++u) {
                 const int key = __shfl_sync(kFullWarpMask, myKey, min(t + u, chunkSize - 1));
-                const float* keyRow = kHead + key * p.kRowStride;
+                float keyValues[kDimsPerLane];
+                loadLaneColumns<kDimsPerLane>(keyValues, kHead + key * p.kRowStride, col0,
+                                              p.headDim, kVec);
                 dot[u] = 0.0f;
 #pragma unroll
                 for (int e = 0; e < kDimsPerLane; ++e) {
-                    const float kValue = col0 + e < p.headDim ? keyRow[col0 + e] : 0.0f;
-                    dot[u] = fmaf(query[e], kValue, dot[u]);
+                    dot[u] = fmaf(query[e], keyValues[e], dot[u]);
                 }
             }
 #pragma unroll
@@ -103,11 +106,8 @@ __global__ void __launch_bounds__(kSparseWarps * 32) sparseAttnFwdKernel(const S
                 if (t + u >= chunkSize) {
                     prob[u] = 0.0f;  // the clamped duplicate must not count twice
                 }
-                const float* valueRow = vHead + key * p.vRowStride;
-#pragma unroll
-                for (int e = 0; e < kDimsPerLane; ++e) {
-                    value[u][e] = col0 + e < p.headDim ? valueRow[col0 + e] : 0.0f;
-                }
+                loadLaneColumns<kDimsPerLane>(value[u], vHead + key * p.vRowStride, col0,
+                                              p.headDim, vVec);
             }
 #pragma unroll
             for (int u = 0; u < kUnroll; ++u) {
