@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numeric>
 
@@ -44,61 +45,74 @@ float dotFixed(const float* a, const float* b, int d)
     }
 }
 
-// Per row: gather the kept key and value rows into contiguous scratch, then one GEMV for the
-// scores and one for the output. The copies cost the loads a per-pair loop would do anyway, and the
-// GEMVs run at Eigen's blocked speed instead of one short dot product per pair.
+// Per row, straight from the K/V rows the CSR names (no gather copy): fixed-size dot products four
+// keys at a time (independent accumulators keep the FP pipes busy), a vectorised exp over the row's
+// scores, then the output accumulated four value rows at a time in registers. The rows of K and V a
+// row touches stay in L2, so copying them first (a gather) only adds stores.
 template <int D>
 void sparseRows(const HeadInput& input, const KeptSet& set, float* output, float* weights, int rowBegin,
-                int rowEnd, std::vector<float>& scratch)
+                int rowEnd, Eigen::VectorXf& scratch)
 {
-    using Rows = Eigen::Matrix<float, Eigen::Dynamic, D, Eigen::RowMajor>;
+    using Vector = Eigen::Matrix<float, D, 1>;
+    using ConstRow = Eigen::Map<const Vector, Eigen::Unaligned>;
     const int d = input.headDim;
-    thread_local std::vector<float> gathered;
     for (int row = rowBegin; row < rowEnd; ++row) {
         const std::int64_t begin = set.rowPtr[static_cast<std::size_t>(row)];
         const std::int64_t end = set.rowPtr[static_cast<std::size_t>(row) + 1];
         float* out = output + static_cast<std::size_t>(row) * d;
-        std::fill(out, out + d, 0.0f);
         if (end == begin) {
+            std::fill(out, out + d, 0.0f);
             continue;
         }
         const int count = static_cast<int>(end - begin);
-        if (static_cast<int>(scratch.size()) < count) {
-            scratch.resize(static_cast<std::size_t>(count));
-        }
-        if (gathered.size() < static_cast<std::size_t>(count) * d) {
-            gathered.resize(static_cast<std::size_t>(count) * d);
+        // Eigen storage is packet-aligned; with a plain vector the vectorised exp would peel a
+        // different number of scalar elements depending on the allocation and the bits would
+        // change from run to run.
+        if (scratch.size() < count) {
+            scratch.resize(count);
         }
         const std::int32_t* cols = set.cols.data() + begin;
-        for (int index = 0; index < count; ++index) {
-            std::copy_n(input.k + static_cast<std::size_t>(cols[index]) * d, d,
-                        gathered.data() + static_cast<std::size_t>(index) * d);
+        const Vector query = ConstRow(input.q + static_cast<std::size_t>(row) * d, d);
+        auto keyRow = [&](int index) { return ConstRow(input.k + static_cast<std::size_t>(cols[index]) * d, d); };
+        auto valueRow = [&](int index) { return ConstRow(input.v + static_cast<std::size_t>(cols[index]) * d, d); };
+        float* scores = scratch.data();
+        int index = 0;
+        for (; index + 4 <= count; index += 4) {
+            scores[index] = keyRow(index).dot(query);
+            scores[index + 1] = keyRow(index + 1).dot(query);
+            scores[index + 2] = keyRow(index + 2).dot(query);
+            scores[index + 3] = keyRow(index + 3).dot(query);
         }
-        Eigen::Map<const Rows> gatheredRows(gathered.data(), count, d);
-        Eigen::Map<Eigen::VectorXf> scores(scratch.data(), count);
-        scores.noalias() = gatheredRows * Eigen::Map<const Eigen::Matrix<float, D, 1>>(input.q + static_cast<std::size_t>(row) * d, d);
-        scores *= input.scale;
+        for (; index < count; ++index) {
+            scores[index] = keyRow(index).dot(query);
+        }
+        Eigen::Map<Eigen::ArrayXf> line(scores, count);
+        // Scaled after the dot product, as the dense kernel does, so both round the same way.
+        line *= input.scale;
         if (input.softcap > 0.0f) {
-            for (int index = 0; index < count; ++index) {
+            for (index = 0; index < count; ++index) {
                 scores[index] = applySoftcap(scores[index], input.softcap);
             }
         }
-        const float maxScore = scores.maxCoeff();
+        const float maxScore = line.maxCoeff();
+        line = (line - maxScore).exp();
         double sum = 0.0;
-        for (int index = 0; index < count; ++index) {
-            const float e = std::exp(scores[index] - maxScore);
-            scores[index] = e;
-            sum += e;
+        for (index = 0; index < count; ++index) {
+            sum += scores[index];
         }
-        scores *= static_cast<float>(1.0 / sum);
-        // The same scratch now receives the value rows (gatheredRows maps it).
-        for (int index = 0; index < count; ++index) {
-            std::copy_n(input.v + static_cast<std::size_t>(cols[index]) * d, d,
-                        gathered.data() + static_cast<std::size_t>(index) * d);
+        line *= static_cast<float>(1.0 / sum);
+        Vector accumulator = Vector::Zero(d);
+        index = 0;
+        for (; index + 4 <= count; index += 4) {
+            accumulator.noalias() += scores[index] * valueRow(index) + scores[index + 1] * valueRow(index + 1) +
+                                     scores[index + 2] * valueRow(index + 2) + scores[index + 3] * valueRow(index + 3);
         }
-        Eigen::Map<Eigen::Matrix<float, 1, D>>(out, d).noalias() = scores.transpose() * gatheredRows;
+        for (; index < count; ++index) {
+            accumulator.noalias() += scores[index] * valueRow(index);
+        }
+        Eigen::Map<Vector>(out, d) = accumulator;
         if (weights) {
-            std::copy_n(scratch.data(), count, weights + begin);
+            std::copy_n(scores, count, weights + begin);
         }
     }
 }
@@ -110,7 +124,7 @@ void sparseAttentionFixed(const HeadInput& input, const KeptSet& set, float* out
     parallelFor(
         chunks,
         [&](std::int64_t chunk) {
-            std::vector<float> scratch;
+            Eigen::VectorXf scratch;
             const int rowBegin = static_cast<int>(chunk) * kRowChunk;
             sparseRows<D>(input, set, output, weights, rowBegin, std::min(input.nTokens, rowBegin + kRowChunk),
                           scratch);
@@ -239,15 +253,37 @@ void scoreRow(const HeadInput& input, int queryPos, KeyRange range, float* score
 
 void selectTopIndices(const float* values, int n, int count, std::vector<int>& selected)
 {
-    selected.resize(static_cast<std::size_t>(n));
-    std::iota(selected.begin(), selected.end(), 0);
+    selected.clear();
     count = std::clamp(count, 0, n);
-    if (count < n) {
-        auto better = [values](int a, int b) { return values[a] > values[b] || (values[a] == values[b] && a < b); };
-        std::nth_element(selected.begin(), selected.begin() + count, selected.end(), better);
-        selected.resize(static_cast<std::size_t>(count));
+    if (count == n) {
+        selected.resize(static_cast<std::size_t>(n));
+        std::iota(selected.begin(), selected.end(), 0);
+        return;
     }
-    std::sort(selected.begin(), selected.end());
+    if (count == 0) {
+        return;
+    }
+    // The count-th largest value by nth_element on a copy of the values (no index indirection),
+    // then one scan in index order: everything above it, and ties at it until the count is full
+    // (ties to the lower index, as a stable selection would give).
+    thread_local std::vector<float> buffer;
+    buffer.assign(values, values + n);
+    std::nth_element(buffer.begin(), buffer.begin() + (count - 1), buffer.end(), std::greater<float>());
+    const float threshold = buffer[static_cast<std::size_t>(count - 1)];
+    int above = 0;
+    for (int index = 0; index < n; ++index) {
+        above += values[index] > threshold ? 1 : 0;
+    }
+    int ties = count - above;
+    selected.reserve(static_cast<std::size_t>(count));
+    for (int index = 0; index < n; ++index) {
+        if (values[index] > threshold) {
+            selected.push_back(index);
+        } else if (values[index] == threshold && ties > 0) {
+            selected.push_back(index);
+            --ties;
+        }
+    }
 }
 
 KeptSet allowedSet(const HeadInput& input)

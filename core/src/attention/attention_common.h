@@ -8,6 +8,7 @@
 #include "model/layer_qkv.h"
 #include "util/parallel.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <vector>
@@ -108,6 +109,35 @@ KeptSet keptSetFromRows(const HeadInput& input, int threads, RowFn rowFn)
     std::vector<std::vector<std::int32_t>> rows(static_cast<std::size_t>(n));
     parallelFor(
         n, [&](std::int64_t queryPos) { rowFn(static_cast<int>(queryPos), rows[static_cast<std::size_t>(queryPos)]); },
+        threads);
+    KeptSet set;
+    set.rowPtr.assign(static_cast<std::size_t>(n) + 1, 0);
+    for (int queryPos = 0; queryPos < n; ++queryPos) {
+        set.rowPtr[static_cast<std::size_t>(queryPos) + 1] =
+            set.rowPtr[static_cast<std::size_t>(queryPos)] + static_cast<std::int64_t>(rows[static_cast<std::size_t>(queryPos)].size());
+    }
+    set.cols.reserve(static_cast<std::size_t>(set.rowPtr.back()));
+    for (auto& row : rows) {
+        set.cols.insert(set.cols.end(), row.begin(), row.end());
+    }
+    return set;
+}
+
+/// Builds a KeptSet block by block in parallel: blockFn(rowBegin, rowEnd, rows) fills rows[r] (the
+/// kept keys of query rowBegin + r, ascending) for a block of `blockRows` consecutive queries, so
+/// that a block can score its rows with one GEMM. blockFn must be thread-safe.
+template <typename BlockFn>
+KeptSet keptSetFromRowBlocks(const HeadInput& input, int blockRows, int threads, BlockFn blockFn)
+{
+    const int n = input.nTokens;
+    std::vector<std::vector<std::int32_t>> rows(static_cast<std::size_t>(n));
+    const int blocks = (n + blockRows - 1) / blockRows;
+    parallelFor(
+        blocks,
+        [&](std::int64_t block) {
+            const int rowBegin = static_cast<int>(block) * blockRows;
+            blockFn(rowBegin, std::min(n, rowBegin + blockRows), rows.data() + rowBegin);
+        },
         threads);
     KeptSet set;
     set.rowPtr.assign(static_cast<std::size_t>(n) + 1, 0);

@@ -16,6 +16,9 @@ namespace {
 
 using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+// Queries per predicted-score GEMM: the block's score tile (64 × N floats) stays in L2.
+constexpr int kPredictBlock = 64;
+
 void quantiseRows(std::vector<float>& values, int rows, int cols, int bits)
 {
     if (bits <= 0) {
@@ -97,30 +100,54 @@ Result<HeadVariantResult> runDsa(const HeadInput& input, const VariantSpec& spec
         result.estimate.assign(static_cast<std::size_t>(n) * n, 0.0f);
         result.estimateKind = "scores";
     }
-    KeptSet set = keptSetFromRows(input, options.threads, [&](int queryPos, std::vector<std::int32_t>& cols) {
-        thread_local std::vector<float> scores;
+    // Predicted scores of a block of queries against the keys the block may see: one rank-r GEMM
+    // per block instead of a dot product per pair, then selection on each row of the block.
+    const int r = projection.rank;
+    KeptSet set = keptSetFromRowBlocks(input, kPredictBlock, options.threads,
+                                       [&](int rowBegin, int rowEnd, std::vector<std::int32_t>* rows) {
+        thread_local RowMatrixF scores;
         thread_local std::vector<int> selected;
-        const KeyRange range = allowedKeys(input, queryPos);
-        scores.resize(static_cast<std::size_t>(range.size()));
-        predictedScoreRow(input, projection, queryPos, range, scores.data());
-        if (keepEstimate) {
-            std::copy(scores.begin(), scores.end(),
-                      result.estimate.begin() + static_cast<std::ptrdiff_t>(queryPos) * n + range.first);
-        }
-        if (byThreshold) {
-            const float maxScore = *std::max_element(scores.begin(), scores.end());
-            for (int index = 0; index < range.size(); ++index) {
-                if (scores[static_cast<std::size_t>(index)] >= maxScore - delta) {
-                    cols.push_back(range.first + index);
-                }
-            }
+        const int keyBegin = allowedKeys(input, rowBegin).first;
+        const int keyEnd = allowedKeys(input, rowEnd - 1).last + 1;
+        if (keyEnd <= keyBegin) {
             return;
         }
-        const long long count = fixedK > 0 ? fixedK : static_cast<long long>(std::ceil(density * range.size() - 1e-9));
-        selectTopIndices(scores.data(), range.size(), static_cast<int>(std::min<long long>(count, range.size())),
-                         selected);
-        for (int index : selected) {
-            cols.push_back(range.first + index);
+        scores.resize(rowEnd - rowBegin, keyEnd - keyBegin);
+        scores.noalias() =
+            (Eigen::Map<const RowMatrixF>(projection.query.data() + static_cast<std::size_t>(rowBegin) * r,
+                                          rowEnd - rowBegin, r) *
+             Eigen::Map<const RowMatrixF>(projection.key.data() + static_cast<std::size_t>(keyBegin) * r,
+                                          keyEnd - keyBegin, r)
+                 .transpose()) *
+            input.scale;
+        for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
+            const KeyRange range = allowedKeys(input, queryPos);
+            if (range.size() <= 0) {
+                continue;
+            }
+            const float* line = scores.row(queryPos - rowBegin).data() + (range.first - keyBegin);
+            std::vector<std::int32_t>& cols = rows[queryPos - rowBegin];
+            if (keepEstimate) {
+                std::copy(line, line + range.size(),
+                          result.estimate.begin() + static_cast<std::ptrdiff_t>(queryPos) * n + range.first);
+            }
+            if (byThreshold) {
+                const float maxScore = *std::max_element(line, line + range.size());
+                for (int index = 0; index < range.size(); ++index) {
+                    if (line[index] >= maxScore - delta) {
+                        cols.push_back(range.first + index);
+                    }
+                }
+                continue;
+            }
+            const long long count =
+                fixedK > 0 ? fixedK : static_cast<long long>(std::ceil(density * range.size() - 1e-9));
+            selectTopIndices(line, range.size(), static_cast<int>(std::min<long long>(count, range.size())),
+                             selected);
+            cols.reserve(selected.size());
+            for (int index : selected) {
+                cols.push_back(range.first + index);
+            }
         }
     });
     result.stats.estimateSeconds = watch.seconds();

@@ -1,11 +1,19 @@
 // sbm: SBM-Transformer (Cho et al. 2022), training-free "kmeans" mode (variants.md §5.3 recipe 1).
 // The paper learns cluster embeddings and an MLP; here: spherical k-means on the head's normalised
-// q and k, memberships σ(β·cos + γ) with β = 4/std and γ = -β·p90 of the logits, block matrix from
-// the dense attention mass between hard clusters (normalised to sum 1), expected graph
-// P = Q^ B K^ᵀ scaled by c so that mean(min(1, c·P + floor)) over allowed pairs equals the target
-// density, and a Bernoulli mask drawn per pair from a counter-based generator seeded by
-// (seed, layer, head). The dense path (O(N²·k) to form P) is used, as in the paper's default
-// sbm_type; the fastRG edge sampler is not implemented. density = 1 keeps every allowed pair.
+// q and k (on a strided subsample of at most kKmeansPoints points), memberships σ(β·cos + γ) with
+// β = 4/std and γ = -β·p90 of the logits, block matrix from the dense attention mass between hard
+// clusters (on a strided subsample of query rows holding at most kBlockPairs pairs; every row for
+// short inputs), normalised to sum 1, and expected graph P = Q^ B K^ᵀ.
+// Edge model (fastRG, Rohe et al. 2018, variants.md §5.1): a Poisson multigraph with rate c·P_ij
+// collapsed to a simple graph, united with an independent Bernoulli floor, so pair (i, j) is kept
+// with probability 1 − (1 − floor)·exp(−c·P_ij) (≈ c·P_ij + floor where small). c is set by Newton
+// steps so that the mean of that probability over allowed pairs equals the target density.
+// Sampling is linear in the number of edges: Poisson counts per block pair (a, b), sources from the
+// alias table of column a of Q^, targets from column b of K^, pairs outside the allowed set
+// rejected; the floor draws geometric gaps per row. When the draws would outnumber the allowed
+// pairs (high density) the same probabilities are drawn per pair instead. All draws are seeded by
+// (seed, layer, head) and by block pair or row, so the mask does not depend on the thread count.
+// density = 1 keeps every allowed pair.
 #include "attention/variants.h"
 
 #include <Eigen/Core>
@@ -21,7 +29,13 @@ namespace {
 using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // Calibration of c looks at no more than this many allowed pairs (a row-strided subset beyond it).
-constexpr std::int64_t kCalibrationPairs = 1 << 20;
+constexpr std::int64_t kCalibrationPairs = 1 << 16;
+// k-means runs on at most this many of the 2N q/k points (a strided subsample beyond it).
+constexpr int kKmeansPoints = 2048;
+// The block matrix reads dense probabilities of query rows holding at most this many pairs.
+constexpr std::int64_t kBlockPairs = 1 << 18;
+// Above this many expected fastRG draws per allowed pair, per-pair Bernoulli draws are cheaper.
+constexpr double kMaxDrawsPerPair = 1.0;
 
 RowMatrixF normalisedRows(const float* rows, int n, int d)
 {
@@ -49,7 +63,6 @@ RowMatrixF sphericalKmeans(const RowMatrixF& points, int clusters, int iteration
         std::swap(pool[static_cast<std::size_t>(cluster)], pool[static_cast<std::size_t>(pick)]);
         centroids.row(cluster) = points.row(pool[static_cast<std::size_t>(cluster)]);
     }
-    std::vector<int> assignment(static_cast<std::size_t>(count), 0);
     for (int iteration = 0; iteration < iterations; ++iteration) {
         const RowMatrixF similarity = points * centroids.transpose();
         RowMatrixF sums = RowMatrixF::Zero(clusters, d);
@@ -57,7 +70,6 @@ RowMatrixF sphericalKmeans(const RowMatrixF& points, int clusters, int iteration
         for (int index = 0; index < count; ++index) {
             Eigen::Index best = 0;
             similarity.row(index).maxCoeff(&best);
-            assignment[static_cast<std::size_t>(index)] = static_cast<int>(best);
             sums.row(best) += points.row(index);
             ++sizes[static_cast<std::size_t>(best)];
         }
@@ -73,13 +85,126 @@ RowMatrixF sphericalKmeans(const RowMatrixF& points, int clusters, int iteration
     return centroids;
 }
 
-double meanProbability(const std::vector<float>& sample, double scale, double floor)
+double keepProbability(double rate, double floor)
+{
+    return 1.0 - (1.0 - floor) * std::exp(-rate);
+}
+
+// Mean keep probability over the calibration sample at scale c, and its derivative in c.
+void meanProbability(const std::vector<float>& sample, double scale, double floor, double& value, double& slope)
 {
     double sum = 0.0;
+    double derivative = 0.0;
     for (float p : sample) {
-        sum += std::min(1.0, scale * p + floor);
+        const double survive = (1.0 - floor) * std::exp(-scale * p);
+        sum += 1.0 - survive;
+        derivative += p * survive;
     }
-    return sample.empty() ? 0.0 : sum / static_cast<double>(sample.size());
+    const double count = sample.empty() ? 1.0 : static_cast<double>(sample.size());
+    value = sum / count;
+    slope = derivative / count;
+}
+
+// The c with mean keep probability = target: Newton from c = 0. The mean is concave and increasing
+// in c, so every Newton step stays below the root and the iteration climbs to it monotonically.
+double calibrateScale(const std::vector<float>& sample, double target, double floor)
+{
+    double scale = 0.0;
+    for (int step = 0; step < 100; ++step) {
+        double value = 0.0;
+        double slope = 0.0;
+        meanProbability(sample, scale, floor, value, slope);
+        if (value >= target * (1.0 - 1e-9) || slope <= 0.0) {
+            break;
+        }
+        scale += (target - value) / slope;
+    }
+    return scale;
+}
+
+// Vose's alias table over non-negative weights: one uniform index and one coin per draw.
+struct AliasTable {
+    std::vector<float> keep;
+    std::vector<std::int32_t> alias;
+
+    explicit AliasTable(const std::vector<double>& weights)
+    {
+        const int n = static_cast<int>(weights.size());
+        keep.assign(static_cast<std::size_t>(n), 1.0f);
+        alias.resize(static_cast<std::size_t>(n));
+        double total = 0.0;
+        for (double w : weights) {
+            total += w;
+        }
+        std::vector<double> scaled(static_cast<std::size_t>(n));
+        std::vector<std::int32_t> small;
+        std::vector<std::int32_t> large;
+        for (int index = 0; index < n; ++index) {
+            alias[static_cast<std::size_t>(index)] = index;
+            scaled[static_cast<std::size_t>(index)] = total > 0.0 ? weights[static_cast<std::size_t>(index)] * n / total : 1.0;
+            (scaled[static_cast<std::size_t>(index)] < 1.0 ? small : large).push_back(index);
+        }
+        while (!small.empty() && !large.empty()) {
+            const std::int32_t low = small.back();
+            small.pop_back();
+            const std::int32_t high = large.back();
+            keep[static_cast<std::size_t>(low)] = static_cast<float>(scaled[static_cast<std::size_t>(low)]);
+            alias[static_cast<std::size_t>(low)] = high;
+            scaled[static_cast<std::size_t>(high)] -= 1.0 - scaled[static_cast<std::size_t>(low)];
+            if (scaled[static_cast<std::size_t>(high)] < 1.0) {
+                large.pop_back();
+                small.push_back(high);
+            }
+        }
+    }
+
+    std::int32_t draw(std::uint64_t bits) const
+    {
+        const auto n = static_cast<std::uint64_t>(keep.size());
+        const auto index = static_cast<std::size_t>(((bits >> 32) * n) >> 32);
+        const float coin = static_cast<float>(bits & 0xffffffffu) * (1.0f / 4294967296.0f);
+        return coin < keep[index] ? static_cast<std::int32_t>(index) : alias[index];
+    }
+};
+
+// Poisson(mean): multiplication for small means, Hörmann's PTRS transformed rejection otherwise.
+std::int64_t poisson(double mean, Rng& rng)
+{
+    if (mean <= 0.0) {
+        return 0;
+    }
+    if (mean < 10.0) {
+        const double limit = std::exp(-mean);
+        std::int64_t count = 0;
+        double product = rng.uniform();
+        while (product > limit) {
+            ++count;
+            product *= rng.uniform();
+        }
+        return count;
+    }
+    const double root = std::sqrt(mean);
+    const double b = 0.931 + 2.53 * root;
+    const double a = -0.059 + 0.02483 * b;
+    const double inverseAlpha = 1.1239 + 1.1328 / (b - 3.4);
+    const double vr = 0.9277 - 3.6224 / (b - 2.0);
+    const double logMean = std::log(mean);
+    for (;;) {
+        const double u = rng.uniform() - 0.5;
+        const double v = rng.uniform();
+        const double us = 0.5 - std::abs(u);
+        const auto k = static_cast<std::int64_t>(std::floor((2.0 * a / us + b) * u + mean + 0.43));
+        if (us >= 0.07 && v <= vr) {
+            return k;
+        }
+        if (k < 0 || (us < 0.013 && v > us)) {
+            continue;
+        }
+        if (std::log(v) + std::log(inverseAlpha) - std::log(a / (us * us) + b) <=
+            -mean + static_cast<double>(k) * logMean - std::lgamma(static_cast<double>(k) + 1.0)) {
+            return k;
+        }
+    }
 }
 
 } // namespace
@@ -98,6 +223,7 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
     const double density = specFloat(spec, "density");
     const double floor = specFloat(spec, "floor");
     const auto seed = static_cast<std::uint64_t>(specInt(spec, "seed"));
+    const int iterations = static_cast<int>(specInt(spec, "iters"));
 
     HeadVariantResult result;
     result.head = input.head;
@@ -109,7 +235,22 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
     points.topRows(n) = normalisedRows(input.q, n, d);
     points.bottomRows(n) = normalisedRows(input.k, n, d);
     Rng rng(mixSeed(seed, input.layer, input.head, 0x5b3));
-    const RowMatrixF centroids = sphericalKmeans(points, clusters, static_cast<int>(specInt(spec, "iters")), rng);
+    const int pointStride = std::max(1, (2 * n + kKmeansPoints - 1) / kKmeansPoints);
+    RowMatrixF centroids;
+    if (pointStride == 1) {
+        centroids = sphericalKmeans(points, clusters, iterations, rng);
+    } else {
+        RowMatrixF subsample((2 * n + pointStride - 1) / pointStride, d);
+        for (Eigen::Index row = 0; row < subsample.rows(); ++row) {
+            subsample.row(row) = points.row(row * pointStride);
+        }
+        centroids = sphericalKmeans(subsample, std::min<int>(clusters, static_cast<int>(subsample.rows())),
+                                    iterations, rng);
+        if (centroids.rows() < clusters) {
+            return makeError(ErrorCode::InvalidArgument, "sbm: more clusters than k-means sample points", "sbm",
+                             "bad_parameter");
+        }
+    }
     const RowMatrixF logits = points * centroids.transpose();
     const double mean = logits.mean();
     const double variance = (logits.array() - mean).square().mean();
@@ -129,10 +270,12 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
     }
 
     // ---- Block matrix from the dense mass between hard clusters ----
+    const std::int64_t allowedPairs = allowedPairCount(input);
+    const int blockStride = static_cast<int>(std::max<std::int64_t>(1, (allowedPairs + kBlockPairs - 1) / kBlockPairs));
     Eigen::MatrixXd block = Eigen::MatrixXd::Zero(clusters, clusters);
     std::vector<float> scratch;
     std::vector<double> probabilities;
-    for (int queryPos = 0; queryPos < n; ++queryPos) {
+    for (int queryPos = 0; queryPos < n; queryPos += blockStride) {
         const KeyRange range = allowedKeys(input, queryPos);
         denseProbabilityRow(input, queryPos, range, scratch, probabilities);
         const int queryCluster = hard[static_cast<std::size_t>(queryPos)];
@@ -143,14 +286,13 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
     }
     block /= std::max(block.sum(), 1e-300);
 
-    // ---- Expected graph P = Q^ B K^T, scaled to the target density ----
+    // ---- Expected graph P = Q^ B K^T and the scale c of the target density ----
     const RowMatrixF queryMembers = memberships.topRows(n);
     const RowMatrixF keyMembers = memberships.bottomRows(n);
     const RowMatrixF keyFactor = keyMembers * block.cast<float>().transpose(); // [N, k]: (B K^T)^T
     auto edgeScore = [&](int queryPos, int keyPos) {
         return queryMembers.row(queryPos).dot(keyFactor.row(keyPos));
     };
-    const std::int64_t allowedPairs = allowedPairCount(input);
     const int rowStride = static_cast<int>(std::max<std::int64_t>(1, (allowedPairs + kCalibrationPairs - 1) / kCalibrationPairs));
     std::vector<float> sample;
     for (int queryPos = 0; queryPos < n; queryPos += rowStride) {
@@ -159,56 +301,177 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
             sample.push_back(edgeScore(queryPos, keyPos));
         }
     }
-    double scale = 0.0;
-    bool keepAll = false;
-    if (density >= 1.0) {
-        keepAll = true;
-    } else if (meanProbability(sample, 0.0, floor) < density) {
-        double high = 1.0;
-        for (int step = 0; step < 200 && meanProbability(sample, high, floor) < density; ++step) {
-            high *= 2.0;
-        }
-        double low = 0.0;
-        for (int step = 0; step < 60; ++step) {
-            const double middle = 0.5 * (low + high);
-            (meanProbability(sample, middle, floor) < density ? low : high) = middle;
-        }
-        scale = high;
-    }
+    const bool keepAll = density >= 1.0;
+    const double scale = keepAll || floor >= density ? 0.0 : calibrateScale(sample, density, floor);
     result.blockScale = keepAll ? std::numeric_limits<double>::infinity() : scale;
 
-    // ---- Bernoulli mask ----
-    const std::uint64_t drawKey = mixSeed(seed, input.layer, input.head, 0xbe5);
+    // ---- Sampled graph ----
     const bool keepEstimate = materialise(input, options);
     if (keepEstimate) {
         result.estimate.assign(static_cast<std::size_t>(n) * n, 0.0f);
         result.estimateKind = "edge_probabilities";
     }
-    std::vector<double> rowExpected(static_cast<std::size_t>(n), 0.0);
-    KeptSet set = keptSetFromRows(input, options.threads, [&](int queryPos, std::vector<std::int32_t>& cols) {
-        const KeyRange range = allowedKeys(input, queryPos);
-        double expected = 0.0;
-        for (int keyPos = range.first; keyPos <= range.last; ++keyPos) {
-            const double probability = keepAll ? 1.0 : std::min(1.0, scale * edgeScore(queryPos, keyPos) + floor);
-            expected += probability;
-            if (keepEstimate) {
-                result.estimate[static_cast<std::size_t>(queryPos) * n + keyPos] = static_cast<float>(probability);
+    // Expected density: exact over every allowed pair when they are visited anyway (estimate kept
+    // or per-pair draws), else the calibration sample's mean (exact when it holds every pair).
+    double sampleValue = 0.0;
+    double sampleSlope = 0.0;
+    meanProbability(sample, scale, floor, sampleValue, sampleSlope);
+    result.stats.expectedDensity = keepAll ? 1.0 : sampleValue;
+
+    const Eigen::RowVectorXd querySums = queryMembers.cast<double>().colwise().sum();
+    const Eigen::RowVectorXd keySums = keyMembers.cast<double>().colwise().sum();
+    const double totalDraws = scale * (querySums * block * keySums.transpose())(0, 0);
+    const bool perPair = keepAll || totalDraws > kMaxDrawsPerPair * static_cast<double>(allowedPairs);
+    const std::uint64_t drawKey = mixSeed(seed, input.layer, input.head, 0xbe5);
+
+    KeptSet set;
+    if (perPair) {
+        std::vector<double> rowExpected(static_cast<std::size_t>(n), 0.0);
+        set = keptSetFromRows(input, options.threads, [&](int queryPos, std::vector<std::int32_t>& cols) {
+            const KeyRange range = allowedKeys(input, queryPos);
+            double expected = 0.0;
+            for (int keyPos = range.first; keyPos <= range.last; ++keyPos) {
+                const double probability = keepAll ? 1.0 : keepProbability(scale * edgeScore(queryPos, keyPos), floor);
+                expected += probability;
+                if (keepAll || hashUniform(drawKey, static_cast<std::uint64_t>(queryPos),
+                                           static_cast<std::uint64_t>(keyPos)) < probability) {
+                    cols.push_back(keyPos);
+                }
             }
-            if (keepAll || hashUniform(drawKey, static_cast<std::uint64_t>(queryPos),
-                                       static_cast<std::uint64_t>(keyPos)) < probability) {
-                cols.push_back(keyPos);
+            rowExpected[static_cast<std::size_t>(queryPos)] = expected;
+        });
+        double expectedPairs = 0.0;
+        for (double value : rowExpected) {
+            expectedPairs += value;
+        }
+        result.stats.expectedDensity = allowedPairs > 0 ? expectedPairs / static_cast<double>(allowedPairs) : 0.0;
+    } else {
+        // fastRG: Poisson counts per block pair, endpoints from the membership columns' alias tables.
+        std::vector<AliasTable> sources;
+        std::vector<AliasTable> targets;
+        std::vector<double> column(static_cast<std::size_t>(n));
+        for (int cluster = 0; cluster < clusters; ++cluster) {
+            for (int row = 0; row < n; ++row) {
+                column[static_cast<std::size_t>(row)] = queryMembers(row, cluster);
+            }
+            sources.emplace_back(column);
+            for (int row = 0; row < n; ++row) {
+                column[static_cast<std::size_t>(row)] = keyMembers(row, cluster);
+            }
+            targets.emplace_back(column);
+        }
+        const int blockPairs = clusters * clusters;
+        std::vector<std::vector<std::uint64_t>> draws(static_cast<std::size_t>(blockPairs));
+        parallelFor(
+            blockPairs,
+            [&](std::int64_t pair) {
+                const int a = static_cast<int>(pair / clusters);
+                const int b = static_cast<int>(pair % clusters);
+                Rng pairRng(mixSeed(drawKey, a, b, 0xfa57));
+                const std::int64_t count = poisson(scale * querySums[a] * block(a, b) * keySums[b], pairRng);
+                std::vector<std::uint64_t>& out = draws[static_cast<std::size_t>(pair)];
+                out.reserve(static_cast<std::size_t>(count));
+                for (std::int64_t draw = 0; draw < count; ++draw) {
+                    const std::int32_t queryPos = sources[static_cast<std::size_t>(a)].draw(pairRng.next());
+                    const std::int32_t keyPos = targets[static_cast<std::size_t>(b)].draw(pairRng.next());
+                    const KeyRange range = allowedKeys(input, queryPos);
+                    if (keyPos >= range.first && keyPos <= range.last) {
+                        out.push_back(static_cast<std::uint64_t>(queryPos) << 32 | static_cast<std::uint32_t>(keyPos));
+                    }
+                }
+            },
+            options.threads);
+        // Bucket the accepted draws by query row (counting sort), then per row: the floor's
+        // geometric gaps, a bitmap that collapses duplicates and yields ascending keys.
+        std::vector<std::int64_t> start(static_cast<std::size_t>(n) + 1, 0);
+        for (const auto& list : draws) {
+            for (std::uint64_t edge : list) {
+                ++start[static_cast<std::size_t>(edge >> 32) + 1];
             }
         }
-        rowExpected[static_cast<std::size_t>(queryPos)] = expected;
-    });
-    double expectedPairs = 0.0;
-    for (double value : rowExpected) {
-        expectedPairs += value;
+        for (int row = 0; row < n; ++row) {
+            start[static_cast<std::size_t>(row) + 1] += start[static_cast<std::size_t>(row)];
+        }
+        std::vector<std::int32_t> bucket(static_cast<std::size_t>(start.back()));
+        std::vector<std::int64_t> fill(start.begin(), start.end() - 1);
+        for (const auto& list : draws) {
+            for (std::uint64_t edge : list) {
+                bucket[static_cast<std::size_t>(fill[static_cast<std::size_t>(edge >> 32)]++)] =
+                    static_cast<std::int32_t>(edge & 0xffffffffu);
+            }
+        }
+        const double logSkip = floor > 0.0 && floor < 1.0 ? std::log1p(-floor) : 0.0;
+        set = keptSetFromRows(input, options.threads, [&](int queryPos, std::vector<std::int32_t>& cols) {
+            thread_local std::vector<std::uint64_t> bits;
+            const KeyRange range = allowedKeys(input, queryPos);
+            if (range.size() <= 0) {
+                return;
+            }
+            bits.assign(static_cast<std::size_t>((range.size() + 63) / 64), 0);
+            auto mark = [&](int keyPos) {
+                const int offset = keyPos - range.first;
+                bits[static_cast<std::size_t>(offset >> 6)] |= 1ull << (offset & 63);
+            };
+            for (std::int64_t entry = start[static_cast<std::size_t>(queryPos)];
+                 entry < start[static_cast<std::size_t>(queryPos) + 1]; ++entry) {
+                mark(bucket[static_cast<std::size_t>(entry)]);
+            }
+            if (floor >= 1.0) {
+                for (int keyPos = range.first; keyPos <= range.last; ++keyPos) {
+                    mark(keyPos);
+                }
+            } else if (floor > 0.0) {
+                Rng rowRng(mixSeed(drawKey, input.layer, queryPos, 0xf1002));
+                double position = -1.0;
+                for (;;) {
+                    double u = rowRng.uniform();
+                    while (u <= 0.0) {
+                        u = rowRng.uniform();
+                    }
+                    position += 1.0 + std::floor(std::log(u) / logSkip);
+                    if (position >= range.size()) {
+                        break;
+                    }
+                    mark(range.first + static_cast<int>(position));
+                }
+            }
+            for (std::size_t word = 0; word < bits.size(); ++word) {
+                std::uint64_t value = bits[word];
+                while (value) {
+                    cols.push_back(range.first + static_cast<int>(word * 64) + __builtin_ctzll(value));
+                    value &= value - 1;
+                }
+            }
+        });
+        if (keepEstimate) {
+            parallelFor(
+                n,
+                [&](std::int64_t row) {
+                    const int queryPos = static_cast<int>(row);
+                    const KeyRange range = allowedKeys(input, queryPos);
+                    for (int keyPos = range.first; keyPos <= range.last; ++keyPos) {
+                        result.estimate[static_cast<std::size_t>(queryPos) * n + keyPos] =
+                            static_cast<float>(keepProbability(scale * edgeScore(queryPos, keyPos), floor));
+                    }
+                },
+                options.threads);
+        }
     }
-    result.stats.expectedDensity = allowedPairs > 0 ? expectedPairs / static_cast<double>(allowedPairs) : 0.0;
+    if (keepEstimate && perPair) {
+        for (int queryPos = 0; queryPos < n; ++queryPos) {
+            const KeyRange range = allowedKeys(input, queryPos);
+            for (int keyPos = range.first; keyPos <= range.last; ++keyPos) {
+                result.estimate[static_cast<std::size_t>(queryPos) * n + keyPos] = static_cast<float>(
+                    keepAll ? 1.0 : keepProbability(scale * edgeScore(queryPos, keyPos), floor));
+            }
+        }
+    }
     result.stats.estimateSeconds = watch.seconds();
-    result.stats.estimateFlops = 2.0 * n * 2.0 * d * clusters * static_cast<double>(specInt(spec, "iters")) +
-                                 pairFlops(input, allowedPairs) + 2.0 * static_cast<double>(allowedPairs) * clusters;
+    const double kmeansPoints = std::min(2.0 * n, static_cast<double>(kKmeansPoints));
+    result.stats.estimateFlops = 2.0 * kmeansPoints * d * clusters * iterations + 2.0 * 2.0 * n * d * clusters +
+                                 pairFlops(input, std::min(allowedPairs, kBlockPairs)) +
+                                 2.0 * static_cast<double>(sample.size()) * clusters +
+                                 (perPair ? 2.0 * static_cast<double>(allowedPairs) * clusters : 0.0);
     result.queryMemberships.assign(queryMembers.data(), queryMembers.data() + queryMembers.size());
     result.keyMemberships.assign(keyMembers.data(), keyMembers.data() + keyMembers.size());
     result.blockMatrix.resize(static_cast<std::size_t>(clusters) * clusters);

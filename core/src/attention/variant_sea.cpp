@@ -64,29 +64,45 @@ HeadEstimate estimateHead(const HeadInput& input, bool oracle, int tm, int featu
     }
     const PerformerFeatures phi = performerFeatures(input, features, seed);
     const int m = features;
-    // prefix[j] = Σ_{t<j} φ(k_t), in double because bins are differences of prefix sums.
-    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> prefix(n + 1, m);
-    prefix.row(0).setZero();
-    for (int keyPos = 0; keyPos < n; ++keyPos) {
-        prefix.row(keyPos + 1) =
-            prefix.row(keyPos) +
-            Eigen::Map<const Eigen::RowVectorXf>(phi.key.data() + static_cast<std::size_t>(keyPos) * m, m).cast<double>();
+    // prefix[j] = Σ_{t<j} φ(k_t), summed in double and stored in float: a bin's mass is
+    // F(end) − F(start) with F(j) = φ(q_i)·prefix[j], so a row needs U + 1 float dot products (one
+    // per bin boundary) instead of U difference vectors in double. The rounding of F (≈ 1e-6 of the
+    // row's total mass) is far below the masses that compete for the top cells.
+    using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    RowMatrixF prefix(n + 1, m);
+    {
+        Eigen::RowVectorXd running = Eigen::RowVectorXd::Zero(m);
+        prefix.row(0).setZero();
+        for (int keyPos = 0; keyPos < n; ++keyPos) {
+            running += Eigen::Map<const Eigen::RowVectorXf>(phi.key.data() + static_cast<std::size_t>(keyPos) * m, m)
+                           .cast<double>();
+            prefix.row(keyPos + 1) = running.cast<float>();
+        }
     }
     parallelFor(
         n,
         [&](std::int64_t row) {
+            thread_local std::vector<double> cumulative;
+            // An aligned copy: a vectorised dot product's rounding must not depend on where the
+            // feature buffer happened to be allocated.
+            thread_local Eigen::RowVectorXf query;
             const int queryPos = static_cast<int>(row);
             const KeyRange range = allowedKeys(input, queryPos);
             const int bins = std::min(tm, range.size());
-            const Eigen::RowVectorXd query =
-                Eigen::Map<const Eigen::RowVectorXf>(phi.query.data() + static_cast<std::size_t>(queryPos) * m, m)
-                    .cast<double>();
+            if (bins <= 0) {
+                return;
+            }
+            query = Eigen::Map<const Eigen::RowVectorXf>(phi.query.data() + static_cast<std::size_t>(queryPos) * m, m);
+            cumulative.resize(static_cast<std::size_t>(bins) + 1);
+            for (int bin = 0; bin <= bins; ++bin) {
+                const int position = range.first + binStart(bin, bins, range.size());
+                cumulative[static_cast<std::size_t>(bin)] = prefix.row(position).dot(query);
+            }
             float* out = estimate.compressed.data() + static_cast<std::size_t>(queryPos) * tm;
             double total = 0.0;
             for (int bin = 0; bin < bins; ++bin) {
-                const int start = range.first + binStart(bin, bins, range.size());
-                const int end = range.first + binStart(bin + 1, bins, range.size());
-                const double mass = std::max(0.0, query.dot(prefix.row(end) - prefix.row(start)));
+                const double mass =
+                    std::max(0.0, cumulative[static_cast<std::size_t>(bin) + 1] - cumulative[static_cast<std::size_t>(bin)]);
                 out[bin] = static_cast<float>(mass);
                 total += mass;
             }
@@ -95,7 +111,7 @@ HeadEstimate estimateHead(const HeadInput& input, bool oracle, int tm, int featu
             }
         },
         threads);
-    estimate.flops = phi.flops + static_cast<double>(n) * m + 2.0 * n * static_cast<double>(tm) * m;
+    estimate.flops = phi.flops + static_cast<double>(n) * m + 2.0 * n * static_cast<double>(tm + 1) * m;
     return estimate;
 }
 
