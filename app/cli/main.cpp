@@ -59,9 +59,34 @@ int runCommand(const Command& command, const std::vector<std::string>& arguments
 } // namespace
 } // namespace attnscope::cli
 
+namespace {
+
+// The binary is built for a CPU baseline (ATTNSCOPE_CPU_ARCH, x86-64-v3 by default): say so
+// clearly on an older CPU instead of dying later on an illegal instruction.
+bool cpuSupportsBuildBaseline()
+{
+#if defined(ATTNSCOPE_CPU_ARCH) && (defined(__x86_64__) || defined(__i386__))
+    __builtin_cpu_init();
+#if defined(__AVX2__)
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+        std::fprintf(stderr, "attnscope: error: this build needs a CPU with AVX2 and FMA (built for %s); "
+                             "rebuild with -DATTNSCOPE_CPU_ARCH= for a generic x86-64 binary\n",
+                     ATTNSCOPE_CPU_ARCH);
+        return false;
+    }
+#endif
+#endif
+    return true;
+}
+
+} // namespace
+
 int main(int argc, char** argv)
 {
     using namespace attnscope::cli;
+    if (!cpuSupportsBuildBaseline()) {
+        return 4;
+    }
     std::vector<std::string> arguments(argv + 1, argv + argc);
     try {
         if (arguments.empty()) {
