@@ -1,6 +1,8 @@
 #include "commands.h"
 #include "json_writer.h"
 
+#include "attnscope/backends.h"
+
 #include <cstdio>
 
 namespace attnscope::cli {
@@ -52,6 +54,12 @@ Result<int> runInfo(const ParsedArgs& args)
             json.beginObject().key("name").value(tensor.name).key("dtype").value(tensor.dtype);
             json.key("shape").array(tensor.shape).endObject();
         }
+        json.endArray();
+        json.key("backends").beginArray();
+        for (const BackendInfo& backend : listBackends()) {
+            json.beginObject().key("name").value(backend.name).key("available").value(backend.available);
+            json.key("reason").value(backend.reason).key("detail").value(backend.detail).endObject();
+        }
         json.endArray().endObject();
         text = json.text();
     } else {
@@ -66,6 +74,12 @@ Result<int> runInfo(const ParsedArgs& args)
                       humanBytes(info.fileBytes).c_str());
         text += line;
         text += "tokenizer    " + (info.tokenizerKind.empty() ? std::string("none") : info.tokenizerKind) + "\n";
+        for (const BackendInfo& backend : listBackends()) {
+            text += "backend      " + backend.name + ": " +
+                    (backend.available ? "available" + (backend.detail.empty() ? "" : " (" + backend.detail + ")")
+                                       : "unavailable (" + backend.reason + ")") +
+                    "\n";
+        }
         text += "tensors (" + std::to_string(info.tensors.size()) + "):\n";
         for (const TensorInfo& tensor : info.tensors) {
             text += "  " + tensor.name + "  " + tensor.dtype + " " + shapeText(tensor.shape) + "\n";
