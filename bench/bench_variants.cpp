@@ -113,13 +113,13 @@ void runVariant(benchmark::State& state, const char* text)
     state.counters["density"] = density;
 }
 BENCHMARK_CAPTURE(runVariant, sea_tf, "sea:k=205,tm=128,features=256,grouping=query")
-    ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
+    ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
 BENCHMARK_CAPTURE(runVariant, dsa_rp, "dsa:density=0.1,rank=16,bits=8")
-    ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
+    ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
 BENCHMARK_CAPTURE(runVariant, sbm_kmeans, "sbm:clusters=16,density=0.1")
-    ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
+    ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
 BENCHMARK_CAPTURE(runVariant, topk_oracle, "topk:k=205")
-    ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
+    ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
 
 } // namespace
 

@@ -251,21 +251,13 @@ void scoreRow(const HeadInput& input, int queryPos, KeyRange range, float* score
     }
 }
 
-void selectTopIndices(const float* values, int n, int count, std::vector<int>& selected)
+namespace {
+
+// Exact selection among `n` candidates (values, with their indices in ascending order): the
+// count-th largest value by nth_element on a copy, then everything above it and ties at it in index
+// order until the count is full (ties to the lower index, as a stable selection would give).
+void selectAmong(const float* values, const int* indices, int n, int count, std::vector<int>& selected)
 {
-    selected.clear();
-    count = std::clamp(count, 0, n);
-    if (count == n) {
-        selected.resize(static_cast<std::size_t>(n));
-        std::iota(selected.begin(), selected.end(), 0);
-        return;
-    }
-    if (count == 0) {
-        return;
-    }
-    // The count-th largest value by nth_element on a copy of the values (no index indirection),
-    // then one scan in index order: everything above it, and ties at it until the count is full
-    // (ties to the lower index, as a stable selection would give).
     thread_local std::vector<float> buffer;
     buffer.assign(values, values + n);
     std::nth_element(buffer.begin(), buffer.begin() + (count - 1), buffer.end(), std::greater<float>());
@@ -278,12 +270,65 @@ void selectTopIndices(const float* values, int n, int count, std::vector<int>& s
     selected.reserve(static_cast<std::size_t>(count));
     for (int index = 0; index < n; ++index) {
         if (values[index] > threshold) {
-            selected.push_back(index);
+            selected.push_back(indices ? indices[index] : index);
         } else if (values[index] == threshold && ties > 0) {
-            selected.push_back(index);
+            selected.push_back(indices ? indices[index] : index);
             --ties;
         }
     }
+}
+
+// Rows longer than this use the sampled pre-filter; shorter ones go straight to nth_element.
+constexpr int kPrefilterMinRow = 512;
+constexpr int kPrefilterSample = 256;
+
+} // namespace
+
+void selectTopIndices(const float* values, int n, int count, std::vector<int>& selected)
+{
+    selected.clear();
+    count = std::clamp(count, 0, n);
+    if (count == n) {
+        selected.resize(static_cast<std::size_t>(n));
+        std::iota(selected.begin(), selected.end(), 0);
+        return;
+    }
+    if (count == 0) {
+        return;
+    }
+    if (n < kPrefilterMinRow || count > n / 4) {
+        selectAmong(values, nullptr, n, count, selected);
+        return;
+    }
+    // Pre-filter: a strided sample gives a value t that about 1.25·count + margin values exceed;
+    // one branch-free pass keeps the candidates >= t, and the exact selection runs on them only.
+    // The count-th largest value is >= t whenever at least `count` candidates survive, so the
+    // result is the exact one; otherwise (an unlucky sample) the whole row is selected exactly.
+    thread_local std::vector<float> sample;
+    thread_local std::vector<float> candidateValues;
+    thread_local std::vector<int> candidateIndices;
+    sample.resize(kPrefilterSample);
+    for (int index = 0; index < kPrefilterSample; ++index) {
+        sample[static_cast<std::size_t>(index)] =
+            values[static_cast<std::size_t>((static_cast<std::int64_t>(index) * n) / kPrefilterSample)];
+    }
+    const int rank = std::min(kPrefilterSample - 1,
+                              static_cast<int>(1.25 * kPrefilterSample * count / n) + 8);
+    std::nth_element(sample.begin(), sample.begin() + rank, sample.end(), std::greater<float>());
+    const float floorValue = sample[static_cast<std::size_t>(rank)];
+    candidateValues.resize(static_cast<std::size_t>(n));
+    candidateIndices.resize(static_cast<std::size_t>(n));
+    int kept = 0;
+    for (int index = 0; index < n; ++index) {
+        candidateValues[static_cast<std::size_t>(kept)] = values[index];
+        candidateIndices[static_cast<std::size_t>(kept)] = index;
+        kept += values[index] >= floorValue ? 1 : 0;
+    }
+    if (kept < count) {
+        selectAmong(values, nullptr, n, count, selected);
+        return;
+    }
+    selectAmong(candidateValues.data(), candidateIndices.data(), kept, count, selected);
 }
 
 KeptSet allowedSet(const HeadInput& input)

@@ -16,8 +16,8 @@ namespace {
 
 using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-// Queries per predicted-score GEMM: the block's score tile (64 × N floats) stays in L2.
-constexpr int kPredictBlock = 64;
+// Queries per predicted-score GEMM: the block's score tile (16 × N floats) stays in L2.
+constexpr int kPredictBlock = 16;
 
 void quantiseRows(std::vector<float>& values, int rows, int cols, int bits)
 {

@@ -16,6 +16,8 @@
 // density = 1 keeps every allowed pair.
 #include "attention/variants.h"
 
+#include "attnscope_kernels/mask_predicates.h"
+
 #include <Eigen/Core>
 
 #include <algorithm>
@@ -28,7 +30,7 @@ namespace {
 
 using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-// Calibration of c looks at no more than this many allowed pairs (a row-strided subset beyond it).
+// Calibration of c reads every allowed pair up to this many, else this many uniformly drawn pairs.
 constexpr std::int64_t kCalibrationPairs = 1 << 16;
 // k-means runs on at most this many of the 2N q/k points (a strided subsample beyond it).
 constexpr int kKmeansPoints = 2048;
@@ -120,6 +122,14 @@ double calibrateScale(const std::vector<float>& sample, double target, double fl
         scale += (target - value) / slope;
     }
     return scale;
+}
+
+inline std::uint64_t splitmixNext(std::uint64_t& state)
+{
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
 }
 
 // Vose's alias table over non-negative weights: one uniform index and one coin per draw.
@@ -293,12 +303,31 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
     auto edgeScore = [&](int queryPos, int keyPos) {
         return queryMembers.row(queryPos).dot(keyFactor.row(keyPos));
     };
-    const int rowStride = static_cast<int>(std::max<std::int64_t>(1, (allowedPairs + kCalibrationPairs - 1) / kCalibrationPairs));
+    // Every allowed pair when there are few; else pairs drawn uniformly from the allowed set
+    // (independent pairs estimate the mean far better than whole strided rows, whose pairs are
+    // correlated).
     std::vector<float> sample;
-    for (int queryPos = 0; queryPos < n; queryPos += rowStride) {
-        const KeyRange range = allowedKeys(input, queryPos);
-        for (int keyPos = range.first; keyPos <= range.last; ++keyPos) {
-            sample.push_back(edgeScore(queryPos, keyPos));
+    if (allowedPairs <= kCalibrationPairs) {
+        for (int queryPos = 0; queryPos < n; ++queryPos) {
+            const KeyRange range = allowedKeys(input, queryPos);
+            for (int keyPos = range.first; keyPos <= range.last; ++keyPos) {
+                sample.push_back(edgeScore(queryPos, keyPos));
+            }
+        }
+    } else {
+        std::vector<std::int64_t> rowStart(static_cast<std::size_t>(n) + 1, 0);
+        for (int queryPos = 0; queryPos < n; ++queryPos) {
+            rowStart[static_cast<std::size_t>(queryPos) + 1] =
+                rowStart[static_cast<std::size_t>(queryPos)] + std::max(0, allowedKeys(input, queryPos).size());
+        }
+        Rng sampleRng(mixSeed(seed, input.layer, input.head, 0xca1));
+        sample.resize(static_cast<std::size_t>(kCalibrationPairs));
+        for (float& value : sample) {
+            const std::int64_t pair = sampleRng.below(allowedPairs);
+            const auto row = std::upper_bound(rowStart.begin(), rowStart.end(), pair) - rowStart.begin() - 1;
+            const int queryPos = static_cast<int>(row);
+            const int keyPos = allowedKeys(input, queryPos).first + static_cast<int>(pair - rowStart[static_cast<std::size_t>(row)]);
+            value = edgeScore(queryPos, keyPos);
         }
     }
     const bool keepAll = density >= 1.0;
@@ -370,15 +399,23 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
                 Rng pairRng(mixSeed(drawKey, a, b, 0xfa57));
                 const std::int64_t count = poisson(scale * querySums[a] * block(a, b) * keySums[b], pairRng);
                 std::vector<std::uint64_t>& out = draws[static_cast<std::size_t>(pair)];
-                out.reserve(static_cast<std::size_t>(count));
+                out.resize(static_cast<std::size_t>(count));
+                const AliasTable& sourceTable = sources[static_cast<std::size_t>(a)];
+                const AliasTable& targetTable = targets[static_cast<std::size_t>(b)];
+                // The hot loop: an inlined splitmix stream, the allowed test from the shared
+                // predicate, and a branch-free append.
+                std::uint64_t state = pairRng.next();
+                std::size_t accepted = 0;
                 for (std::int64_t draw = 0; draw < count; ++draw) {
-                    const std::int32_t queryPos = sources[static_cast<std::size_t>(a)].draw(pairRng.next());
-                    const std::int32_t keyPos = targets[static_cast<std::size_t>(b)].draw(pairRng.next());
-                    const KeyRange range = allowedKeys(input, queryPos);
-                    if (keyPos >= range.first && keyPos <= range.last) {
-                        out.push_back(static_cast<std::uint64_t>(queryPos) << 32 | static_cast<std::uint32_t>(keyPos));
-                    }
+                    const std::int32_t queryPos = sourceTable.draw(splitmixNext(state));
+                    const std::int32_t keyPos = targetTable.draw(splitmixNext(state));
+                    int first = 0;
+                    int last = 0;
+                    modelAllowedRange(queryPos, n, input.causal, input.slidingWindow, &first, &last);
+                    out[accepted] = static_cast<std::uint64_t>(queryPos) << 32 | static_cast<std::uint32_t>(keyPos);
+                    accepted += (keyPos >= first && keyPos <= last) ? 1 : 0;
                 }
+                out.resize(accepted);
             },
             options.threads);
         // Bucket the accepted draws by query row (counting sort), then per row: the floor's

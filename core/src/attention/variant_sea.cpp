@@ -187,19 +187,25 @@ Result<std::vector<HeadVariantResult>> runSea(const std::vector<HeadInput>& head
             result.estimate.assign(static_cast<std::size_t>(n) * n, 0.0f);
             result.estimateKind = "probabilities";
         }
+        // Only the kept bins are expanded, so stretching costs O(N·tm + kept), not O(N²).
         KeptSet set = keptSetFromRows(input, options.threads, [&](int queryPos, std::vector<std::int32_t>& cols) {
             const KeyRange range = allowedKeys(input, queryPos);
             const int bins = std::min(tm, range.size());
             for (int bin = 0; bin < bins; ++bin) {
+                const bool kept = mask[static_cast<std::size_t>(queryPos) * tm + bin] != 0;
+                if (!kept && !keepEstimate) {
+                    continue;
+                }
                 const int start = binStart(bin, bins, range.size());
                 const int end = binStart(bin + 1, bins, range.size());
-                const float cell = compressed[static_cast<std::size_t>(queryPos) * tm + bin];
-                for (int offset = start; offset < end; ++offset) {
-                    if (keepEstimate) {
-                        result.estimate[static_cast<std::size_t>(queryPos) * n + range.first + offset] =
-                            cell / static_cast<float>(end - start);
-                    }
-                    if (mask[static_cast<std::size_t>(queryPos) * tm + bin]) {
+                if (keepEstimate) {
+                    const float cell = compressed[static_cast<std::size_t>(queryPos) * tm + bin];
+                    std::fill(result.estimate.begin() + static_cast<std::ptrdiff_t>(queryPos) * n + range.first + start,
+                              result.estimate.begin() + static_cast<std::ptrdiff_t>(queryPos) * n + range.first + end,
+                              cell / static_cast<float>(end - start));
+                }
+                if (kept) {
+                    for (int offset = start; offset < end; ++offset) {
                         cols.push_back(range.first + offset);
                     }
                 }
