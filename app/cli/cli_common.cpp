@@ -106,6 +106,24 @@ Result<TokenizedText> readInputTokens(const Workspace& workspace, const ParsedAr
     return workspace.tokenize(text);
 }
 
+Result<ModelAndText> openModelAndText(const ParsedArgs& args)
+{
+    auto workspace = openModelArgument(args);
+    if (!workspace) {
+        return workspace.error();
+    }
+    auto tokens = readInputTokens(*workspace.value(), args);
+    if (!tokens) {
+        return tokens.error();
+    }
+    return ModelAndText{std::move(workspace.value()), std::move(tokens.value())};
+}
+
+std::vector<OptionSpec> outputOptions()
+{
+    return {{"out", true, false, "write to a file (atomically)"}, {"force", false, false, "overwrite an existing --out"}};
+}
+
 Result<void> emitText(const ParsedArgs& args, const std::string& text)
 {
     if (const auto out = args.get("out")) {

@@ -32,14 +32,12 @@ std::string attentionCsv(const HeadAttention& attention, const TokenizedText& to
 
 Result<int> runAttention(const ParsedArgs& args)
 {
-    auto workspace = openModelArgument(args);
-    if (!workspace) {
-        return workspace.error();
+    auto input = openModelAndText(args);
+    if (!input) {
+        return input.error();
     }
-    auto tokens = readInputTokens(*workspace.value(), args);
-    if (!tokens) {
-        return tokens.error();
-    }
+    Workspace& workspace = *input->workspace;
+    const TokenizedText& tokens = input->tokens;
     auto layer = args.getInt("layer");
     auto head = args.getInt("head");
     if (!layer) {
@@ -61,7 +59,7 @@ Result<int> runAttention(const ParsedArgs& args)
     const std::string variant = args.get("variant").value_or("dense");
     RunOptions options;
     options.allowOverflow = args.has("allow-overflow");
-    auto attention = workspace.value()->headAttention(tokens->ids, static_cast<int>(*layer.value()),
+    auto attention = workspace.headAttention(tokens.ids, static_cast<int>(*layer.value()),
                                                       static_cast<int>(*head.value()), variant, options);
     if (!attention) {
         return attention.error();
@@ -73,15 +71,15 @@ Result<int> runAttention(const ParsedArgs& args)
         return 0;
     }
     if (format == "csv") {
-        ATTNSCOPE_TRY(emitText(args, attentionCsv(result, tokens.value())));
+        ATTNSCOPE_TRY(emitText(args, attentionCsv(result, tokens)));
         return 0;
     }
     JsonWriter json;
     json.beginObject();
-    json.key("model").value(workspace.value()->info().name);
+    json.key("model").value(workspace.info().name);
     json.key("layer").value(result.layer).key("head").value(result.head);
     json.key("variant").value(result.variant);
-    json.key("ids").array(tokens->ids).key("tokens").array(tokens->tokens);
+    json.key("ids").array(tokens.ids).key("tokens").array(tokens.tokens);
     json.key("attention").matrix(result.attention, result.nTokens, result.nTokens);
     json.endObject();
     ATTNSCOPE_TRY(emitText(args, json.text()));
@@ -97,8 +95,8 @@ Command attentionCommand()
     options.push_back({"head", true, false, "query head index (0-based)"});
     options.push_back({"variant", true, false, "variant spec, e.g. topk:k=16 (default dense)"});
     options.push_back({"format", true, false, "json (default), csv or npy"});
-    options.push_back({"out", true, false, "output file (required for npy)"});
-    options.push_back({"force", false, false, "overwrite --out"});
+    const auto output = outputOptions();
+    options.insert(options.end(), output.begin(), output.end());
     return {"attention",
             "attention MODEL --text T --layer L --head H [--variant SPEC] [--format json|csv|npy] [--out F]",
             "one head's attention matrix (dense or a variant's effective attention), with tokens",

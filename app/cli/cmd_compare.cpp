@@ -121,15 +121,13 @@ std::string compareTable(const CompareResult& result, bool perLayer)
 
 Result<int> runCompare(const ParsedArgs& args)
 {
-    auto workspace = openModelArgument(args);
-    if (!workspace) {
-        return workspace.error();
+    auto input = openModelAndText(args);
+    if (!input) {
+        return input.error();
     }
-    auto tokens = readInputTokens(*workspace.value(), args);
-    if (!tokens) {
-        return tokens.error();
-    }
-    const ModelInfo& info = workspace.value()->info();
+    Workspace& workspace = *input->workspace;
+    const TokenizedText& tokens = input->tokens;
+    const ModelInfo& info = workspace.info();
     CompareRequest request;
     request.variants = args.all("variant");
     if (const auto layers = args.get("layers")) {
@@ -150,7 +148,7 @@ Result<int> runCompare(const ParsedArgs& args)
     request.perplexity = !args.has("no-perplexity");
     RunOptions options;
     options.allowOverflow = args.has("allow-overflow");
-    auto result = workspace.value()->compare(tokens->ids, request, options);
+    auto result = workspace.compare(tokens.ids, request, options);
     if (!result) {
         return result.error();
     }
@@ -170,8 +168,8 @@ Command compareCommand()
     options.push_back({"controls", false, false, "add a random control matched to each variant's kept keys per row"});
     options.push_back({"no-perplexity", false, false, "skip running the model with each variant"});
     options.push_back({"per-layer", false, false, "table: one line per layer as well as the overall mean"});
-    options.push_back({"out", true, false, "write to a file"});
-    options.push_back({"force", false, false, "overwrite --out"});
+    const auto output = outputOptions();
+    options.insert(options.end(), output.begin(), output.end());
     return {"compare", "compare MODEL --text T --variant SPEC [--variant SPEC ...] [--layers L] [--heads H] [--json]",
             "quality of each variant against dense attention: density, recall, KL, TV, Jaccard, output error, perplexity",
             options, runCompare};

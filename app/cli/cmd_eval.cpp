@@ -9,18 +9,16 @@ namespace {
 
 Result<int> runEval(const ParsedArgs& args)
 {
-    auto workspace = openModelArgument(args);
-    if (!workspace) {
-        return workspace.error();
+    auto input = openModelAndText(args);
+    if (!input) {
+        return input.error();
     }
-    auto tokens = readInputTokens(*workspace.value(), args);
-    if (!tokens) {
-        return tokens.error();
-    }
+    Workspace& workspace = *input->workspace;
+    const TokenizedText& tokens = input->tokens;
     RunOptions options;
     options.allowOverflow = args.has("allow-overflow");
     const std::string variant = args.get("variant").value_or("dense");
-    auto result = workspace.value()->evaluate(tokens->ids, variant, options);
+    auto result = workspace.evaluate(tokens.ids, variant, options);
     if (!result) {
         return result.error();
     }
@@ -51,8 +49,8 @@ Command evalCommand()
 {
     auto options = textOptions();
     options.push_back({"variant", true, false, "replace attention in every layer by this variant"});
-    options.push_back({"out", true, false, "write to a file"});
-    options.push_back({"force", false, false, "overwrite --out"});
+    const auto output = outputOptions();
+    options.insert(options.end(), output.begin(), output.end());
     return {"eval", "eval MODEL --text-file F [--variant SPEC] [--json]",
             "mean next-token loss and perplexity on a text", options, runEval};
 }

@@ -96,8 +96,7 @@ Command infoCommand()
     return {"info",
             "info MODEL [--json]",
             "architecture, sizes, tensors, dtypes and parameter count of a model",
-            {{"json", false, false, "machine-readable output"}, {"out", true, false, "write to a file"},
-             {"force", false, false, "overwrite --out"}},
+            {{"json", false, false, "machine-readable output"}, outputOptions()[0], outputOptions()[1]},
             runInfo};
 }
 

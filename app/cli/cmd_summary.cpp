@@ -106,8 +106,8 @@ Result<int> runSummary(const ParsedArgs& args)
 Command summaryCommand()
 {
     auto options = textOptions();
-    options.push_back({"out", true, false, "write to a file"});
-    options.push_back({"force", false, false, "overwrite --out"});
+    const auto output = outputOptions();
+    options.insert(options.end(), output.begin(), output.end());
     return {"summary", "summary [MODEL] [--text T]",
             "what every head does on a text: previous-token, first-token sink, induction and entropy scores "
             "(default: the demo model on a sample text)",

@@ -7,23 +7,21 @@ namespace {
 
 Result<int> runTokenize(const ParsedArgs& args)
 {
-    auto workspace = openModelArgument(args);
-    if (!workspace) {
-        return workspace.error();
+    auto input = openModelAndText(args);
+    if (!input) {
+        return input.error();
     }
-    auto tokens = readInputTokens(*workspace.value(), args);
-    if (!tokens) {
-        return tokens.error();
-    }
+    Workspace& workspace = *input->workspace;
+    const TokenizedText& tokens = input->tokens;
     std::string text;
     if (args.has("json")) {
         JsonWriter json;
-        json.beginObject().key("ids").array(tokens->ids).key("tokens").array(tokens->tokens).endObject();
+        json.beginObject().key("ids").array(tokens.ids).key("tokens").array(tokens.tokens).endObject();
         text = json.text();
     } else {
-        for (std::size_t position = 0; position < tokens->ids.size(); ++position) {
-            text += std::to_string(position) + "\t" + std::to_string(tokens->ids[position]) + "\t" +
-                    jsonQuoted(tokens->tokens[position]) + "\n";
+        for (std::size_t position = 0; position < tokens.ids.size(); ++position) {
+            text += std::to_string(position) + "\t" + std::to_string(tokens.ids[position]) + "\t" +
+                    jsonQuoted(tokens.tokens[position]) + "\n";
         }
     }
     ATTNSCOPE_TRY(emitText(args, text));
@@ -35,8 +33,8 @@ Result<int> runTokenize(const ParsedArgs& args)
 Command tokenizeCommand()
 {
     auto options = textOptions();
-    options.push_back({"out", true, false, "write to a file"});
-    options.push_back({"force", false, false, "overwrite --out"});
+    const auto output = outputOptions();
+    options.insert(options.end(), output.begin(), output.end());
     return {"tokenize", "tokenize MODEL --text T [--json]", "token ids and pieces of a text", options, runTokenize};
 }
 

@@ -20,7 +20,7 @@ Result<int> runVariants(const ParsedArgs& args)
 Command variantsCommand()
 {
     return {"variants", "variants", "every variant kind with its parameters, defaults and ranges (the SPEC syntax)",
-            {{"out", true, false, "write to a file"}, {"force", false, false, "overwrite --out"}}, runVariants};
+            outputOptions(), runVariants};
 }
 
 } // namespace attnscope::cli

@@ -43,6 +43,16 @@ Result<std::unique_ptr<Workspace>> openModelArgument(const ParsedArgs& args, boo
 /// given, empty text), FileNotFound/FileIo naming the text file.
 Result<TokenizedText> readInputTokens(const Workspace& workspace, const ParsedArgs& args);
 
+/// The model and the input text of a command that reads both.
+struct ModelAndText {
+    std::unique_ptr<Workspace> workspace;
+    TokenizedText tokens;
+};
+Result<ModelAndText> openModelAndText(const ParsedArgs& args);
+
+/// --out FILE and --force, which every command that writes takes.
+std::vector<OptionSpec> outputOptions();
+
 /// Writes `text` to --out atomically (refusing to overwrite without --force), or to stdout.
 Result<void> emitText(const ParsedArgs& args, const std::string& text);
 
