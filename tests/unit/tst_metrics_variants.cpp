@@ -150,6 +150,33 @@ TEST(MetricsVariants, RecallOrderingOnStructuredInput)
     }
 }
 
+TEST(MetricsVariants, SeaTfIgnoresACommonKeyOffset)
+{
+    // A vector added to every key shifts each row's scores by a constant, so softmax attention is
+    // unchanged. SEA-tf centres the keys before the Performer features, so its estimate (and mask)
+    // must not change either; without centring the offset inflates ‖q' + k'‖ and the FAVOR+ noise.
+    testing::LayerShape shape;
+    shape.nTokens = 128;
+    const LayerQkv layer = testing::makeStructuredLayer(shape);
+    LayerQkv shifted = layer;
+    for (std::size_t index = 0; index < shifted.k.size(); ++index) {
+        shifted.k[index] += static_cast<float>(3.0 * std::sin(0.7 * static_cast<double>(index % shape.headDim)));
+    }
+    const LayerVariantResult base = run(layer, "sea:k=13,tm=32,grouping=query");
+    const LayerVariantResult moved = run(shifted, "sea:k=13,tm=32,grouping=query");
+    for (std::size_t head = 0; head < base.heads.size(); ++head) {
+        const std::vector<float>& a = base.heads[head].compressedEstimate;
+        const std::vector<float>& b = moved.heads[head].compressedEstimate;
+        ASSERT_EQ(a.size(), b.size());
+        double worst = 0.0;
+        for (std::size_t index = 0; index < a.size(); ++index) {
+            worst = std::max(worst, static_cast<double>(std::abs(a[index] - b[index])));
+        }
+        EXPECT_LT(worst, 1e-3) << "head " << head;
+        EXPECT_NEAR(base.metrics[head].recall, moved.metrics[head].recall, 0.02) << "head " << head;
+    }
+}
+
 TEST(MetricsVariants, FlopsFollowTheKeptPairs)
 {
     testing::LayerShape shape;

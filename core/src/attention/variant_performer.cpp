@@ -43,7 +43,7 @@ Eigen::MatrixXd orthogonalFeatures(int features, int d, Rng& rng)
 
 } // namespace
 
-PerformerFeatures performerFeatures(const HeadInput& input, int features, std::uint64_t seed)
+PerformerFeatures performerFeatures(const HeadInput& input, int features, std::uint64_t seed, bool centreKeys)
 {
     const int n = input.nTokens;
     const int d = input.headDim;
@@ -74,7 +74,17 @@ PerformerFeatures performerFeatures(const HeadInput& input, int features, std::u
         Eigen::Map<RowMatrixF>(out.data(), n, features) = logits.array().exp() * norm;
     };
     compute(input.q, result.query, true);
-    compute(input.k, result.key, false);
+    if (centreKeys && n > 0) {
+        // softmax_j(q·k_j) = softmax_j(q·(k_j − μ)) for any fixed μ (q·μ is constant in a row), but
+        // the FAVOR+ variance grows like exp(‖q' + k'‖²): removing the keys' common component
+        // leaves every row's attention unchanged and shrinks the estimator's noise.
+        const Eigen::Map<const RowMatrixF> keys(input.k, n, d);
+        const Eigen::RowVectorXf mean = keys.cast<double>().colwise().mean().cast<float>();
+        RowMatrixF centred = keys.rowwise() - mean;
+        compute(centred.data(), result.key, false);
+    } else {
+        compute(input.k, result.key, false);
+    }
     result.flops = 2.0 * (2.0 * n * d * features + 2.0 * n * features);
     return result;
 }

@@ -45,14 +45,16 @@ Result<HeadVariantResult> runRandomWithCounts(const HeadInput& input, const std:
 
 /// Positive orthogonal random features of FAVOR+ for the softmax kernel exp(s q·k): φ(x) for every
 /// row of q and k of the head, [N, m] row-major each. Rows are rescaled by constants that cancel in
-/// any normalised use (per-query max, one global key max).
+/// any normalised use (per-query max, one global key max). `centreKeys` subtracts the mean key
+/// first, which leaves softmax attention unchanged and lowers the estimator's variance.
 struct PerformerFeatures {
     int features = 0;
     std::vector<float> query;
     std::vector<float> key;
     double flops = 0.0;
 };
-PerformerFeatures performerFeatures(const HeadInput& input, int features, std::uint64_t seed);
+PerformerFeatures performerFeatures(const HeadInput& input, int features, std::uint64_t seed,
+                                     bool centreKeys = false);
 
 /// DSA's prediction path: q and k projected to rank r with a seeded Gaussian matrix N(0, 1/r),
 /// optionally quantised to `bits` (symmetric per row). [N, r] row-major each (dequantised values).
