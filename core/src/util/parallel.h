@@ -1,6 +1,8 @@
 #pragma once
 // Minimal fork-join parallelism over an index range. Work items are handed out dynamically, so
-// uneven items (causal rows, heads of different cost) balance across threads.
+// uneven items (causal rows, heads of different cost) balance across threads. Helper threads are
+// kept in a process-wide pool, since a forward pass makes dozens of calls per layer; a call made
+// while the pool is busy (from another thread, or nested inside a body) gets threads of its own.
 
 #include <algorithm>
 #include <atomic>
