@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -336,6 +337,39 @@ TEST(VariantIdentities, MasksAreNonTrivial)
             EXPECT_GT(metrics.density, 0.0) << text;
             EXPECT_LT(metrics.density, 1.0) << text;
             EXPECT_GT(metrics.recall, 0.0) << text;
+        }
+    }
+}
+
+TEST(VariantIdentities, PrefilteredSelectionIsTheExactTopCount)
+{
+    // Long rows take the sampled pre-filter path of selectTopIndices: it must return exactly what a
+    // stable full sort does (largest values, ties to the lower index, ascending indices), including
+    // rows with heavy ties and sorted rows where a strided sample is least representative.
+    attn::Rng rng(3);
+    for (int variant = 0; variant < 4; ++variant) {
+        const int n = 512 + 977 * variant;
+        std::vector<float> values(static_cast<std::size_t>(n));
+        for (int index = 0; index < n; ++index) {
+            const double draw = rng.normal();
+            switch (variant) {
+            case 0: values[static_cast<std::size_t>(index)] = static_cast<float>(draw); break;
+            case 1: values[static_cast<std::size_t>(index)] = static_cast<float>(std::round(draw * 2.0)); break;
+            case 2: values[static_cast<std::size_t>(index)] = static_cast<float>(index % 97); break;
+            default: values[static_cast<std::size_t>(index)] = static_cast<float>(index); break;
+            }
+        }
+        for (int count : {1, 7, n / 10, n / 4, n / 4 + 1, n - 1}) {
+            std::vector<int> order(static_cast<std::size_t>(n));
+            std::iota(order.begin(), order.end(), 0);
+            std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+                return values[static_cast<std::size_t>(a)] > values[static_cast<std::size_t>(b)];
+            });
+            std::vector<int> expected(order.begin(), order.begin() + count);
+            std::sort(expected.begin(), expected.end());
+            std::vector<int> selected;
+            attn::selectTopIndices(values.data(), n, count, selected);
+            EXPECT_EQ(selected, expected) << "variant " << variant << " count " << count;
         }
     }
 }
