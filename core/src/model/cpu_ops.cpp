@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace attnscope {
 
@@ -28,10 +29,14 @@ void linearBlock(const float* x, int rowBegin, int rowEnd, int colBegin, int col
                                        weight.cols);
     Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>> output(
         y + static_cast<std::size_t>(rowBegin) * weight.rows + colBegin, rows, cols, Eigen::OuterStride<>(weight.rows));
-    output.noalias() = input * matrix.transpose();
-    if (!bias.empty()) {
-        output.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(bias.data + colBegin, cols);
+    // Eigen's `=` zero-fills the output before accumulating into it; starting from the bias instead
+    // saves that pass and the bias pass after it.
+    if (bias.empty()) {
+        output.setZero();
+    } else {
+        output.rowwise() = Eigen::Map<const Eigen::RowVectorXf>(bias.data + colBegin, cols);
     }
+    output.noalias() += input * matrix.transpose();
 }
 
 using Lanes = Eigen::Array<float, 8, 1>;
@@ -72,12 +77,24 @@ Lanes activateLanes(Activation activation, const Lanes& x)
 
 } // namespace
 
-void linear(const float* x, int nRows, const Weight& weight, const Weight& bias, float* y, int threads)
+void linear(const float* x, int nRows, const Weight& weight, const Weight& bias, float* y, int threads,
+            std::optional<Activation> activation)
 {
+    // The activation runs on each band right after its product, while the band is still in cache.
+    const auto finishBand = [&](int rowBegin, int rowEnd, int colBegin, int colEnd) {
+        if (!activation) {
+            return;
+        }
+        for (int row = rowBegin; row < rowEnd; ++row) {
+            activate(*activation, y + static_cast<std::size_t>(row) * weight.rows + colBegin,
+                     static_cast<std::size_t>(colEnd - colBegin));
+        }
+    };
     const double work = static_cast<double>(nRows) * weight.rows * weight.cols;
     const int workers = threads > 0 ? threads : defaultThreadCount();
     if (work < kParallelLinearWork || workers <= 1) {
         linearBlock(x, 0, nRows, 0, weight.rows, weight, bias, y);
+        finishBand(0, nRows, 0, weight.rows);
         return;
     }
     // Split the longer output side: with few rows (short inputs), splitting rows would make every
@@ -94,40 +111,73 @@ void linear(const float* x, int nRows, const Weight& weight, const Weight& bias,
             const int end = std::min(extent, begin + band);
             if (byRows) {
                 linearBlock(x, begin, end, 0, weight.rows, weight, bias, y);
+                finishBand(begin, end, 0, weight.rows);
             } else {
                 linearBlock(x, 0, nRows, begin, end, weight, bias, y);
+                finishBand(0, nRows, begin, end);
             }
         },
         workers);
 }
 
 void normalizeRows(NormKind kind, float* x, int nRows, int width, const Weight& weight, const Weight& bias,
-                   float eps)
+                   float eps, int threads, const float* residual)
 {
-    for (int row = 0; row < nRows; ++row) {
-        float* values = x + static_cast<std::size_t>(row) * width;
-        double mean = 0.0;
-        if (kind == NormKind::LayerNorm) {
-            for (int col = 0; col < width; ++col) {
-                mean += values[col];
+    constexpr int kLanes = 8;
+    // Sums of values (or squares) in double, 8 lanes wide so that the compiler vectorises them.
+    const auto laneSum = [&](const float* values, double mean, bool squares) {
+        double lanes[kLanes] = {};
+        double total = 0.0;
+        int col = 0;
+        for (; col + kLanes <= width; col += kLanes) {
+            for (int lane = 0; lane < kLanes; ++lane) {
+                const double centred = values[col + lane] - mean;
+                lanes[lane] += squares ? centred * centred : centred;
             }
-            mean /= width;
         }
-        double variance = 0.0;
-        for (int col = 0; col < width; ++col) {
+        for (; col < width; ++col) {
             const double centred = values[col] - mean;
-            variance += centred * centred;
+            total += squares ? centred * centred : centred;
         }
-        variance /= width;
-        const double inverse = 1.0 / std::sqrt(variance + eps);
-        for (int col = 0; col < width; ++col) {
-            double value = (values[col] - mean) * inverse * weight.data[col];
-            if (!bias.empty()) {
-                value += bias.data[col];
+        for (double lane : lanes) {
+            total += lane;
+        }
+        return total;
+    };
+    const auto normalizeRow = [&](int row) {
+        float* values = x + static_cast<std::size_t>(row) * width;
+        if (residual != nullptr) {
+            const float* add = residual + static_cast<std::size_t>(row) * width;
+            for (int col = 0; col < width; ++col) {
+                values[col] += add[col];
             }
-            values[col] = static_cast<float>(value);
         }
-    }
+        const double mean = kind == NormKind::LayerNorm ? laneSum(values, 0.0, false) / width : 0.0;
+        const double variance = laneSum(values, mean, true) / width;
+        const double inverse = 1.0 / std::sqrt(variance + eps);
+        if (bias.empty()) {
+            for (int col = 0; col < width; ++col) {
+                values[col] = static_cast<float>((values[col] - mean) * inverse * weight.data[col]);
+            }
+        } else {
+            for (int col = 0; col < width; ++col) {
+                values[col] = static_cast<float>((values[col] - mean) * inverse * weight.data[col] + bias.data[col]);
+            }
+        }
+    };
+    // Rows per work item: enough that handing items out costs little next to the row work.
+    constexpr int kRowsPerItem = 16;
+    const int items = (nRows + kRowsPerItem - 1) / kRowsPerItem;
+    parallelFor(
+        items,
+        [&](std::int64_t item) {
+            const int begin = static_cast<int>(item) * kRowsPerItem;
+            const int end = std::min(nRows, begin + kRowsPerItem);
+            for (int row = begin; row < end; ++row) {
+                normalizeRow(row);
+            }
+        },
+        threads);
 }
 
 void activate(Activation activation, float* x, std::size_t count)

@@ -6,17 +6,21 @@
 #include "model/model_spec.h"
 #include "model/model_weights.h"
 
+#include <optional>
 #include <vector>
 
 namespace attnscope {
 
-/// y[n, out] = x[n, in] · Wᵀ (+ bias); W is [out, in]. Large products are split by rows over threads.
-void linear(const float* x, int nRows, const Weight& weight, const Weight& bias, float* y, int threads);
+/// y[n, out] = x[n, in] · Wᵀ (+ bias), then `activation` if given; W is [out, in]. Large products
+/// are split over threads by rows or by output columns, whichever side is longer.
+void linear(const float* x, int nRows, const Weight& weight, const Weight& bias, float* y, int threads,
+            std::optional<Activation> activation = std::nullopt);
 
 /// RMSNorm (x / sqrt(mean(x²) + eps) · w) or LayerNorm ((x − mean) / sqrt(var + eps) · w + b),
-/// in place over rows of `width`.
+/// in place over rows of `width`, on up to `threads` threads (0 = default). With `residual`
+/// ([nRows, width]), x += residual first (a post-norm block's skip connection).
 void normalizeRows(NormKind kind, float* x, int nRows, int width, const Weight& weight, const Weight& bias,
-                   float eps);
+                   float eps, int threads = 1, const float* residual = nullptr);
 
 /// Applies the activation elementwise in place.
 void activate(Activation activation, float* x, std::size_t count);

@@ -121,7 +121,8 @@ Result<void> denseAttention(const LayerQkv& qkv, std::vector<float>* headOutputs
     const int blocks = (qkv.nTokens + kAttentionRowBlock - 1) / kAttentionRowBlock;
     try {
         if (headOutputs != nullptr) {
-            headOutputs->assign(static_cast<std::size_t>(qkv.nHeads) * qkv.nTokens * qkv.headDim, 0.0f);
+            // Every element is written below, so a buffer reused across layers is not cleared.
+            headOutputs->resize(static_cast<std::size_t>(qkv.nHeads) * qkv.nTokens * qkv.headDim);
         }
         if (lse != nullptr) {
             lse->assign(static_cast<std::size_t>(qkv.nHeads) * qkv.nTokens, 0.0f);
