@@ -1,7 +1,8 @@
 // CPU forward pass with attention capture (every layer's Q/K/V and log-sum-exp handed to a
 // callback that drops them): the real stories260K model and a synthetic MiniLM-shaped BERT (6
 // layers, 12 heads, hidden 384, intermediate 1536; random weights, vocabulary cut to 1000 since
-// the embedding lookup costs nothing) at 128 and 512 tokens.
+// the embedding lookup costs nothing) at 128 and 512 tokens, and the real all-MiniLM-L6-v2 when
+// tools/prepare_real_models.sh has fetched it (the model tools/bench_torch_forward.sh times).
 
 #include "io/safetensors_file.h"
 #include "model/model.h"
@@ -124,6 +125,20 @@ void BM_ForwardMiniLmShaped(benchmark::State& state)
     runForward(state, syntheticMiniLm(), false);
 }
 BENCHMARK(BM_ForwardMiniLmShaped)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond);
+
+// Same folder as tools/bench_torch_forward.py: ATTNSCOPE_REAL_MODELS, else tools/.cache/models.
+void BM_ForwardMiniLmReal(benchmark::State& state)
+{
+    const char* override = std::getenv("ATTNSCOPE_REAL_MODELS");
+    const std::string root = override != nullptr ? override : std::string(ATTNSCOPE_SOURCE_DIR) + "/tools/.cache/models";
+    const std::string folder = root + "/all-MiniLM-L6-v2";
+    if (!std::filesystem::exists(folder + "/model.safetensors")) {
+        state.SkipWithError(("all-MiniLM-L6-v2 not found in " + folder + " (run tools/prepare_real_models.sh)").c_str());
+        return;
+    }
+    runForward(state, folder, false);
+}
+BENCHMARK(BM_ForwardMiniLmReal)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond);
 
 } // namespace
 } // namespace attnscope
