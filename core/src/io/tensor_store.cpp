@@ -1,5 +1,6 @@
 #include "io/tensor_store.h"
 
+#include "io/gguf_file.h"
 #include "io/mapped_file.h"
 
 #include <algorithm>
@@ -170,6 +171,9 @@ std::vector<const TensorView*> TensorStore::tensors() const
             result.push_back(&view);
         }
     }
+    for (const TensorView& view : m_ggufViews) {
+        result.push_back(&view);
+    }
     return result;
 }
 
@@ -178,6 +182,9 @@ std::vector<std::string> TensorStore::files() const
     std::vector<std::string> result;
     for (const auto& file : m_files) {
         result.push_back(file->path());
+    }
+    if (m_gguf) {
+        result.push_back(m_gguf->path());
     }
     return result;
 }
@@ -188,7 +195,7 @@ std::size_t TensorStore::totalBytes() const
     for (const auto& file : m_files) {
         total += file->fileSize();
     }
-    return total;
+    return total + (m_gguf ? m_gguf->fileSize() : 0);
 }
 
 std::map<std::string, std::string> TensorStore::metadata() const

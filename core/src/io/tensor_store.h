@@ -15,6 +15,8 @@
 
 namespace attnscope {
 
+class GgufFile;
+
 class TensorStore {
 public:
     /// Opens the weights of an HF model folder: model.safetensors, or the shards named by
@@ -24,6 +26,10 @@ public:
     static Result<std::unique_ptr<TensorStore>> openFolder(const std::string& folder);
     /// Opens a single .safetensors file.
     static Result<std::unique_ptr<TensorStore>> openFile(const std::string& path);
+    /// The tensors of a GGUF file (kept alive by the store), defined in gguf_tensor_store.cpp.
+    /// F32/F16/BF16 tensors are views into the mapping; block-quantised ones are dequantised to
+    /// f32 once, here. Errors: OutOfMemory.
+    static Result<std::unique_ptr<TensorStore>> fromGguf(std::shared_ptr<const GgufFile> file);
 
     /// The tensor called `name`, or nullptr.
     const TensorView* find(std::string_view name) const;
@@ -41,6 +47,10 @@ public:
 private:
     std::vector<std::unique_ptr<SafetensorsFile>> m_files;
     std::map<std::string, const TensorView*, std::less<>> m_byName;
+    // GGUF-backed stores: the file, views in file order, and the dequantised copies they point to.
+    std::shared_ptr<const GgufFile> m_gguf;
+    std::vector<TensorView> m_ggufViews;
+    std::vector<std::vector<float>> m_dequantised;
 };
 
 } // namespace attnscope

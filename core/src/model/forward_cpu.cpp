@@ -135,37 +135,38 @@ private:
         }
         if (!m_globals->embeddingNorm.empty()) {
             normalizeRows(m_spec.norm, m_x.data(), m_nTokens, width, m_globals->embeddingNorm,
-                          m_globals->embeddingNormBias, m_spec.normEps, m_options.threads);
+                          m_globals->embeddingNormBias, m_spec.normEps);
         }
     }
 
     Result<void> block(int layer, const LayerWeights& w)
     {
         const int width = hidden();
-        const int threads = m_options.threads;
         const std::size_t size = m_x.size();
         if (m_spec.normPlacement == NormPlacement::Pre) {
             m_normed = m_x;
-            normalizeRows(m_spec.norm, m_normed.data(), m_nTokens, width, w.attnNorm, w.attnNormBias, m_spec.normEps,
-                          threads);
+            normalizeRows(m_spec.norm, m_normed.data(), m_nTokens, width, w.attnNorm, w.attnNormBias, m_spec.normEps);
             ATTNSCOPE_TRY(attention(layer, w, m_normed));
             for (std::size_t index = 0; index < size; ++index) {
                 m_x[index] += m_delta[index];
             }
             m_normed = m_x;
-            normalizeRows(m_spec.norm, m_normed.data(), m_nTokens, width, w.ffnNorm, w.ffnNormBias, m_spec.normEps,
-                          threads);
+            normalizeRows(m_spec.norm, m_normed.data(), m_nTokens, width, w.ffnNorm, w.ffnNormBias, m_spec.normEps);
             mlp(w, m_normed);
             for (std::size_t index = 0; index < size; ++index) {
                 m_x[index] += m_delta[index];
             }
         } else {
             ATTNSCOPE_TRY(attention(layer, w, m_x));
-            normalizeRows(m_spec.norm, m_x.data(), m_nTokens, width, w.attnNorm, w.attnNormBias, m_spec.normEps,
-                          threads, m_delta.data());
+            for (std::size_t index = 0; index < size; ++index) {
+                m_x[index] += m_delta[index];
+            }
+            normalizeRows(m_spec.norm, m_x.data(), m_nTokens, width, w.attnNorm, w.attnNormBias, m_spec.normEps);
             mlp(w, m_x);
-            normalizeRows(m_spec.norm, m_x.data(), m_nTokens, width, w.ffnNorm, w.ffnNormBias, m_spec.normEps,
-                          threads, m_delta.data());
+            for (std::size_t index = 0; index < size; ++index) {
+                m_x[index] += m_delta[index];
+            }
+            normalizeRows(m_spec.norm, m_x.data(), m_nTokens, width, w.ffnNorm, w.ffnNormBias, m_spec.normEps);
         }
         return okResult();
     }
@@ -238,15 +239,16 @@ private:
     {
         const std::size_t interSize = static_cast<std::size_t>(m_nTokens) * m_spec.intermediateSize;
         m_up.resize(interSize);
+        linear(input.data(), m_nTokens, w.up, w.upBias, m_up.data(), m_options.threads);
         if (m_spec.gatedMlp) {
-            linear(input.data(), m_nTokens, w.up, w.upBias, m_up.data(), m_options.threads);
             m_gate.resize(interSize);
-            linear(input.data(), m_nTokens, w.gate, Weight{}, m_gate.data(), m_options.threads, m_spec.activation);
+            linear(input.data(), m_nTokens, w.gate, Weight{}, m_gate.data(), m_options.threads);
+            activate(m_spec.activation, m_gate.data(), interSize);
             for (std::size_t index = 0; index < interSize; ++index) {
                 m_up[index] *= m_gate[index];
             }
         } else {
-            linear(input.data(), m_nTokens, w.up, w.upBias, m_up.data(), m_options.threads, m_spec.activation);
+            activate(m_spec.activation, m_up.data(), interSize);
         }
         m_delta.resize(m_x.size());
         linear(m_up.data(), m_nTokens, w.down, w.downBias, m_delta.data(), m_options.threads);
@@ -261,7 +263,7 @@ private:
         const int width = hidden();
         if (!m_globals->outputNorm.empty()) {
             normalizeRows(m_spec.norm, m_x.data(), m_nTokens, width, m_globals->outputNorm,
-                          m_globals->outputNormBias, m_spec.normEps, m_options.threads);
+                          m_globals->outputNormBias, m_spec.normEps);
         }
         ForwardResult result;
         result.nTokens = m_nTokens;

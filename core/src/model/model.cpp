@@ -1,9 +1,11 @@
 #include "model/model.h"
 
+#include "io/gguf_file.h"
 #include "io/mapped_file.h"
 #include "io/tensor_store.h"
 #include "model/model_weights.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/tokenizer_gguf.h"
 
 #include <filesystem>
 #include <new>
@@ -54,6 +56,35 @@ Result<std::unique_ptr<Model>> Model::openHfFolder(const std::string& path)
             ATTNSCOPE_TRY(tokenizer);
             model->m_tokenizer = std::move(*tokenizer);
         }
+        return model;
+    } catch (const std::bad_alloc&) {
+        return makeError(ErrorCode::OutOfMemory, "out of memory opening the model", path);
+    }
+}
+
+Result<std::unique_ptr<Model>> Model::openGguf(const std::string& path)
+{
+    auto file = GgufFile::open(path);
+    ATTNSCOPE_TRY(file);
+    try {
+        std::shared_ptr<const GgufFile> gguf(std::move(*file));
+        std::unique_ptr<Model> model(new Model());
+        model->m_folder = std::filesystem::path(path).parent_path().string();
+        if (model->m_folder.empty()) {
+            model->m_folder = ".";
+        }
+        auto spec = ModelSpec::fromGguf(*gguf);
+        ATTNSCOPE_TRY(spec);
+        model->m_spec = std::move(*spec);
+        auto tokenizer = tokenizerFromGguf(*gguf);
+        ATTNSCOPE_TRY(tokenizer);
+        model->m_tokenizer = std::move(*tokenizer);
+        auto store = TensorStore::fromGguf(std::move(gguf));
+        ATTNSCOPE_TRY(store);
+        model->m_store = std::move(*store);
+        auto weights = ModelWeights::bind(model->m_spec, *model->m_store);
+        ATTNSCOPE_TRY(weights);
+        model->m_weights = std::move(*weights);
         return model;
     } catch (const std::bad_alloc&) {
         return makeError(ErrorCode::OutOfMemory, "out of memory opening the model", path);

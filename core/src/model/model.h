@@ -25,6 +25,10 @@ public:
     /// present. Errors: FileNotFound (no config.json / weights), FormatInvalid, ShapeMismatch,
     /// UnsupportedModel, UnsupportedDtype, Unsupported, and the tokenizer's errors.
     static Result<std::unique_ptr<Model>> openHfFolder(const std::string& path);
+    /// Opens a GGUF file: spec from its metadata, weights from its tensors (quantised ones
+    /// dequantised to f32), tokenizer from tokenizer.ggml.* when present. Errors: those of
+    /// GgufFile::open, ModelSpec::fromGguf, ModelWeights::bind and tokenizerFromGguf.
+    static Result<std::unique_ptr<Model>> openGguf(const std::string& path);
 
     ~Model();
     Model(const Model&) = delete;
@@ -35,7 +39,7 @@ public:
     const TensorStore& store() const { return *m_store; }
     /// The tokenizer, or nullptr when the folder has no tokenizer.json.
     const Tokenizer* tokenizer() const { return m_tokenizer.get(); }
-    /// The folder the model came from.
+    /// The folder the model came from (for a GGUF file, the folder holding it).
     const std::string& folder() const { return m_folder; }
 
     /// forwardCpu() over this model's weights (see forward_cpu.h for shapes and errors).

@@ -52,6 +52,10 @@ constexpr HfArchEntry kHfArchTable[] = {
     {"gpt2", ArchFamily::Gpt2, "n_layer", "n_head", nullptr, "n_embd", "n_inner", 4, "vocab_size",
      "n_positions", "layer_norm_epsilon", "activation_function", "gelu_new", NormKind::LayerNorm,
      NormPlacement::Pre, RopeStyle::None, false, true, true, true, true, true},
+    {"gemma3_text", ArchFamily::Gemma3, "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+     "hidden_size", "intermediate_size", 0, "vocab_size", "max_position_embeddings", "rms_norm_eps",
+     "hidden_activation", "gelu_pytorch_tanh", NormKind::RmsNorm, NormPlacement::Pre, RopeStyle::HalfSplit, true,
+     true, false, false, true, true},
 };
 
 struct ActivationName {
@@ -192,6 +196,119 @@ Result<Activation> readActivation(const Json& config, const HfArchEntry& entry, 
                      path, "activation");
 }
 
+// RoPE base of one Gemma 3 layer type: transformers 5 nests {"rope_theta", "rope_type"} per layer
+// type in "rope_parameters"; older files have top-level rope_theta / rope_local_base_freq.
+Result<double> readGemma3RopeBase(const Json& config, const char* layerType, const char* legacyKey,
+                                  double fallback, const std::string& path)
+{
+    const Json* params = nullptr;
+    if (present(config, "rope_parameters") && config.at("rope_parameters").is_object() &&
+        config.at("rope_parameters").contains(layerType)) {
+        params = &config.at("rope_parameters").at(layerType);
+    }
+    if (params == nullptr && legacyKey == std::string("rope_theta")) {
+        // The global layers follow the generic rules (and refuse rope_scaling).
+        return readRopeTheta(config, path);
+    }
+    if (params == nullptr) {
+        if (!present(config, legacyKey)) {
+            return fallback;
+        }
+        return readPositiveNumber(config, legacyKey, path);
+    }
+    if (!params->is_object()) {
+        return keyError(std::string("rope_parameters.") + layerType, "must be an object", path);
+    }
+    if (params->contains("rope_type") && params->at("rope_type") != Json("default")) {
+        return makeError(ErrorCode::Unsupported,
+                         "RoPE type " + params->at("rope_type").dump() + " of the " + layerType +
+                             " layers is not supported yet (only plain RoPE)",
+                         path, "rope_scaling");
+    }
+    if (!present(*params, "rope_theta")) {
+        return fallback;
+    }
+    return readPositiveNumber(*params, "rope_theta", path);
+}
+
+// Gemma 3: sliding-window (local) layers interleaved with global ones, each kind with its own RoPE
+// base; QK-norm; embeddings scaled by sqrt(hidden); RMSNorm weights used as (1 + w); attention
+// scale from query_pre_attn_scalar; optional score and logit softcapping.
+Result<void> applyGemma3Extras(const Json& config, ModelSpec& spec, const std::string& path)
+{
+    spec.embeddingScale = std::sqrt(static_cast<float>(spec.hiddenSize));
+    spec.qkNorm = true;
+    spec.normWeightOffset = 1.0f;
+    auto bidirectional = readBool(config, "use_bidirectional_attention", false, path);
+    ATTNSCOPE_TRY(bidirectional);
+    if (*bidirectional) {
+        return makeError(ErrorCode::Unsupported, "bidirectional Gemma 3 (use_bidirectional_attention) is not supported",
+                         path, "use_bidirectional_attention");
+    }
+    double preAttnScalar = spec.headDim;
+    if (present(config, "query_pre_attn_scalar")) {
+        auto value = readPositiveNumber(config, "query_pre_attn_scalar", path);
+        ATTNSCOPE_TRY(value);
+        preAttnScalar = *value;
+    }
+    int slidingWindow = 4096;
+    if (present(config, "sliding_window")) {
+        auto value = readInt(config, "sliding_window", path, 1);
+        ATTNSCOPE_TRY(value);
+        slidingWindow = static_cast<int>(*value);
+    }
+    auto globalBase = readGemma3RopeBase(config, "full_attention", "rope_theta", 1000000.0, path);
+    ATTNSCOPE_TRY(globalBase);
+    auto localBase = readGemma3RopeBase(config, "sliding_attention", "rope_local_base_freq", 10000.0, path);
+    ATTNSCOPE_TRY(localBase);
+    float softcap = 0.0f;
+    if (present(config, "attn_logit_softcapping")) {
+        auto value = readPositiveNumber(config, "attn_logit_softcapping", path);
+        ATTNSCOPE_TRY(value);
+        softcap = static_cast<float>(*value);
+    }
+    if (present(config, "final_logit_softcapping")) {
+        auto value = readPositiveNumber(config, "final_logit_softcapping", path);
+        ATTNSCOPE_TRY(value);
+        spec.finalLogitSoftcap = static_cast<float>(*value);
+    }
+    std::vector<bool> sliding(static_cast<std::size_t>(spec.nLayers));
+    if (present(config, "layer_types")) {
+        const Json& types = config.at("layer_types");
+        if (!types.is_array() || static_cast<int>(types.size()) != spec.nLayers) {
+            return keyError("layer_types", "must list one type per layer", path);
+        }
+        for (int layer = 0; layer < spec.nLayers; ++layer) {
+            const Json& type = types.at(static_cast<std::size_t>(layer));
+            if (type != Json("sliding_attention") && type != Json("full_attention")) {
+                return keyError("layer_types", "entries must be \"sliding_attention\" or \"full_attention\" (got " +
+                                                   type.dump() + ")",
+                                path);
+            }
+            sliding[static_cast<std::size_t>(layer)] = type == Json("sliding_attention");
+        }
+    } else {
+        std::int64_t pattern = 6;
+        if (present(config, "sliding_window_pattern")) {
+            auto value = readInt(config, "sliding_window_pattern", path, 1);
+            ATTNSCOPE_TRY(value);
+            pattern = *value;
+        }
+        for (int layer = 0; layer < spec.nLayers; ++layer) {
+            sliding[static_cast<std::size_t>(layer)] = (layer + 1) % pattern != 0;
+        }
+    }
+    for (int layer = 0; layer < spec.nLayers; ++layer) {
+        LayerSpec& layerSpec = spec.layers[static_cast<std::size_t>(layer)];
+        const bool local = sliding[static_cast<std::size_t>(layer)];
+        layerSpec.slidingWindow = local ? slidingWindow : 0;
+        layerSpec.ropeTheta = local ? *localBase : *globalBase;
+        layerSpec.attentionScale = static_cast<float>(1.0 / std::sqrt(preAttnScalar));
+        layerSpec.softcap = softcap;
+    }
+    return okResult();
+}
+
 // Family-specific keys that change the computation; anything we do not implement is refused
 // rather than silently computed differently.
 Result<void> applyFamilyExtras(const Json& config, const HfArchEntry& entry, ModelSpec& spec,
@@ -222,6 +339,9 @@ Result<void> applyFamilyExtras(const Json& config, const HfArchEntry& entry, Mod
             return makeError(ErrorCode::Unsupported, "BERT as a decoder (is_decoder) is not supported", path,
                              "is_decoder");
         }
+    }
+    if (entry.family == ArchFamily::Gemma3) {
+        ATTNSCOPE_TRY(applyGemma3Extras(config, spec, path));
     }
     if (entry.family == ArchFamily::Gpt2) {
         auto scaleWeights = readBool(config, "scale_attn_weights", true, path);

@@ -13,6 +13,8 @@
 
 namespace attnscope {
 
+class GgufFile;
+
 /// Architecture families by what the forward pass needs (DESIGN.md §2).
 enum class ArchFamily { Llama, Bert, Gpt2, Gemma3 };
 
@@ -33,7 +35,11 @@ struct LayerSpec {
     int slidingWindow = 0;  ///< > 0: keys limited to queryPos - keyPos < slidingWindow
     float attentionScale = 1.0f;
     double ropeTheta = 10000.0;
+    float softcap = 0.0f;   ///< > 0: attention scores pass through softcap · tanh(s / softcap)
 };
+
+/// Which tensor-name table the weights use: HF safetensors names or GGUF (llama.cpp) names.
+enum class WeightNaming { Hf, Gguf };
 
 struct ModelSpec {
     ArchFamily family = ArchFamily::Llama;
@@ -62,6 +68,9 @@ struct ModelSpec {
     bool learnedPositions = false;
     float embeddingScale = 1.0f; ///< Gemma multiplies embeddings by sqrt(hiddenSize)
     bool qkNorm = false;         ///< Gemma 3 RMS-normalises q and k per head
+    float normWeightOffset = 0.0f;  ///< Gemma's HF RMSNorm scales by (offset + w): its files store w, GGUF stores 1 + w
+    float finalLogitSoftcap = 0.0f; ///< > 0: logits pass through cap · tanh(logit / cap)
+    WeightNaming naming = WeightNaming::Hf;
     int bosId = -1;
     int eosId = -1;
     std::vector<LayerSpec> layers; ///< nLayers entries
@@ -71,6 +80,11 @@ struct ModelSpec {
     /// unknown model_type, listing the supported ones), Unsupported (a feature of a known
     /// architecture that is not implemented, e.g. rope_scaling).
     static Result<ModelSpec> fromHfConfig(std::string_view jsonText, const std::string& path);
+
+    /// Reads the architecture and hyperparameters of a GGUF file (general.architecture and its
+    /// "<arch>.*" keys; llama and gemma3). Errors: FormatInvalid (a missing or mistyped key, named
+    /// with the file), UnsupportedModel (another architecture), Unsupported (RoPE scaling).
+    static Result<ModelSpec> fromGguf(const GgufFile& file);
 
     /// Checks sizes are positive and consistent (heads × headDim, GQA divisibility, layer count).
     /// Errors: FormatInvalid naming the field and `context`.

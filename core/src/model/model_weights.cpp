@@ -18,7 +18,7 @@ namespace {
 // stored layout is [in, out] (GPT-2 Conv1D) and when the tensor exists. Names are relative to the
 // family's optional prefix unless `outsidePrefix` (GPT-2's lm_head sits beside "transformer.").
 
-enum class Dim { None, Vocab, Hidden, QueryWidth, KvWidth, Inter, Positions, TypeVocab, QkvWidth };
+enum class Dim { None, Vocab, Hidden, QueryWidth, KvWidth, Inter, Positions, TypeVocab, QkvWidth, HeadDim };
 
 enum class When { Always, AttnBias, MlpBias, Untied, Gated };
 
@@ -99,6 +99,64 @@ constexpr NameEntry kGpt2Names[] = {
     {R::DownBias, true, "h.{L}.mlp.c_proj.bias", {Dim::Hidden, Dim::None}, false, When::Always},
 };
 
+constexpr NameEntry kGemma3Names[] = {
+    {R::TokenEmbedding, false, "model.embed_tokens.weight", {Dim::Vocab, Dim::Hidden}, false, When::Always},
+    {R::OutputNorm, false, "model.norm.weight", {Dim::Hidden, Dim::None}, false, When::Always},
+    {R::Output, false, "lm_head.weight", {Dim::Vocab, Dim::Hidden}, false, When::Untied},
+    {R::AttnNorm, true, "model.layers.{L}.input_layernorm.weight", {Dim::Hidden, Dim::None}, false, When::Always},
+    {R::Query, true, "model.layers.{L}.self_attn.q_proj.weight", {Dim::QueryWidth, Dim::Hidden}, false, When::Always},
+    {R::Key, true, "model.layers.{L}.self_attn.k_proj.weight", {Dim::KvWidth, Dim::Hidden}, false, When::Always},
+    {R::Value, true, "model.layers.{L}.self_attn.v_proj.weight", {Dim::KvWidth, Dim::Hidden}, false, When::Always},
+    {R::AttnOut, true, "model.layers.{L}.self_attn.o_proj.weight", {Dim::Hidden, Dim::QueryWidth}, false, When::Always},
+    {R::QueryNorm, true, "model.layers.{L}.self_attn.q_norm.weight", {Dim::HeadDim, Dim::None}, false, When::Always},
+    {R::KeyNorm, true, "model.layers.{L}.self_attn.k_norm.weight", {Dim::HeadDim, Dim::None}, false, When::Always},
+    {R::PostAttnNorm, true, "model.layers.{L}.post_attention_layernorm.weight", {Dim::Hidden, Dim::None}, false, When::Always},
+    {R::FfnNorm, true, "model.layers.{L}.pre_feedforward_layernorm.weight", {Dim::Hidden, Dim::None}, false, When::Always},
+    {R::PostFfnNorm, true, "model.layers.{L}.post_feedforward_layernorm.weight", {Dim::Hidden, Dim::None}, false, When::Always},
+    {R::Gate, true, "model.layers.{L}.mlp.gate_proj.weight", {Dim::Inter, Dim::Hidden}, false, When::Always},
+    {R::Up, true, "model.layers.{L}.mlp.up_proj.weight", {Dim::Inter, Dim::Hidden}, false, When::Always},
+    {R::Down, true, "model.layers.{L}.mlp.down_proj.weight", {Dim::Hidden, Dim::Inter}, false, When::Always},
+};
+
+// GGUF names (llama.cpp's llama-arch.cpp). GgufFile reverses ggml's innermost-first dims, so the
+// shapes read as in HF: a linear weight is [out, in].
+constexpr NameEntry kLlamaGgufNames[] = {
+    {R::TokenEmbedding, false, "token_embd.weight", {Dim::Vocab, Dim::Hidden}, false, When::Always},
+    {R::OutputNorm, false, "output_norm.weight", {Dim::Hidden, Dim::None}, false, When::Always},
+    {R::Output, false, "output.weight", {Dim::Vocab, Dim::Hidden}, false, When::Untied},
+    {R::AttnNorm, true, "blk.{L}.attn_norm.weight", {Dim::Hidden, Dim::None}, false, When::Always},
+    {R::Query, true, "blk.{L}.attn_q.weight", {Dim::QueryWidth, Dim::Hidden}, false, When::Always},
+    {R::QueryBias, true, "blk.{L}.attn_q.bias", {Dim::QueryWidth, Dim::None}, false, When::AttnBias},
+    {R::Key, true, "blk.{L}.attn_k.weight", {Dim::KvWidth, Dim::Hidden}, false, When::Always},
+    {R::KeyBias, true, "blk.{L}.attn_k.bias", {Dim::KvWidth, Dim::None}, false, When::AttnBias},
+    {R::Value, true, "blk.{L}.attn_v.weight", {Dim::KvWidth, Dim::Hidden}, false, When::Always},
+    {R::ValueBias, true, "blk.{L}.attn_v.bias", {Dim::KvWidth, Dim::None}, false, When::AttnBias},
+    {R::AttnOut, true, "blk.{L}.attn_output.weight", {Dim::Hidden, Dim::QueryWidth}, false, When::Always},
+    {R::FfnNorm, true, "blk.{L}.ffn_norm.weight", {Dim::Hidden, Dim::None}, false, When::Always},
+    {R::Gate, true, "blk.{L}.ffn_gate.weight", {Dim::Inter, Dim::Hidden}, false, When::Gated},
+    {R::Up, true, "blk.{L}.ffn_up.weight", {Dim::Inter, Dim::Hidden}, false, When::Always},
+    {R::Down, true, "blk.{L}.ffn_down.weight", {Dim::Hidden, Dim::Inter}, false, When::Always},
+};
+
+constexpr NameEntry kGemma3GgufNames[] = {
+    {R::TokenEmbedding, false, "token_embd.weight", {Dim::Vocab, Dim::Hidden}, false, When::Always},
+    {R::OutputNorm, false, "output_norm.weight", {Dim::Hidden, Dim::None}, false, When::Always},
+    {R::Output, false, "output.weight", {Dim::Vocab, Dim::Hidden}, false, When::Untied},
+    {R::AttnNorm, true, "blk.{L}.attn_norm.weight", {Dim::Hidden, Dim::None}, false, When::Always},
+    {R::Query, true, "blk.{L}.attn_q.weight", {Dim::QueryWidth, Dim::Hidden}, false, When::Always},
+    {R::Key, true, "blk.{L}.attn_k.weight", {Dim::KvWidth, Dim::Hidden}, false, When::Always},
+    {R::Value, true, "blk.{L}.attn_v.weight", {Dim::KvWidth, Dim::Hidden}, false, When::Always},
+    {R::AttnOut, true, "blk.{L}.attn_output.weight", {Dim::Hidden, Dim::QueryWidth}, false, When::Always},
+    {R::QueryNorm, true, "blk.{L}.attn_q_norm.weight", {Dim::HeadDim, Dim::None}, false, When::Always},
+    {R::KeyNorm, true, "blk.{L}.attn_k_norm.weight", {Dim::HeadDim, Dim::None}, false, When::Always},
+    {R::PostAttnNorm, true, "blk.{L}.post_attention_norm.weight", {Dim::Hidden, Dim::None}, false, When::Always},
+    {R::FfnNorm, true, "blk.{L}.ffn_norm.weight", {Dim::Hidden, Dim::None}, false, When::Always},
+    {R::PostFfnNorm, true, "blk.{L}.post_ffw_norm.weight", {Dim::Hidden, Dim::None}, false, When::Always},
+    {R::Gate, true, "blk.{L}.ffn_gate.weight", {Dim::Inter, Dim::Hidden}, false, When::Always},
+    {R::Up, true, "blk.{L}.ffn_up.weight", {Dim::Inter, Dim::Hidden}, false, When::Always},
+    {R::Down, true, "blk.{L}.ffn_down.weight", {Dim::Hidden, Dim::Inter}, false, When::Always},
+};
+
 // Tensors a checkpoint may carry that the forward pass does not use: buffers (RoPE inverse
 // frequencies, GPT-2's causal-mask buffers, BERT's position_ids) and heads we do not run (BERT's
 // pooler and MLM head). Matched on the name without the family prefix.
@@ -110,9 +168,11 @@ struct IgnoreRule {
 constexpr IgnoreRule kLlamaIgnored[] = {{"rotary_emb.inv_freq", true}};
 constexpr IgnoreRule kBertIgnored[] = {{"embeddings.position_ids", false}, {"pooler.", false}, {"cls.", false}};
 constexpr IgnoreRule kGpt2Ignored[] = {{".attn.bias", true}, {".attn.masked_bias", true}};
+constexpr IgnoreRule kGgufIgnored[] = {{"rope_freqs.weight", false}};
 
 struct FamilyNames {
     ArchFamily family;
+    WeightNaming naming;
     std::span<const NameEntry> names;
     std::span<const IgnoreRule> ignored;
     std::span<const char* const> prefixes; // tried in order; the one holding the token embedding wins
@@ -123,9 +183,12 @@ constexpr const char* kBertPrefixes[] = {"", "bert."};
 constexpr const char* kGpt2Prefixes[] = {"", "transformer."};
 
 constexpr FamilyNames kFamilyNames[] = {
-    {ArchFamily::Llama, kLlamaNames, kLlamaIgnored, kNoPrefix},
-    {ArchFamily::Bert, kBertNames, kBertIgnored, kBertPrefixes},
-    {ArchFamily::Gpt2, kGpt2Names, kGpt2Ignored, kGpt2Prefixes},
+    {ArchFamily::Llama, WeightNaming::Hf, kLlamaNames, kLlamaIgnored, kNoPrefix},
+    {ArchFamily::Bert, WeightNaming::Hf, kBertNames, kBertIgnored, kBertPrefixes},
+    {ArchFamily::Gpt2, WeightNaming::Hf, kGpt2Names, kGpt2Ignored, kGpt2Prefixes},
+    {ArchFamily::Gemma3, WeightNaming::Hf, kGemma3Names, kLlamaIgnored, kNoPrefix},
+    {ArchFamily::Llama, WeightNaming::Gguf, kLlamaGgufNames, kGgufIgnored, kNoPrefix},
+    {ArchFamily::Gemma3, WeightNaming::Gguf, kGemma3GgufNames, kGgufIgnored, kNoPrefix},
 };
 
 std::int64_t dimValue(Dim dim, const ModelSpec& spec)
@@ -149,6 +212,8 @@ std::int64_t dimValue(Dim dim, const ModelSpec& spec)
         return spec.typeVocabSize;
     case Dim::QkvWidth:
         return spec.queryWidth() + 2 * spec.kvWidth();
+    case Dim::HeadDim:
+        return spec.headDim;
     }
     return 0;
 }
@@ -224,7 +289,7 @@ const char* weightRoleName(WeightRole role)
         "output_norm", "output_norm_bias", "output", "attn_norm", "attn_norm_bias", "attn_q", "attn_q_bias",
         "attn_k", "attn_k_bias", "attn_v", "attn_v_bias", "attn_qkv", "attn_qkv_bias", "attn_out",
         "attn_out_bias", "ffn_norm", "ffn_norm_bias", "ffn_gate", "ffn_up", "ffn_up_bias", "ffn_down",
-        "ffn_down_bias"};
+        "ffn_down_bias", "attn_q_norm", "attn_k_norm", "post_attn_norm", "post_ffn_norm"};
     static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<std::size_t>(WeightRole::Count));
     return kNames[static_cast<std::size_t>(role)];
 }
@@ -247,7 +312,7 @@ Result<std::unique_ptr<ModelWeights>> ModelWeights::bind(const ModelSpec& spec, 
 {
     const FamilyNames* family = nullptr;
     for (const FamilyNames& candidate : kFamilyNames) {
-        if (candidate.family == spec.family) {
+        if (candidate.family == spec.family && candidate.naming == spec.naming) {
             family = &candidate;
         }
     }
@@ -364,7 +429,10 @@ Result<void> ModelWeights::convert(WeightRole role, int layer, Weight& out) cons
     const TensorView& view = *bound.view;
     const int dim0 = static_cast<int>(view.shape.at(0));
     const int dim1 = view.shape.size() > 1 ? static_cast<int>(view.shape[1]) : 1;
-    if (view.dtype == DType::F32 && !bound.transpose) {
+    const bool isNorm = role == R::AttnNorm || role == R::FfnNorm || role == R::OutputNorm || role == R::QueryNorm ||
+                        role == R::KeyNorm || role == R::PostAttnNorm || role == R::PostFfnNorm;
+    const float offset = isNorm ? m_spec.normWeightOffset : 0.0f;
+    if (view.dtype == DType::F32 && !bound.transpose && offset == 0.0f) {
         // Stored f32 in the right layout: read it in place from the mapping (aligned by the loader).
         const auto* values = reinterpret_cast<const float*>(view.data);
         ATTNSCOPE_TRY(checkFinite(values, static_cast<std::size_t>(view.numel()), view.name));
@@ -388,6 +456,11 @@ Result<void> ModelWeights::convert(WeightRole role, int layer, Weight& out) cons
         out.owned = std::move(values);
         out.rows = dim0;
         out.cols = dim1;
+    }
+    if (offset != 0.0f) {
+        for (float& value : out.owned) {
+            value += offset;
+        }
     }
     out.data = out.owned.data();
     return okResult();
@@ -413,7 +486,9 @@ Result<const LayerWeights*> ModelWeights::layer(int layer) const
             {R::QueryBias, &w.queryBias}, {R::Key, &w.key}, {R::KeyBias, &w.keyBias}, {R::Value, &w.value},
             {R::ValueBias, &w.valueBias}, {R::AttnOut, &w.attnOut}, {R::AttnOutBias, &w.attnOutBias},
             {R::FfnNorm, &w.ffnNorm}, {R::FfnNormBias, &w.ffnNormBias}, {R::Gate, &w.gate}, {R::Up, &w.up},
-            {R::UpBias, &w.upBias}, {R::Down, &w.down}, {R::DownBias, &w.downBias}};
+            {R::UpBias, &w.upBias}, {R::Down, &w.down}, {R::DownBias, &w.downBias},
+            {R::QueryNorm, &w.queryNorm}, {R::KeyNorm, &w.keyNorm}, {R::PostAttnNorm, &w.postAttnNorm},
+            {R::PostFfnNorm, &w.postFfnNorm}};
         for (const auto& [role, target] : roles) {
             ATTNSCOPE_TRY(convert(role, layer, *target));
         }

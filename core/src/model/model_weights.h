@@ -48,6 +48,10 @@ enum class WeightRole {
     UpBias,
     Down,
     DownBias,
+    QueryNorm,     ///< Gemma 3 QK-norm: RMSNorm over each query head [headDim]
+    KeyNorm,
+    PostAttnNorm,  ///< Gemma 3: norm of the attention output before the residual add
+    PostFfnNorm,   ///< Gemma 3: norm of the MLP output before the residual add
     Count
 };
 
@@ -73,6 +77,7 @@ struct LayerWeights {
     Weight attnOut, attnOutBias;
     Weight ffnNorm, ffnNormBias;
     Weight gate, up, upBias, down, downBias;
+    Weight queryNorm, keyNorm, postAttnNorm, postFfnNorm;
 };
 
 /// The f32 weights outside the layers.

@@ -129,10 +129,7 @@ Result<std::unique_ptr<Workspace>> Workspace::open(const OpenOptions& options)
     if (path.empty()) {
         return makeError(ErrorCode::InvalidArgument, "no model path given");
     }
-    if (fs::path(path).extension() == ".gguf") {
-        return makeError(ErrorCode::Unsupported, "GGUF files are not supported yet; open the model's HF folder", path);
-    }
-    auto model = Model::openHfFolder(path);
+    auto model = fs::path(path).extension() == ".gguf" ? Model::openGguf(path) : Model::openHfFolder(path);
     if (!model) {
         return model.error();
     }
