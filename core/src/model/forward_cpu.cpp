@@ -3,6 +3,7 @@
 #include "model/cpu_ops.h"
 #include "model/dense_attention.h"
 #include "model/gemma3_ops.h"
+#include "model/gemma3_ops.h"
 #include "model/model_weights.h"
 
 #include <algorithm>
@@ -135,38 +136,37 @@ private:
         }
         if (!m_globals->embeddingNorm.empty()) {
             normalizeRows(m_spec.norm, m_x.data(), m_nTokens, width, m_globals->embeddingNorm,
-                          m_globals->embeddingNormBias, m_spec.normEps);
+                          m_globals->embeddingNormBias, m_spec.normEps, m_options.threads);
         }
     }
 
     Result<void> block(int layer, const LayerWeights& w)
     {
         const int width = hidden();
+        const int threads = m_options.threads;
         const std::size_t size = m_x.size();
         if (m_spec.normPlacement == NormPlacement::Pre) {
             m_normed = m_x;
-            normalizeRows(m_spec.norm, m_normed.data(), m_nTokens, width, w.attnNorm, w.attnNormBias, m_spec.normEps);
+            normalizeRows(m_spec.norm, m_normed.data(), m_nTokens, width, w.attnNorm, w.attnNormBias, m_spec.normEps,
+                          threads);
             ATTNSCOPE_TRY(attention(layer, w, m_normed));
             for (std::size_t index = 0; index < size; ++index) {
                 m_x[index] += m_delta[index];
             }
             m_normed = m_x;
-            normalizeRows(m_spec.norm, m_normed.data(), m_nTokens, width, w.ffnNorm, w.ffnNormBias, m_spec.normEps);
+            normalizeRows(m_spec.norm, m_normed.data(), m_nTokens, width, w.ffnNorm, w.ffnNormBias, m_spec.normEps,
+                          threads);
             mlp(w, m_normed);
             for (std::size_t index = 0; index < size; ++index) {
                 m_x[index] += m_delta[index];
             }
         } else {
             ATTNSCOPE_TRY(attention(layer, w, m_x));
-            for (std::size_t index = 0; index < size; ++index) {
-                m_x[index] += m_delta[index];
-            }
-            normalizeRows(m_spec.norm, m_x.data(), m_nTokens, width, w.attnNorm, w.attnNormBias, m_spec.normEps);
+            normalizeRows(m_spec.norm, m_x.data(), m_nTokens, width, w.attnNorm, w.attnNormBias, m_spec.normEps,
+                          threads, m_delta.data());
             mlp(w, m_x);
-            for (std::size_t index = 0; index < size; ++index) {
-                m_x[index] += m_delta[index];
-            }
-            normalizeRows(m_spec.norm, m_x.data(), m_nTokens, width, w.ffnNorm, w.ffnNormBias, m_spec.normEps);
+            normalizeRows(m_spec.norm, m_x.data(), m_nTokens, width, w.ffnNorm, w.ffnNormBias, m_spec.normEps,
+                          threads, m_delta.data());
         }
         return okResult();
     }
@@ -186,10 +186,16 @@ private:
         qkv.causal = m_spec.causal;
         qkv.slidingWindow = layerSpec.slidingWindow;
         qkv.softcap = layerSpec.softcap;
+        qkv.softcap = layerSpec.softcap;
 
         project(input, w.query, w.queryBias, m_spec.nHeads, qkv.q);
         project(input, w.key, w.keyBias, m_spec.nKvHeads, qkv.k);
         project(input, w.value, w.valueBias, m_spec.nKvHeads, qkv.v);
+        if (!w.queryNorm.empty()) {
+            // Gemma 3 QK-norm: each head's query and key vectors are RMS-normalised before RoPE.
+            rmsNormRowsInPlace(qkv.q.data(), qkv.q.size() / headDim, headDim, w.queryNorm, m_spec.normEps);
+            rmsNormRowsInPlace(qkv.k.data(), qkv.k.size() / headDim, headDim, w.keyNorm, m_spec.normEps);
+        }
         if (!w.queryNorm.empty()) {
             // Gemma 3 QK-norm: each head's query and key vectors are RMS-normalised before RoPE.
             rmsNormRowsInPlace(qkv.q.data(), qkv.q.size() / headDim, headDim, w.queryNorm, m_spec.normEps);
@@ -218,6 +224,10 @@ private:
             rmsNormRowsInPlace(m_delta.data(), static_cast<std::size_t>(m_nTokens), hidden(), w.postAttnNorm,
                                m_spec.normEps);
         }
+        if (!w.postAttnNorm.empty()) {
+            rmsNormRowsInPlace(m_delta.data(), static_cast<std::size_t>(m_nTokens), hidden(), w.postAttnNorm,
+                               m_spec.normEps);
+        }
 
         if (m_options.onLayer && m_options.capture.contains(layer)) {
             ATTNSCOPE_TRY(m_options.onLayer(LayerCapture{std::move(qkv), std::move(lse)}));
@@ -239,19 +249,22 @@ private:
     {
         const std::size_t interSize = static_cast<std::size_t>(m_nTokens) * m_spec.intermediateSize;
         m_up.resize(interSize);
-        linear(input.data(), m_nTokens, w.up, w.upBias, m_up.data(), m_options.threads);
         if (m_spec.gatedMlp) {
+            linear(input.data(), m_nTokens, w.up, w.upBias, m_up.data(), m_options.threads);
             m_gate.resize(interSize);
-            linear(input.data(), m_nTokens, w.gate, Weight{}, m_gate.data(), m_options.threads);
-            activate(m_spec.activation, m_gate.data(), interSize);
+            linear(input.data(), m_nTokens, w.gate, Weight{}, m_gate.data(), m_options.threads, m_spec.activation);
             for (std::size_t index = 0; index < interSize; ++index) {
                 m_up[index] *= m_gate[index];
             }
         } else {
-            activate(m_spec.activation, m_up.data(), interSize);
+            linear(input.data(), m_nTokens, w.up, w.upBias, m_up.data(), m_options.threads, m_spec.activation);
         }
         m_delta.resize(m_x.size());
         linear(m_up.data(), m_nTokens, w.down, w.downBias, m_delta.data(), m_options.threads);
+        if (!w.postFfnNorm.empty()) {
+            rmsNormRowsInPlace(m_delta.data(), static_cast<std::size_t>(m_nTokens), hidden(), w.postFfnNorm,
+                               m_spec.normEps);
+        }
         if (!w.postFfnNorm.empty()) {
             rmsNormRowsInPlace(m_delta.data(), static_cast<std::size_t>(m_nTokens), hidden(), w.postFfnNorm,
                                m_spec.normEps);
@@ -263,7 +276,7 @@ private:
         const int width = hidden();
         if (!m_globals->outputNorm.empty()) {
             normalizeRows(m_spec.norm, m_x.data(), m_nTokens, width, m_globals->outputNorm,
-                          m_globals->outputNormBias, m_spec.normEps);
+                          m_globals->outputNormBias, m_spec.normEps, m_options.threads);
         }
         ForwardResult result;
         result.nTokens = m_nTokens;
@@ -275,6 +288,9 @@ private:
             result.logits.resize(static_cast<std::size_t>(result.logitsRows) * m_spec.vocabSize);
             linear(m_x.data() + static_cast<std::size_t>(firstRow) * width, result.logitsRows, output, Weight{},
                    result.logits.data(), m_options.threads);
+            if (m_spec.finalLogitSoftcap > 0.0f) {
+                softcapInPlace(result.logits.data(), result.logits.size(), m_spec.finalLogitSoftcap);
+            }
             if (m_spec.finalLogitSoftcap > 0.0f) {
                 softcapInPlace(result.logits.data(), result.logits.size(), m_spec.finalLogitSoftcap);
             }
