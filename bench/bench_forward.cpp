@@ -84,7 +84,7 @@ std::string syntheticMiniLm()
     return folder;
 }
 
-void runForward(benchmark::State& state, const std::string& folder, bool logits)
+void runForward(benchmark::State& state, const std::string& folder, bool logits, bool probabilities = false)
 {
     auto model = Model::openHfFolder(folder);
     if (!model.ok()) {
@@ -95,9 +95,11 @@ void runForward(benchmark::State& state, const std::string& folder, bool logits)
     const std::vector<int> ids = tokenIds(nTokens, (*model)->spec().vocabSize);
     ForwardOptions options;
     options.capture = LayerSelection::allLayers();
+    options.captureProbabilities = probabilities;
     std::size_t capturedFloats = 0;
     options.onLayer = [&](LayerCapture&& capture) -> Result<void> {
-        capturedFloats += capture.qkv.q.size() + capture.qkv.k.size() + capture.qkv.v.size() + capture.lse.size();
+        capturedFloats += capture.qkv.q.size() + capture.qkv.k.size() + capture.qkv.v.size() + capture.lse.size() +
+                          capture.probabilities.size();
         return okResult();
     };
     options.logits = logits ? LogitsMode::AllPositions : LogitsMode::None;
@@ -127,7 +129,7 @@ void BM_ForwardMiniLmShaped(benchmark::State& state)
 BENCHMARK(BM_ForwardMiniLmShaped)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond);
 
 // Same folder as tools/bench_torch_forward.py: ATTNSCOPE_REAL_MODELS, else tools/.cache/models.
-void BM_ForwardMiniLmReal(benchmark::State& state)
+void runRealMiniLm(benchmark::State& state, bool probabilities)
 {
     const char* override = std::getenv("ATTNSCOPE_REAL_MODELS");
     const std::string root = override != nullptr ? override : std::string(ATTNSCOPE_SOURCE_DIR) + "/tools/.cache/models";
@@ -136,9 +138,22 @@ void BM_ForwardMiniLmReal(benchmark::State& state)
         state.SkipWithError(("all-MiniLM-L6-v2 not found in " + folder + " (run tools/prepare_real_models.sh)").c_str());
         return;
     }
-    runForward(state, folder, false);
+    runForward(state, folder, false, probabilities);
+}
+
+// Capture as the GUI and CLI use it: Q/K/V and log-sum-exp, probabilities recomputed per head on demand.
+void BM_ForwardMiniLmReal(benchmark::State& state)
+{
+    runRealMiniLm(state, false);
 }
 BENCHMARK(BM_ForwardMiniLmReal)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond);
+
+// Also every head's probabilities, as PyTorch returns them with output_attentions=True.
+void BM_ForwardMiniLmRealProbs(benchmark::State& state)
+{
+    runRealMiniLm(state, true);
+}
+BENCHMARK(BM_ForwardMiniLmRealProbs)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond);
 
 } // namespace
 } // namespace attnscope

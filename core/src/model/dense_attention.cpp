@@ -115,7 +115,7 @@ Result<void> validateLayerQkv(const LayerQkv& qkv)
 }
 
 Result<void> denseAttention(const LayerQkv& qkv, std::vector<float>* headOutputs, std::vector<float>* lse,
-                            int threads)
+                            int threads, std::vector<float>* probabilities)
 {
     ATTNSCOPE_TRY(validateLayerQkv(qkv));
     const int blocks = (qkv.nTokens + kAttentionRowBlock - 1) / kAttentionRowBlock;
@@ -127,6 +127,9 @@ Result<void> denseAttention(const LayerQkv& qkv, std::vector<float>* headOutputs
         if (lse != nullptr) {
             lse->assign(static_cast<std::size_t>(qkv.nHeads) * qkv.nTokens, 0.0f);
         }
+        if (probabilities != nullptr) {
+            probabilities->resize(static_cast<std::size_t>(qkv.nHeads) * qkv.nTokens * qkv.nTokens);
+        }
         parallelFor(
             static_cast<std::int64_t>(qkv.nHeads) * blocks,
             [&](std::int64_t item) {
@@ -135,7 +138,10 @@ Result<void> denseAttention(const LayerQkv& qkv, std::vector<float>* headOutputs
                 const int rowBegin = static_cast<int>(item % blocks) * kAttentionRowBlock;
                 const int rowEnd = std::min(qkv.nTokens, rowBegin + kAttentionRowBlock);
                 const std::size_t headRow = static_cast<std::size_t>(head) * qkv.nTokens + rowBegin;
-                attendRowBlock(qkv, head, rowBegin, rowEnd, nullptr,
+                float* probs = probabilities != nullptr
+                                   ? probabilities->data() + headRow * static_cast<std::size_t>(qkv.nTokens)
+                                   : nullptr;
+                attendRowBlock(qkv, head, rowBegin, rowEnd, probs,
                                headOutputs != nullptr ? headOutputs->data() + headRow * qkv.headDim : nullptr,
                                lse != nullptr ? lse->data() + headRow : nullptr, scratch);
             },

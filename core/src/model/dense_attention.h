@@ -22,11 +22,12 @@ constexpr int kAttentionRowBlock = 64;
 void attendRowBlock(const LayerQkv& qkv, int head, int rowBegin, int rowEnd, float* probs, float* outputs,
                     float* lse, std::vector<float>& scratch);
 
-/// Every head's attention output [nHeads, nTokens, headDim] and log-sum-exp [nHeads, nTokens]
-/// (either may be null), parallel over (head, row block). Errors: InvalidArgument (inconsistent
-/// LayerQkv sizes), OutOfMemory.
+/// Every head's attention output [nHeads, nTokens, headDim], log-sum-exp [nHeads, nTokens] and
+/// probabilities [nHeads, nTokens, nTokens] (each may be null), parallel over (head, row block),
+/// all from one pass over the scores. Errors: InvalidArgument (inconsistent LayerQkv sizes),
+/// OutOfMemory.
 Result<void> denseAttention(const LayerQkv& qkv, std::vector<float>* headOutputs, std::vector<float>* lse,
-                            int threads = 0);
+                            int threads = 0, std::vector<float>* probabilities = nullptr);
 
 /// One head's dense probabilities [nTokens, nTokens] (row = query, 0 where masked) and optionally
 /// its per-row log-sum-exp [nTokens]. Errors: InvalidArgument (head out of range, inconsistent

@@ -205,6 +205,7 @@ private:
         applyRope(m_spec.rope, layerSpec.ropeTheta, qkv.k.data(), m_spec.nKvHeads, m_nTokens, headDim);
 
         std::vector<float> lse;
+        std::vector<float> probabilities;
         const bool overridden = m_options.attentionOverride && m_options.overrideLayers.contains(layer);
         if (overridden) {
             m_heads.assign(qkv.q.size(), 0.0f);
@@ -215,7 +216,8 @@ private:
             }
         } else {
             const bool captured = m_options.onLayer && m_options.capture.contains(layer);
-            ATTNSCOPE_TRY(denseAttention(qkv, &m_heads, captured ? &lse : nullptr, m_options.threads));
+            ATTNSCOPE_TRY(denseAttention(qkv, &m_heads, captured ? &lse : nullptr, m_options.threads,
+                                         captured && m_options.captureProbabilities ? &probabilities : nullptr));
         }
         mergeHeads(m_heads.data(), m_nTokens, m_spec.nHeads, headDim, m_merged);
         m_delta.resize(m_x.size());
@@ -230,7 +232,7 @@ private:
         }
 
         if (m_options.onLayer && m_options.capture.contains(layer)) {
-            ATTNSCOPE_TRY(m_options.onLayer(LayerCapture{std::move(qkv), std::move(lse)}));
+            ATTNSCOPE_TRY(m_options.onLayer(LayerCapture{std::move(qkv), std::move(lse), std::move(probabilities)}));
         }
         return okResult();
     }

@@ -33,6 +33,10 @@ struct LayerCapture {
     /// [nHeads, nTokens] natural-log log-sum-exp of each query row's scaled scores; empty when
     /// the attention override replaced the model's attention in this layer.
     std::vector<float> lse;
+    /// [nHeads, nTokens, nTokens] softmax probabilities (0 where masked), only with
+    /// ForwardOptions::captureProbabilities and the model's own attention; computed in the same
+    /// pass as the attention output, not a second time.
+    std::vector<float> probabilities;
 };
 
 /// Receives captured layers in order; returning an error stops the forward pass with it.
@@ -47,6 +51,7 @@ enum class LogitsMode { None, LastPosition, AllPositions };
 struct ForwardOptions {
     LayerSelection capture;              ///< layers handed to onLayer
     LayerCallback onLayer;
+    bool captureProbabilities = false;   ///< also hand out every head's probabilities (N² per head)
     LayerSelection overrideLayers;       ///< layers whose attention attentionOverride computes
     AttentionOverride attentionOverride;
     LogitsMode logits = LogitsMode::AllPositions;
