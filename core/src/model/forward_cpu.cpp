@@ -3,7 +3,6 @@
 #include "model/cpu_ops.h"
 #include "model/dense_attention.h"
 #include "model/gemma3_ops.h"
-#include "model/gemma3_ops.h"
 #include "model/model_weights.h"
 
 #include <algorithm>
@@ -186,16 +185,10 @@ private:
         qkv.causal = m_spec.causal;
         qkv.slidingWindow = layerSpec.slidingWindow;
         qkv.softcap = layerSpec.softcap;
-        qkv.softcap = layerSpec.softcap;
 
         project(input, w.query, w.queryBias, m_spec.nHeads, qkv.q);
         project(input, w.key, w.keyBias, m_spec.nKvHeads, qkv.k);
         project(input, w.value, w.valueBias, m_spec.nKvHeads, qkv.v);
-        if (!w.queryNorm.empty()) {
-            // Gemma 3 QK-norm: each head's query and key vectors are RMS-normalised before RoPE.
-            rmsNormRowsInPlace(qkv.q.data(), qkv.q.size() / headDim, headDim, w.queryNorm, m_spec.normEps);
-            rmsNormRowsInPlace(qkv.k.data(), qkv.k.size() / headDim, headDim, w.keyNorm, m_spec.normEps);
-        }
         if (!w.queryNorm.empty()) {
             // Gemma 3 QK-norm: each head's query and key vectors are RMS-normalised before RoPE.
             rmsNormRowsInPlace(qkv.q.data(), qkv.q.size() / headDim, headDim, w.queryNorm, m_spec.normEps);
@@ -222,10 +215,6 @@ private:
         mergeHeads(m_heads.data(), m_nTokens, m_spec.nHeads, headDim, m_merged);
         m_delta.resize(m_x.size());
         linear(m_merged.data(), m_nTokens, w.attnOut, w.attnOutBias, m_delta.data(), m_options.threads);
-        if (!w.postAttnNorm.empty()) {
-            rmsNormRowsInPlace(m_delta.data(), static_cast<std::size_t>(m_nTokens), hidden(), w.postAttnNorm,
-                               m_spec.normEps);
-        }
         if (!w.postAttnNorm.empty()) {
             rmsNormRowsInPlace(m_delta.data(), static_cast<std::size_t>(m_nTokens), hidden(), w.postAttnNorm,
                                m_spec.normEps);
@@ -267,10 +256,6 @@ private:
             rmsNormRowsInPlace(m_delta.data(), static_cast<std::size_t>(m_nTokens), hidden(), w.postFfnNorm,
                                m_spec.normEps);
         }
-        if (!w.postFfnNorm.empty()) {
-            rmsNormRowsInPlace(m_delta.data(), static_cast<std::size_t>(m_nTokens), hidden(), w.postFfnNorm,
-                               m_spec.normEps);
-        }
     }
 
     Result<ForwardResult> finish()
@@ -290,9 +275,6 @@ private:
             result.logits.resize(static_cast<std::size_t>(result.logitsRows) * m_spec.vocabSize);
             linear(m_x.data() + static_cast<std::size_t>(firstRow) * width, result.logitsRows, output, Weight{},
                    result.logits.data(), m_options.threads);
-            if (m_spec.finalLogitSoftcap > 0.0f) {
-                softcapInPlace(result.logits.data(), result.logits.size(), m_spec.finalLogitSoftcap);
-            }
             if (m_spec.finalLogitSoftcap > 0.0f) {
                 softcapInPlace(result.logits.data(), result.logits.size(), m_spec.finalLogitSoftcap);
             }
