@@ -23,6 +23,7 @@ two functions are replaced by float64 versions; the naive float32 run uses the s
 Usage: tools/gen_fixtures.py   (re-executes itself in the venv of tools/ensure_venv.sh)
 """
 
+import contextlib
 import json
 import math
 import os
@@ -152,7 +153,7 @@ def max_err(a, b):
     return float((a.double() - b.double()).abs().max().item())
 
 
-def write_fixture(spec):
+def write_fixture(spec, float64_islands=None):
     name = spec["name"]
     out_dir = os.path.join(OUT_ROOT, name)
     os.makedirs(out_dir, exist_ok=True)
@@ -173,10 +174,12 @@ def write_fixture(spec):
     if spec["family"] == "llama":
         modeling_llama.eager_attention_forward = eager_attention_f64
         model64.model.rotary_emb.forward = rotary_f64(model64.config)
-    ref = run(model64, ids, is_causal)
-    loss = None
-    if is_causal:
-        loss = mean_loss(model64, spec["loss_ids"], spec["config"][spec["positions_key"]])
+    islands = float64_islands(model64) if float64_islands else contextlib.nullcontext()
+    with islands:
+        ref = run(model64, ids, is_causal)
+        loss = None
+        if is_causal:
+            loss = mean_loss(model64, spec["loss_ids"], spec["config"][spec["positions_key"]])
     modeling_llama.eager_attention_forward = stock_attention
 
     model32 = build(spec).to(torch.float32)  # fresh copy: stock float32 code paths

@@ -233,7 +233,7 @@ Result<double> readGemma3RopeBase(const Json& config, const char* layerType, con
 
 // Gemma 3: sliding-window (local) layers interleaved with global ones, each kind with its own RoPE
 // base; QK-norm; embeddings scaled by sqrt(hidden); RMSNorm weights used as (1 + w); attention
-// scale from query_pre_attn_scalar; optional score and logit softcapping.
+// scale from query_pre_attn_scalar; optional final-logit softcapping.
 Result<void> applyGemma3Extras(const Json& config, ModelSpec& spec, const std::string& path)
 {
     spec.embeddingScale = std::sqrt(static_cast<float>(spec.hiddenSize));
@@ -261,12 +261,8 @@ Result<void> applyGemma3Extras(const Json& config, ModelSpec& spec, const std::s
     ATTNSCOPE_TRY(globalBase);
     auto localBase = readGemma3RopeBase(config, "sliding_attention", "rope_local_base_freq", 10000.0, path);
     ATTNSCOPE_TRY(localBase);
-    float softcap = 0.0f;
-    if (present(config, "attn_logit_softcapping")) {
-        auto value = readPositiveNumber(config, "attn_logit_softcapping", path);
-        ATTNSCOPE_TRY(value);
-        softcap = static_cast<float>(*value);
-    }
+    // attn_logit_softcapping is inherited from Gemma 2's config but Gemma 3's attention never
+    // applies it (neither transformers nor llama.cpp do), so it is read by nobody here either.
     if (present(config, "final_logit_softcapping")) {
         auto value = readPositiveNumber(config, "final_logit_softcapping", path);
         ATTNSCOPE_TRY(value);
@@ -304,7 +300,6 @@ Result<void> applyGemma3Extras(const Json& config, ModelSpec& spec, const std::s
         layerSpec.slidingWindow = local ? slidingWindow : 0;
         layerSpec.ropeTheta = local ? *localBase : *globalBase;
         layerSpec.attentionScale = static_cast<float>(1.0 / std::sqrt(preAttnScalar));
-        layerSpec.softcap = softcap;
     }
     return okResult();
 }

@@ -130,11 +130,10 @@ Result<ModelSpec> ModelSpec::fromGguf(const GgufFile& file)
     if (spec.family == ArchFamily::Gemma3) {
         spec.embeddingScale = std::sqrt(static_cast<float>(spec.hiddenSize));
         spec.qkNorm = true;
-        // The converter already stored the norms as 1 + w, so normWeightOffset stays 0.
+        // The converter already stored the norms as 1 + w, so normWeightOffset stays 0. Gemma 3
+        // never applies attention-score softcapping (only Gemma 2 did), whatever the keys say.
         int window = 0;
         ATTNSCOPE_TRY(intKey("attention.sliding_window", 0, true, window));
-        auto softcap = file.getReal(prefix + "attn_logit_softcapping", 0.0);
-        ATTNSCOPE_TRY(softcap);
         auto finalSoftcap = file.getReal(prefix + "final_logit_softcapping", 0.0);
         ATTNSCOPE_TRY(finalSoftcap);
         spec.finalLogitSoftcap = static_cast<float>(std::max(0.0, *finalSoftcap));
@@ -148,7 +147,6 @@ Result<ModelSpec> ModelSpec::fromGguf(const GgufFile& file)
             layerSpec.slidingWindow = local ? window : 0;
             layerSpec.ropeTheta = local ? kGemma3LocalRopeBase : *ropeBase;
             layerSpec.attentionScale = scale;
-            layerSpec.softcap = static_cast<float>(std::max(0.0, *softcap));
         }
     }
     ATTNSCOPE_TRY(spec.validate(file.path()));
