@@ -16,6 +16,8 @@ using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::Ro
 
 // Below this many multiply-adds a product runs on the calling thread: handing it out costs more.
 constexpr double kParallelLinearWork = 4.0e6;
+// Head reorders of fewer floats than this are copied on the calling thread, for the same reason.
+constexpr std::size_t kParallelCopyFloats = 1 << 16;
 
 // y[rows, cols] of the product, where rows and cols index the output: a thread's share is a band
 // of rows or of columns (output features, that is rows of W).
@@ -232,26 +234,40 @@ void applyRope(RopeStyle style, double theta, float* x, int nHeads, int nTokens,
     }
 }
 
-void splitHeads(const float* x, int nTokens, int nHeads, int headDim, std::vector<float>& out)
+void splitHeads(const float* x, int nTokens, int nHeads, int headDim, std::vector<float>& out, int threads)
 {
     out.resize(static_cast<std::size_t>(nTokens) * nHeads * headDim);
-    for (int head = 0; head < nHeads; ++head) {
-        for (int pos = 0; pos < nTokens; ++pos) {
-            const float* source = x + (static_cast<std::size_t>(pos) * nHeads + head) * headDim;
-            std::copy(source, source + headDim, out.data() + (static_cast<std::size_t>(head) * nTokens + pos) * headDim);
-        }
+    if (out.size() < kParallelCopyFloats) {
+        threads = 1;
     }
+    parallelFor(
+        nHeads,
+        [&](std::int64_t head) {
+            for (int pos = 0; pos < nTokens; ++pos) {
+                const float* source = x + (static_cast<std::size_t>(pos) * nHeads + head) * headDim;
+                std::copy(source, source + headDim,
+                          out.data() + (static_cast<std::size_t>(head) * nTokens + pos) * headDim);
+            }
+        },
+        threads);
 }
 
-void mergeHeads(const float* x, int nTokens, int nHeads, int headDim, std::vector<float>& out)
+void mergeHeads(const float* x, int nTokens, int nHeads, int headDim, std::vector<float>& out, int threads)
 {
     out.resize(static_cast<std::size_t>(nTokens) * nHeads * headDim);
-    for (int head = 0; head < nHeads; ++head) {
-        for (int pos = 0; pos < nTokens; ++pos) {
-            const float* source = x + (static_cast<std::size_t>(head) * nTokens + pos) * headDim;
-            std::copy(source, source + headDim, out.data() + (static_cast<std::size_t>(pos) * nHeads + head) * headDim);
-        }
+    if (out.size() < kParallelCopyFloats) {
+        threads = 1;
     }
+    parallelFor(
+        nHeads,
+        [&](std::int64_t head) {
+            for (int pos = 0; pos < nTokens; ++pos) {
+                const float* source = x + (static_cast<std::size_t>(head) * nTokens + pos) * headDim;
+                std::copy(source, source + headDim,
+                          out.data() + (static_cast<std::size_t>(pos) * nHeads + head) * headDim);
+            }
+        },
+        threads);
 }
 
 } // namespace attnscope

@@ -29,9 +29,9 @@ void activate(Activation activation, float* x, std::size_t count);
 /// row t is `t`. Angles are computed in double from the exact inverse frequencies.
 void applyRope(RopeStyle style, double theta, float* x, int nHeads, int nTokens, int headDim);
 
-/// [nTokens, nHeads × headDim] → [nHeads, nTokens, headDim].
-void splitHeads(const float* x, int nTokens, int nHeads, int headDim, std::vector<float>& out);
-/// [nHeads, nTokens, headDim] → [nTokens, nHeads × headDim].
-void mergeHeads(const float* x, int nTokens, int nHeads, int headDim, std::vector<float>& out);
+/// [nTokens, nHeads × headDim] → [nHeads, nTokens, headDim], heads spread over `threads` (0 = default).
+void splitHeads(const float* x, int nTokens, int nHeads, int headDim, std::vector<float>& out, int threads = 1);
+/// [nHeads, nTokens, headDim] → [nTokens, nHeads × headDim], heads spread over `threads` (0 = default).
+void mergeHeads(const float* x, int nTokens, int nHeads, int headDim, std::vector<float>& out, int threads = 1);
 
 } // namespace attnscope

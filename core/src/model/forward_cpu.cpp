@@ -212,7 +212,7 @@ private:
             ATTNSCOPE_TRY(denseAttention(qkv, &m_heads, captured ? &lse : nullptr, m_options.threads,
                                          captured && m_options.captureProbabilities ? &probabilities : nullptr));
         }
-        mergeHeads(m_heads.data(), m_nTokens, m_spec.nHeads, headDim, m_merged);
+        mergeHeads(m_heads.data(), m_nTokens, m_spec.nHeads, headDim, m_merged, m_options.threads);
         m_delta.resize(m_x.size());
         linear(m_merged.data(), m_nTokens, w.attnOut, w.attnOutBias, m_delta.data(), m_options.threads);
         if (!w.postAttnNorm.empty()) {
@@ -232,7 +232,7 @@ private:
     {
         m_projected.resize(static_cast<std::size_t>(m_nTokens) * weight.rows);
         linear(input.data(), m_nTokens, weight, bias, m_projected.data(), m_options.threads);
-        splitHeads(m_projected.data(), m_nTokens, heads, m_spec.headDim, out);
+        splitHeads(m_projected.data(), m_nTokens, heads, m_spec.headDim, out, m_options.threads);
     }
 
     // Feed-forward sub-block: input [nTokens, hidden] → m_delta [nTokens, hidden].
