@@ -70,14 +70,19 @@ void attendRowBlock(const LayerQkv& qkv, int head, int rowBegin, int rowEnd, flo
         // scalar std::exp loop was the forward pass's largest cost after the GEMMs. The sum is
         // float: 8 lanes each add at most nTokens/8 terms in [0, 1], far inside the tolerances.
         Eigen::Map<Eigen::ArrayXf> visible(rowScores + visibleBegin, visibleEnd - visibleBegin);
-        visible *= qkv.scale;
+        float maxScore = 0.0f;
         if (qkv.softcap > 0.0f) {
             for (float& score : visible) {
-                score = qkv.softcap * std::tanh(score / qkv.softcap);
+                score = qkv.softcap * std::tanh(score * qkv.scale / qkv.softcap);
             }
+            maxScore = visible.maxCoeff();
+            visible = (visible - maxScore).exp();
+        } else {
+            // Rounding is monotonic, so max(s · scale) == max(s) · scale for scale > 0, and the
+            // scaling folds into the exp pass (where s · scale − max may become one FMA).
+            maxScore = qkv.scale > 0.0f ? visible.maxCoeff() * qkv.scale : (visible * qkv.scale).maxCoeff();
+            visible = (visible * qkv.scale - maxScore).exp();
         }
-        const float maxScore = visible.maxCoeff();
-        visible = (visible - maxScore).exp();
         const float sum = visible.sum();
         visible *= 1.0f / sum;
         if (lse != nullptr) {
