@@ -17,6 +17,9 @@ namespace {
 
 using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+// Rows per parallel feature block (one GEMM each).
+constexpr int kFeatureRowBlock = 256;
+
 // Orthogonal Gaussian rows (blocks of d orthonormal rows from QR) rescaled by chi_d norms, so each
 // row is marginally N(0, I) while rows within a block are exactly orthogonal (FAVOR+ "ORF").
 Eigen::MatrixXd orthogonalFeatures(int features, int d, Rng& rng)
@@ -43,7 +46,8 @@ Eigen::MatrixXd orthogonalFeatures(int features, int d, Rng& rng)
 
 } // namespace
 
-PerformerFeatures performerFeatures(const HeadInput& input, int features, std::uint64_t seed, bool centreKeys)
+PerformerFeatures performerFeatures(const HeadInput& input, int features, std::uint64_t seed, bool centreKeys,
+                                     int threads)
 {
     const int n = input.nTokens;
     const int d = input.headDim;
@@ -53,25 +57,52 @@ PerformerFeatures performerFeatures(const HeadInput& input, int features, std::u
     const float rootScale = std::sqrt(input.scale);
     PerformerFeatures result;
     result.features = features;
+    const float norm = 1.0f / std::sqrt(static_cast<float>(features));
+    const int blocks = (n + kFeatureRowBlock - 1) / kFeatureRowBlock;
+    // Row blocks in parallel: logits (one GEMM per block), then exp. Every step is row-local
+    // except the keys' single global max, reduced between the two passes.
     auto compute = [&](const float* rows, std::vector<float>& out, bool perRowMax) {
-        Eigen::Map<const RowMatrixF> x(rows, n, d);
-        RowMatrixF logits = (x * projection.transpose()) * rootScale;
-        for (int row = 0; row < n; ++row) {
-            const float halfNorm = 0.5f * input.scale * x.row(row).squaredNorm();
-            logits.row(row).array() -= halfNorm;
-        }
-        // A constant per query (or one for all keys) cancels in the normalised attention and keeps
-        // exp() in range.
-        if (perRowMax) {
-            for (int row = 0; row < n; ++row) {
-                logits.row(row).array() -= logits.row(row).maxCoeff();
-            }
-        } else if (n > 0) {
-            logits.array() -= logits.maxCoeff();
-        }
-        const float norm = 1.0f / std::sqrt(static_cast<float>(features));
         out.resize(static_cast<std::size_t>(n) * features);
-        Eigen::Map<RowMatrixF>(out.data(), n, features) = logits.array().exp() * norm;
+        std::vector<float> blockMax(static_cast<std::size_t>(blocks), -std::numeric_limits<float>::infinity());
+        parallelFor(
+            blocks,
+            [&](std::int64_t block) {
+                const int rowBegin = static_cast<int>(block) * kFeatureRowBlock;
+                const int count = std::min(n, rowBegin + kFeatureRowBlock) - rowBegin;
+                Eigen::Map<const RowMatrixF> x(rows + static_cast<std::size_t>(rowBegin) * d, count, d);
+                Eigen::Map<RowMatrixF> logits(out.data() + static_cast<std::size_t>(rowBegin) * features, count,
+                                              features);
+                logits.noalias() = (x * projection.transpose()) * rootScale;
+                for (int row = 0; row < count; ++row) {
+                    const float halfNorm = 0.5f * input.scale * x.row(row).squaredNorm();
+                    logits.row(row).array() -= halfNorm;
+                    // A constant per query (or one for all keys) cancels in the normalised
+                    // attention and keeps exp() in range.
+                    if (perRowMax) {
+                        logits.row(row).array() -= logits.row(row).maxCoeff();
+                    }
+                }
+                if (!perRowMax) {
+                    blockMax[static_cast<std::size_t>(block)] = logits.maxCoeff();
+                }
+            },
+            threads);
+        const float shift = perRowMax ? 0.0f : *std::max_element(blockMax.begin(), blockMax.end());
+        parallelFor(
+            blocks,
+            [&](std::int64_t block) {
+                const int rowBegin = static_cast<int>(block) * kFeatureRowBlock;
+                const int count = std::min(n, rowBegin + kFeatureRowBlock) - rowBegin;
+                Eigen::Map<RowMatrixF> logits(out.data() + static_cast<std::size_t>(rowBegin) * features, count,
+                                              features);
+                // Through an aligned temporary: the vectorised exp peels a different number of
+                // scalar elements on an unaligned destination, which would change the bits with the
+                // allocation.
+                thread_local RowMatrixF aligned;
+                aligned = (logits.array() - shift).exp() * norm;
+                logits = aligned;
+            },
+            threads);
     };
     compute(input.q, result.query, true);
     if (centreKeys && n > 0) {
@@ -102,7 +133,8 @@ Result<HeadVariantResult> runPerformer(const HeadInput& input, const VariantSpec
     HeadVariantResult result;
     result.head = input.head;
     Stopwatch watch;
-    const PerformerFeatures phi = performerFeatures(input, m, static_cast<std::uint64_t>(specInt(spec, "seed")));
+    const PerformerFeatures phi =
+        performerFeatures(input, m, static_cast<std::uint64_t>(specInt(spec, "seed")), false, options.threads);
     result.stats.estimateSeconds = watch.seconds();
     result.stats.estimateFlops = phi.flops;
 

@@ -92,15 +92,37 @@ double keepProbability(double rate, double floor)
     return 1.0 - (1.0 - floor) * std::exp(-rate);
 }
 
-// Mean keep probability over the calibration sample at scale c, and its derivative in c.
-void meanProbability(const std::vector<float>& sample, double scale, double floor, double& value, double& slope)
+// Mean keep probability over the calibration sample at scale c, and its derivative in c. Fixed
+// chunks summed in order, so the value does not depend on the thread count.
+void meanProbability(const std::vector<float>& sample, double scale, double floor, double& value, double& slope,
+                     int threads)
 {
+    constexpr std::size_t kChunk = 4096;
+    const std::size_t chunks = (sample.size() + kChunk - 1) / kChunk;
+    std::vector<double> sums(chunks, 0.0);
+    std::vector<double> derivatives(chunks, 0.0);
+    parallelFor(
+        static_cast<std::int64_t>(chunks),
+        [&](std::int64_t chunk) {
+            const std::size_t begin = static_cast<std::size_t>(chunk) * kChunk;
+            const std::size_t end = std::min(sample.size(), begin + kChunk);
+            double sum = 0.0;
+            double derivative = 0.0;
+            for (std::size_t index = begin; index < end; ++index) {
+                const double p = sample[index];
+                const double survive = (1.0 - floor) * std::exp(-scale * p);
+                sum += 1.0 - survive;
+                derivative += p * survive;
+            }
+            sums[static_cast<std::size_t>(chunk)] = sum;
+            derivatives[static_cast<std::size_t>(chunk)] = derivative;
+        },
+        threads);
     double sum = 0.0;
     double derivative = 0.0;
-    for (float p : sample) {
-        const double survive = (1.0 - floor) * std::exp(-scale * p);
-        sum += 1.0 - survive;
-        derivative += p * survive;
+    for (std::size_t chunk = 0; chunk < chunks; ++chunk) {
+        sum += sums[chunk];
+        derivative += derivatives[chunk];
     }
     const double count = sample.empty() ? 1.0 : static_cast<double>(sample.size());
     value = sum / count;
@@ -109,13 +131,13 @@ void meanProbability(const std::vector<float>& sample, double scale, double floo
 
 // The c with mean keep probability = target: Newton from c = 0. The mean is concave and increasing
 // in c, so every Newton step stays below the root and the iteration climbs to it monotonically.
-double calibrateScale(const std::vector<float>& sample, double target, double floor)
+double calibrateScale(const std::vector<float>& sample, double target, double floor, int threads)
 {
     double scale = 0.0;
     for (int step = 0; step < 100; ++step) {
         double value = 0.0;
         double slope = 0.0;
-        meanProbability(sample, scale, floor, value, slope);
+        meanProbability(sample, scale, floor, value, slope, threads);
         if (value >= target * (1.0 - 1e-9) || slope <= 0.0) {
             break;
         }
@@ -282,17 +304,34 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
     // ---- Block matrix from the dense mass between hard clusters ----
     const std::int64_t allowedPairs = allowedPairCount(input);
     const int blockStride = static_cast<int>(std::max<std::int64_t>(1, (allowedPairs + kBlockPairs - 1) / kBlockPairs));
+    // Sampled rows in fixed chunks, each with its own partial matrix, summed in chunk order.
+    constexpr int kBlockChunkRows = 16;
+    const int sampledRows = (n + blockStride - 1) / blockStride;
+    const int blockChunks = (sampledRows + kBlockChunkRows - 1) / kBlockChunkRows;
+    std::vector<Eigen::MatrixXd> partial(static_cast<std::size_t>(blockChunks));
+    parallelFor(
+        blockChunks,
+        [&](std::int64_t chunk) {
+            thread_local std::vector<float> scratch;
+            thread_local std::vector<double> probabilities;
+            Eigen::MatrixXd& mass = partial[static_cast<std::size_t>(chunk)];
+            mass = Eigen::MatrixXd::Zero(clusters, clusters);
+            const int first = static_cast<int>(chunk) * kBlockChunkRows;
+            for (int sampled = first; sampled < std::min(sampledRows, first + kBlockChunkRows); ++sampled) {
+                const int queryPos = sampled * blockStride;
+                const KeyRange range = allowedKeys(input, queryPos);
+                denseProbabilityRow(input, queryPos, range, scratch, probabilities);
+                const int queryCluster = hard[static_cast<std::size_t>(queryPos)];
+                for (int index = 0; index < range.size(); ++index) {
+                    mass(queryCluster, hard[static_cast<std::size_t>(n + range.first + index)]) +=
+                        probabilities[static_cast<std::size_t>(index)];
+                }
+            }
+        },
+        options.threads);
     Eigen::MatrixXd block = Eigen::MatrixXd::Zero(clusters, clusters);
-    std::vector<float> scratch;
-    std::vector<double> probabilities;
-    for (int queryPos = 0; queryPos < n; queryPos += blockStride) {
-        const KeyRange range = allowedKeys(input, queryPos);
-        denseProbabilityRow(input, queryPos, range, scratch, probabilities);
-        const int queryCluster = hard[static_cast<std::size_t>(queryPos)];
-        for (int index = 0; index < range.size(); ++index) {
-            block(queryCluster, hard[static_cast<std::size_t>(n + range.first + index)]) +=
-                probabilities[static_cast<std::size_t>(index)];
-        }
+    for (const Eigen::MatrixXd& mass : partial) {
+        block += mass;
     }
     block /= std::max(block.sum(), 1e-300);
 
@@ -331,7 +370,7 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
         }
     }
     const bool keepAll = density >= 1.0;
-    const double scale = keepAll || floor >= density ? 0.0 : calibrateScale(sample, density, floor);
+    const double scale = keepAll || floor >= density ? 0.0 : calibrateScale(sample, density, floor, options.threads);
     result.blockScale = keepAll ? std::numeric_limits<double>::infinity() : scale;
 
     // ---- Sampled graph ----
@@ -344,7 +383,7 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
     // or per-pair draws), else the calibration sample's mean (exact when it holds every pair).
     double sampleValue = 0.0;
     double sampleSlope = 0.0;
-    meanProbability(sample, scale, floor, sampleValue, sampleSlope);
+    meanProbability(sample, scale, floor, sampleValue, sampleSlope, options.threads);
     result.stats.expectedDensity = keepAll ? 1.0 : sampleValue;
 
     const Eigen::RowVectorXd querySums = queryMembers.cast<double>().colwise().sum();

@@ -62,7 +62,7 @@ HeadEstimate estimateHead(const HeadInput& input, bool oracle, int tm, int featu
         estimate.flops = pairFlops(input, allowedPairCount(input));
         return estimate;
     }
-    const PerformerFeatures phi = performerFeatures(input, features, seed, true);
+    const PerformerFeatures phi = performerFeatures(input, features, seed, true, threads);
     const int m = features;
     // prefix[j] = Σ_{t<j} φ(k_t), summed in double and stored in float: a bin's mass is
     // F(end) − F(start) with F(j) = φ(q_i)·prefix[j], so a row needs U + 1 float dot products (one

@@ -54,7 +54,7 @@ struct PerformerFeatures {
     double flops = 0.0;
 };
 PerformerFeatures performerFeatures(const HeadInput& input, int features, std::uint64_t seed,
-                                     bool centreKeys = false);
+                                     bool centreKeys = false, int threads = 0);
 
 /// DSA's prediction path: q and k projected to rank r with a seeded Gaussian matrix N(0, 1/r),
 /// optionally quantised to `bits` (symmetric per row). [N, r] row-major each (dequantised values).
