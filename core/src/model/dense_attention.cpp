@@ -90,8 +90,9 @@ void attendRowBlock(const LayerQkv& qkv, int head, int rowBegin, int rowEnd, flo
         }
         if (probs != nullptr) {
             float* out = probs + static_cast<std::size_t>(row) * nTokens;
-            std::fill(out, out + nTokens, 0.0f);
+            std::fill(out, out + keyBegin, 0.0f);
             std::copy(rowScores, rowScores + keys, out + keyBegin);
+            std::fill(out + keyEnd, out + nTokens, 0.0f);
         }
     }
     if (outputs != nullptr) {
