@@ -1,5 +1,5 @@
-// attnscope: one binary. Subcommands for scripting (DESIGN.md §5); with no arguments it shows the
-// embedded demo model (the GUI will take over that role).
+// attnscope: one binary. Subcommands for scripting (DESIGN.md §5); with no arguments it opens the
+// GUI on the demo model when there is a display, and otherwise prints the demo model's summary.
 
 #include "commands.h"
 
@@ -10,9 +10,15 @@
 
 namespace attnscope::cli {
 
+// cmd_gui.cpp: the window, and whether this build and this session can show it.
+Command guiCommand();
+bool guiBuilt();
+bool guiDisplayAvailable();
+
 std::vector<Command> allCommands()
 {
-    return {infoCommand(), tokenizeCommand(), attentionCommand(), evalCommand(), compareCommand(), summaryCommand(), variantsCommand()};
+    return {infoCommand(), tokenizeCommand(), attentionCommand(), evalCommand(), compareCommand(), summaryCommand(), variantsCommand(),
+            guiCommand()};
 }
 
 namespace {
@@ -90,7 +96,11 @@ int main(int argc, char** argv)
     std::vector<std::string> arguments(argv + 1, argv + argc);
     try {
         if (arguments.empty()) {
-            // Until the GUI exists: the demo model and what its heads do on a sample text.
+            if (guiBuilt() && guiDisplayAvailable()) {
+                return runCommand(guiCommand(), {});
+            }
+            std::fprintf(stderr, guiBuilt() ? "attnscope: the GUI needs a display (DISPLAY or WAYLAND_DISPLAY); showing the summary\n"
+                                            : "attnscope: built without the GUI; showing the summary\n");
             return runCommand(summaryCommand(), {});
         }
         const std::string name = arguments.front();

@@ -1,0 +1,275 @@
+#include "compute_service.h"
+
+#include <QThread>
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <new>
+
+namespace attnscope::gui {
+
+namespace {
+
+double secondsSince(std::chrono::steady_clock::time_point start)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+Error noModel()
+{
+    return makeError(ErrorCode::InvalidArgument, "no model is open");
+}
+
+} // namespace
+
+ComputeService::ComputeService(QObject* parent) : QObject(parent)
+{
+    m_thread = QThread::create([this] { workerLoop(); });
+    m_thread->setObjectName(QStringLiteral("attnscope-compute"));
+    m_thread->start();
+}
+
+ComputeService::~ComputeService()
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+        m_queue.clear();
+    }
+    m_cancel.cancel();
+    m_wake.notify_all();
+    m_thread->wait();
+    delete m_thread;
+    // The Workspace dies here, after the worker stopped using it.
+}
+
+void ComputeService::submit(const QString& tag, Work work)
+{
+    const std::uint64_t sequence = ++m_nextSequence;
+    m_latest[tag] = sequence;
+    int dropped = 0;
+    {
+        std::lock_guard lock(m_mutex);
+        const auto end = std::remove_if(m_queue.begin(), m_queue.end(), [&](const Job& job) { return job.tag == tag; });
+        dropped = static_cast<int>(std::distance(end, m_queue.end()));
+        m_queue.erase(end, m_queue.end());
+        if (m_runningTag == tag) {
+            m_cancel.cancel();
+        }
+        m_queue.push_back(Job{tag, sequence, std::move(work)});
+    }
+    m_wake.notify_one();
+    const bool wasIdle = m_inFlight == 0;
+    m_inFlight += 1 - dropped;
+    if (wasIdle) {
+        emit busyChanged(true);
+    }
+}
+
+void ComputeService::cancelAll()
+{
+    int dropped = 0;
+    {
+        std::lock_guard lock(m_mutex);
+        dropped = static_cast<int>(m_queue.size());
+        m_queue.clear();
+        if (!m_runningTag.isEmpty()) {
+            m_cancel.cancel();
+        }
+    }
+    m_inFlight -= dropped;
+    if (m_inFlight == 0 && dropped > 0) {
+        emit busyChanged(false);
+    }
+}
+
+void ComputeService::workerLoop()
+{
+    for (;;) {
+        Job job;
+        {
+            std::unique_lock lock(m_mutex);
+            m_wake.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
+            if (m_stopping) {
+                return;
+            }
+            job = std::move(m_queue.front());
+            m_queue.pop_front();
+            m_runningTag = job.tag;
+            m_cancel.reset();
+        }
+        RunOptions options;
+        options.cancel = &m_cancel;
+        auto lastReport = std::make_shared<std::chrono::steady_clock::time_point>();
+        options.progress = [this, tag = job.tag, lastReport](double fraction, const std::string& label) {
+            // The core may report per head; the UI needs a few updates a second at most.
+            const auto now = std::chrono::steady_clock::now();
+            if (now - *lastReport < std::chrono::milliseconds(100)) {
+                return;
+            }
+            *lastReport = now;
+            QMetaObject::invokeMethod(
+                this, [this, tag, fraction, text = QString::fromStdString(label)] { emit progress(tag, fraction, text); },
+                Qt::QueuedConnection);
+        };
+        Deliver deliver;
+        try {
+            deliver = job.work(m_workspace, options);
+        } catch (const std::bad_alloc&) {
+            deliver = failure(job.tag, makeError(ErrorCode::OutOfMemory, "out of memory"));
+        } catch (const std::exception& exception) {
+            deliver = failure(job.tag, makeError(ErrorCode::Internal, exception.what()));
+        }
+        {
+            std::lock_guard lock(m_mutex);
+            m_runningTag.clear();
+        }
+        QMetaObject::invokeMethod(
+            this, [this, tag = job.tag, sequence = job.sequence, deliver] { finishJob(tag, sequence, deliver); },
+            Qt::QueuedConnection);
+    }
+}
+
+void ComputeService::finishJob(const QString& tag, std::uint64_t sequence, const Deliver& deliver)
+{
+    m_inFlight = std::max(0, m_inFlight - 1);
+    if (deliver && m_latest[tag] == sequence) {
+        deliver();
+    }
+    if (m_inFlight == 0) {
+        emit busyChanged(false);
+    }
+}
+
+ComputeService::Deliver ComputeService::failure(const QString& tag, const Error& error)
+{
+    if (error.code == ErrorCode::Cancelled) {
+        return {};
+    }
+    return [this, tag, message = QString::fromStdString(error.describe())] { emit failed(tag, message); };
+}
+
+void ComputeService::openModel(const QString& path)
+{
+    cancelAll();
+    submit(QStringLiteral("model"), [this, path = path.toStdString()](std::unique_ptr<Workspace>& workspace,
+                                                                       const RunOptions&) -> Deliver {
+        const auto start = std::chrono::steady_clock::now();
+        workspace.reset();
+        auto opened = Workspace::open(OpenOptions{path});
+        if (!opened) {
+            return failure(QStringLiteral("model"), opened.error());
+        }
+        workspace = std::move(opened.value());
+        auto loaded = std::make_shared<ModelLoaded>();
+        loaded->info = workspace->info();
+        loaded->backends = listBackends();
+        loaded->seconds = secondsSince(start);
+        return [this, loaded] { emit modelLoaded(loaded); };
+    });
+}
+
+void ComputeService::tokenize(const QString& text)
+{
+    submit(QStringLiteral("tokens"), [this, text = text.toStdString()](std::unique_ptr<Workspace>& workspace,
+                                                                        const RunOptions&) -> Deliver {
+        if (!workspace) {
+            return failure(QStringLiteral("tokens"), noModel());
+        }
+        auto tokens = workspace->tokenize(text);
+        if (!tokens) {
+            return failure(QStringLiteral("tokens"), tokens.error());
+        }
+        auto shared = std::make_shared<const TokenizedText>(std::move(tokens.value()));
+        return [this, shared] { emit tokensReady(shared); };
+    });
+}
+
+void ComputeService::compareHead(std::vector<std::int32_t> ids, int layer, int head, const QString& variantSpec)
+{
+    const QString tag = QStringLiteral("compare");
+    submit(tag, [this, tag, ids = std::move(ids), layer, head, spec = variantSpec.toStdString()](
+                    std::unique_ptr<Workspace>& workspace, const RunOptions& options) -> Deliver {
+        if (!workspace) {
+            return failure(tag, noModel());
+        }
+        const auto start = std::chrono::steady_clock::now();
+        auto result = std::make_shared<HeadComparison>();
+        result->ids = ids;
+        result->layer = layer;
+        result->head = head;
+        auto dense = workspace->headAttention(ids, layer, head, "dense", options);
+        if (!dense) {
+            return failure(tag, dense.error());
+        }
+        result->dense = std::move(dense.value());
+        auto effective = workspace->headAttention(ids, layer, head, spec, options);
+        if (!effective) {
+            return failure(tag, effective.error());
+        }
+        result->effective = std::move(effective.value());
+        result->variant = result->effective.variant;
+        CompareRequest request;
+        request.variants = {spec};
+        request.layers = {layer};
+        request.heads = {head};
+        request.perplexity = false;
+        auto compared = workspace->compare(ids, request, options);
+        if (!compared) {
+            return failure(tag, compared.error());
+        }
+        if (!compared->variants.empty() && !compared->variants.front().layers.empty() &&
+            !compared->variants.front().layers.front().heads.empty()) {
+            result->metrics = compared->variants.front().layers.front().heads.front();
+        }
+        result->seconds = secondsSince(start);
+        std::shared_ptr<const HeadComparison> shared = result;
+        return [this, shared] { emit headCompared(shared); };
+    });
+}
+
+void ComputeService::computeGrid(std::vector<std::int32_t> ids, const QString& variantSpec)
+{
+    const QString tag = QStringLiteral("grid");
+    submit(tag, [this, tag, ids = std::move(ids), spec = variantSpec.toStdString()](
+                    std::unique_ptr<Workspace>& workspace, const RunOptions& options) -> Deliver {
+        if (!workspace) {
+            return failure(tag, noModel());
+        }
+        const auto start = std::chrono::steady_clock::now();
+        auto result = std::make_shared<HeadGrid>();
+        result->ids = ids;
+        result->variant = spec;
+        auto scores = workspace->headScores(ids, options);
+        if (!scores) {
+            return failure(tag, scores.error());
+        }
+        result->scores = std::move(scores.value());
+        CompareRequest request;
+        request.variants = {spec};
+        request.perplexity = false;
+        auto compared = workspace->compare(ids, request, options);
+        if (!compared) {
+            return failure(tag, compared.error());
+        }
+        const ModelInfo& info = workspace->info();
+        result->metrics.assign(static_cast<std::size_t>(info.nLayers),
+                               std::vector<VariantMetrics>(static_cast<std::size_t>(info.nHeads)));
+        if (!compared->variants.empty()) {
+            result->variant = compared->variants.front().variant;
+            for (const LayerComparison& layer : compared->variants.front().layers) {
+                for (const VariantMetrics& metrics : layer.heads) {
+                    if (layer.layer >= 0 && layer.layer < info.nLayers && metrics.head >= 0 && metrics.head < info.nHeads) {
+                        result->metrics[static_cast<std::size_t>(layer.layer)][static_cast<std::size_t>(metrics.head)] = metrics;
+                    }
+                }
+            }
+        }
+        result->seconds = secondsSince(start);
+        std::shared_ptr<const HeadGrid> shared = result;
+        return [this, shared] { emit gridReady(shared); };
+    });
+}
+
+} // namespace attnscope::gui

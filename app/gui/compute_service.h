@@ -1,0 +1,80 @@
+#pragma once
+// Owns the Workspace on one worker thread (DESIGN.md §7.11, RenderDoc's ReplayManager). The UI
+// submits tagged requests; a newer request with the same tag drops queued older ones and cancels a
+// running one (through the core's CancelToken). Results come back on the UI thread as
+// shared_ptr<const ...> through queued calls; results superseded by a newer request are dropped.
+
+#include "compute_results.h"
+
+#include "attnscope/progress.h"
+
+#include <QObject>
+#include <QString>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+class QThread;
+
+namespace attnscope::gui {
+
+class ComputeService : public QObject {
+    Q_OBJECT
+public:
+    explicit ComputeService(QObject* parent = nullptr);
+    ~ComputeService() override;
+
+    void openModel(const QString& path);
+    void tokenize(const QString& text);
+    void compareHead(std::vector<std::int32_t> ids, int layer, int head, const QString& variantSpec);
+    void computeGrid(std::vector<std::int32_t> ids, const QString& variantSpec);
+    /// Drops every queued request and cancels the running one.
+    void cancelAll();
+
+    /// True while a request is queued or running.
+    bool busy() const { return m_inFlight > 0; }
+
+signals:
+    void modelLoaded(std::shared_ptr<const attnscope::gui::ModelLoaded> model);
+    void tokensReady(std::shared_ptr<const attnscope::TokenizedText> tokens);
+    void headCompared(std::shared_ptr<const attnscope::gui::HeadComparison> comparison);
+    void gridReady(std::shared_ptr<const attnscope::gui::HeadGrid> grid);
+    void failed(const QString& tag, const QString& message);
+    void busyChanged(bool busy);
+    void progress(const QString& tag, double fraction, const QString& label);
+
+private:
+    // Runs on the worker; returns what to do on the UI thread (empty: nothing, e.g. cancelled).
+    using Deliver = std::function<void()>;
+    using Work = std::function<Deliver(std::unique_ptr<Workspace>&, const RunOptions&)>;
+    struct Job {
+        QString tag;
+        std::uint64_t sequence = 0;
+        Work work;
+    };
+
+    void submit(const QString& tag, Work work);
+    void workerLoop();
+    void finishJob(const QString& tag, std::uint64_t sequence, const Deliver& deliver);
+    Deliver failure(const QString& tag, const Error& error);
+
+    QThread* m_thread = nullptr;
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::deque<Job> m_queue;      // guarded by m_mutex
+    QString m_runningTag;         // guarded by m_mutex
+    bool m_stopping = false;      // guarded by m_mutex
+    CancelToken m_cancel;
+    std::unique_ptr<Workspace> m_workspace;        // touched on the worker only
+    std::map<QString, std::uint64_t> m_latest;     // UI thread only
+    std::uint64_t m_nextSequence = 0;              // UI thread only
+    int m_inFlight = 0;                            // UI thread only
+};
+
+} // namespace attnscope::gui

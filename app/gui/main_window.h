@@ -1,0 +1,87 @@
+#pragma once
+// The workbench window (DESIGN.md §1, design/main-window.svg): model and text on the left, the
+// compare view over the head grid in the centre, variant knobs and metrics on the right, backend
+// and timing in the status bar. It wires SelectionModel ↔ ComputeService ↔ views; it computes nothing.
+
+#include <QMainWindow>
+#include <QString>
+#include <QTimer>
+
+#include <functional>
+#include <memory>
+
+class QLabel;
+
+namespace attnscope::gui {
+
+class CompareView;
+class ComputeService;
+class HeadGridView;
+class ImGuiPanelView;
+class ModelPanel;
+class SelectionModel;
+class TextPanelView;
+struct HeadComparison;
+struct HeadGrid;
+struct PanelState;
+
+struct MainWindowOptions {
+    QString modelPath = QStringLiteral("demo");
+    QString text;
+    bool useGl = false;  ///< decide with openGlAvailable() before constructing
+    QString variantSpec = QStringLiteral("topk:k=8");
+};
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(const MainWindowOptions& options, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    SelectionModel& selection() { return *m_selection; }
+    ComputeService& computeService() { return *m_compute; }
+    CompareView* compareView() const { return m_compareView; }
+    HeadGridView* headGridView() const { return m_headGrid; }
+    bool usesGl() const { return m_useGl; }
+    /// The last error shown in the status bar ("" when the last computations succeeded).
+    QString errorText() const { return m_error; }
+    /// Nothing queued or pending, and both the compare view and the head grid show a result.
+    bool isIdle() const;
+
+private:
+    void buildMenus();
+    void openModelDialog(bool file);
+    void requestTokens();
+    void requestCompare();
+    void requestGrid();
+    void showError(const QString& tag, const QString& message);
+    void clearError(const QString& tag);
+    void refreshPanels();
+    PanelState panelState() const;
+
+    bool m_useGl = false;
+    SelectionModel* m_selection = nullptr;
+    ComputeService* m_compute = nullptr;
+    ModelPanel* m_modelPanel = nullptr;
+    CompareView* m_compareView = nullptr;
+    HeadGridView* m_headGrid = nullptr;
+    ImGuiPanelView* m_imguiPanel = nullptr;
+    TextPanelView* m_textPanel = nullptr;
+    QLabel* m_backendLabel = nullptr;
+    QLabel* m_timeLabel = nullptr;
+    QLabel* m_statusLabel = nullptr;
+    QTimer m_textDebounce;
+    QString m_error;
+    QString m_errorTag;
+    std::shared_ptr<const HeadComparison> m_comparison;
+    std::shared_ptr<const HeadGrid> m_grid;
+};
+
+/// True when a GL context can be created here (not offscreen/minimal, and a test context works).
+/// ATTNSCOPE_NO_GL=1 forces the QPainter path.
+bool openGlAvailable();
+
+/// Spins the event loop until `condition` holds or `timeoutMs` passes; returns the condition.
+bool waitUntil(const std::function<bool()>& condition, int timeoutMs);
+
+} // namespace attnscope::gui

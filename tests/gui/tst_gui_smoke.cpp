@@ -1,0 +1,221 @@
+// The workbench without GL (QT_QPA_PLATFORM=offscreen, label "gui"): the main window on a real
+// model drives computations through ComputeService, the compare view gets N×N maps, the head grid
+// layers × heads, errors stay in the status area; the ImGui panels run headless on a bare context.
+
+#include "compute_service.h"
+#include "main_window.h"
+#include "panels/metrics_panel.h"
+#include "panels/variant_panel.h"
+#include "selection_model.h"
+#include "views/compare_view.h"
+#include "views/head_grid_view.h"
+#include "views/heatmap_view.h"
+#include "views/imgui_panel_view.h"
+
+#include "attnscope/variant_spec.h"
+
+#include <gtest/gtest.h>
+#include <imgui.h>
+
+#include <QApplication>
+#include <QFile>
+
+#include <cmath>
+
+using namespace attnscope;
+using namespace attnscope::gui;
+
+namespace {
+
+constexpr int kTimeoutMs = 60000;
+const char* const kText = "Once upon a time there was a little cat. The little cat";
+
+QApplication& application()
+{
+    static int argc = 1;
+    static char name[] = "tst_gui_smoke";
+    static char* argv[] = {name, nullptr};
+    // Never destroyed: a static QApplication torn down by exit handlers crashes in Qt's own cleanup.
+    static QApplication* app = new QApplication(argc, argv);
+    return *app;
+}
+
+QString modelPath()
+{
+    return QStringLiteral(ATTNSCOPE_SHARED_MODELS "/stories260K/hf");
+}
+
+class GuiSmoke : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        application();
+        if (!QFile::exists(modelPath() + QStringLiteral("/config.json"))) {
+            GTEST_SKIP() << "stories260K not found under " ATTNSCOPE_SHARED_MODELS;
+        }
+    }
+
+    std::unique_ptr<MainWindow> openWindow()
+    {
+        MainWindowOptions options;
+        options.modelPath = modelPath();
+        options.text = QString::fromLatin1(kText);
+        options.useGl = openGlAvailable();
+        auto window = std::make_unique<MainWindow>(options);
+        window->resize(1400, 900);
+        window->show();
+        return window;
+    }
+
+    static bool settled(const MainWindow& window)
+    {
+        return window.isIdle() || !window.errorText().isEmpty();
+    }
+};
+
+} // namespace
+
+TEST_F(GuiSmoke, OffscreenHasNoGlAndFallsBack)
+{
+    EXPECT_FALSE(openGlAvailable()) << "platform " << QGuiApplication::platformName().toStdString();
+}
+
+TEST_F(GuiSmoke, MainWindowShowsDenseVariantAndDifferenceOfOneHead)
+{
+    auto window = openWindow();
+    ASSERT_TRUE(waitUntil([&] { return settled(*window); }, kTimeoutMs)) << "no result in time";
+    ASSERT_TRUE(window->errorText().isEmpty()) << window->errorText().toStdString();
+
+    const auto tokens = window->selection().tokens();
+    ASSERT_TRUE(tokens);
+    const int n = static_cast<int>(tokens->ids.size());
+    ASSERT_GT(n, 8);
+    const auto comparison = window->compareView()->comparison();
+    ASSERT_TRUE(comparison);
+    EXPECT_EQ(window->compareView()->matrixSize(), n);
+    EXPECT_EQ(comparison->dense.nTokens, n);
+    EXPECT_EQ(comparison->dense.attention.size(), static_cast<std::size_t>(n) * n);
+    EXPECT_EQ(comparison->effective.attention.size(), static_cast<std::size_t>(n) * n);
+    EXPECT_EQ(comparison->effective.mask.size(), static_cast<std::size_t>(n) * n);
+    for (int i = 0; i < 3; ++i) {
+        const auto data = window->compareView()->heatmap(i)->data();
+        ASSERT_TRUE(data) << "map " << i;
+        EXPECT_EQ(data->n, n);
+        EXPECT_EQ(data->values.size(), static_cast<std::size_t>(n) * n);
+    }
+    // Non-trivial: dense rows are distributions, and top-8 keeps fewer keys than dense on row n-1.
+    double lastRow = 0.0;
+    for (int j = 0; j < n; ++j) {
+        lastRow += comparison->dense.attention[static_cast<std::size_t>(n - 1) * n + j];
+    }
+    EXPECT_NEAR(lastRow, 1.0, 1e-4);
+    EXPECT_GT(comparison->metrics.density, 0.0);
+    EXPECT_LT(comparison->metrics.density, 1.0);
+    EXPECT_GT(comparison->metrics.recall, 0.0);
+
+    const auto grid = window->headGridView()->grid();
+    ASSERT_TRUE(grid);
+    ASSERT_EQ(grid->scores.size(), 5u);  // stories260K: 5 layers × 8 heads
+    EXPECT_EQ(grid->scores.front().size(), 8u);
+    EXPECT_EQ(grid->metrics.size(), 5u);
+}
+
+TEST_F(GuiSmoke, SelectingAHeadAndAVariantRecomputes)
+{
+    auto window = openWindow();
+    ASSERT_TRUE(waitUntil([&] { return settled(*window); }, kTimeoutMs));
+    window->selection().setHead(3, 5);
+    window->selection().setVariantSpec(QStringLiteral("window:w=4"));
+    ASSERT_TRUE(waitUntil([&] {
+        const auto c = window->compareView()->comparison();
+        return settled(*window) && c && c->layer == 3 && c->head == 5 && c->variant == "window:w=4";
+    }, kTimeoutMs));
+    EXPECT_TRUE(window->errorText().isEmpty()) << window->errorText().toStdString();
+    EXPECT_EQ(window->headGridView()->grid()->variant, "window:w=4");
+}
+
+TEST_F(GuiSmoke, BadInputIsReportedInTheStatusAreaNotAborted)
+{
+    auto window = openWindow();
+    ASSERT_TRUE(waitUntil([&] { return settled(*window); }, kTimeoutMs));
+    window->selection().setVariantSpec(QStringLiteral("topk:k=0"));
+    EXPECT_FALSE(window->errorText().isEmpty());
+    window->selection().setVariantSpec(QStringLiteral("topk:k=4"));
+    ASSERT_TRUE(waitUntil([&] { return settled(*window) && window->errorText().isEmpty(); }, kTimeoutMs))
+        << window->errorText().toStdString();
+}
+
+TEST_F(GuiSmoke, NewerRequestsWithTheSameTagReplaceOlderOnes)
+{
+    ComputeService service;
+    std::shared_ptr<const TokenizedText> tokens;
+    QObject::connect(&service, &ComputeService::tokensReady, [&](auto result) { tokens = result; });
+    QString error;
+    QObject::connect(&service, &ComputeService::failed, [&](const QString&, const QString& message) { error = message; });
+    service.openModel(modelPath());
+    service.tokenize(QString::fromLatin1(kText));
+    ASSERT_TRUE(waitUntil([&] { return !service.busy(); }, kTimeoutMs));
+    ASSERT_TRUE(tokens) << error.toStdString();
+
+    std::vector<std::shared_ptr<const HeadComparison>> delivered;
+    QObject::connect(&service, &ComputeService::headCompared, [&](auto result) { delivered.push_back(result); });
+    for (int head = 0; head < 8; ++head) {
+        service.compareHead(tokens->ids, 1, head, QStringLiteral("topk:k=4"));
+    }
+    ASSERT_TRUE(waitUntil([&] { return !service.busy(); }, kTimeoutMs));
+    ASSERT_EQ(delivered.size(), 1u) << "superseded requests must be dropped";
+    EXPECT_EQ(delivered.front()->head, 7);
+    EXPECT_TRUE(error.isEmpty()) << error.toStdString();
+}
+
+TEST(ImGuiPanels, DrawHeadlessForAFewFrames)
+{
+    ImGuiContext* context = ImGui::CreateContext();
+    ImGui::SetCurrentContext(context);
+    setupImGuiStyle(1.0f);
+    ImGuiIO& io = ImGui::GetIO();
+    io.DisplaySize = ImVec2(330.0f, 700.0f);
+    io.DeltaTime = 1.0f / 60.0f;
+    unsigned char* pixels = nullptr;
+    int width = 0;
+    int height = 0;
+    io.Fonts->GetTexDataAsRGBA32(&pixels, &width, &height);  // no renderer: build the atlas ourselves
+    ASSERT_GT(width, 0);
+
+    auto comparison = std::make_shared<HeadComparison>();
+    comparison->layer = 1;
+    comparison->head = 2;
+    comparison->variant = "sea:k=8";
+    comparison->dense.nTokens = 16;
+    comparison->metrics.density = 0.25;
+    comparison->metrics.recall = 0.9;
+    PanelState state;
+    state.variantSpec = "sea:k=8";
+    state.comparison = comparison;
+    VariantPanel variants;
+    MetricsPanel metrics;
+    for (int frame = 0; frame < 3; ++frame) {
+        ImGui::NewFrame();
+        const PanelActions actions = drawPanels(variants, metrics, state);
+        ImGui::Render();
+        EXPECT_FALSE(actions.variantSpec.has_value()) << "no input, no intent";
+    }
+    EXPECT_GT(ImGui::GetDrawData()->TotalVtxCount, 100);
+    // Every registered kind draws its generated controls without tripping an ImGui assert.
+    for (const VariantKindInfo& kind : variantRegistry()) {
+        state.variantSpec = kind.name;
+        ImGui::NewFrame();
+        drawPanels(variants, metrics, state);
+        ImGui::Render();
+    }
+    ImGui::DestroyContext(context);
+}
+
+TEST(ImGuiPanels, KnobEditsBecomeShortCanonicalSpecs)
+{
+    EXPECT_EQ(specWithParam("topk:k=8", "k", "16"), "topk:k=16");
+    EXPECT_EQ(specWithParam("topk:k=8", "k", "32"), "topk");  // the default is not written
+    EXPECT_EQ(specWithParam("topk:k=8", "k", "-3"), "topk:k=8");  // invalid edits are refused
+    EXPECT_EQ(specForKind("topk:k=8", "sea"), "sea:k=8");  // shared parameters carry over
+    EXPECT_EQ(specForKind("topk:k=8", "window"), "window");
+}
