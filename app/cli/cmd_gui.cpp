@@ -55,6 +55,14 @@ Result<int> runGuiCommand(const ParsedArgs& args)
         buffer << stream.rdbuf();
         options.text = buffer.str();
     }
+    options.variantSpec = args.get("variant").value_or(std::string());
+    for (const auto& [name, target] : {std::pair<const char*, int*>{"layer", &options.layer}, {"head", &options.head}}) {
+        auto value = args.getInt(name);
+        if (!value) {
+            return value.error();
+        }
+        *target = static_cast<int>(value.value().value_or(0));
+    }
     options.screenshotPath = args.get("screenshot").value_or(std::string());
     if (!options.screenshotPath.empty() || guiDisplayAvailable()) {
         return gui::runGui(options);
@@ -72,11 +80,14 @@ Command guiCommand()
 {
     Command command;
     command.name = "gui";
-    command.usage = "gui [MODEL] [--text T | --text-file F] [--screenshot PNG]";
+    command.usage = "gui [MODEL] [--text T | --text-file F] [--variant SPEC] [--layer L] [--head H] [--screenshot PNG]";
     command.summary = "open the workbench window (the demo model and a sample text by default)";
     command.options = {
         {"text", true, false, "the text to open with"},
         {"text-file", true, false, "read the text to open with from a file"},
+        {"variant", true, false, "the variant to compare with dense (default topk:k=8)"},
+        {"layer", true, false, "the layer to show first"},
+        {"head", true, false, "the head to show first"},
         {"screenshot", true, false, "wait for the first results, save the window as PNG and exit"},
     };
     command.run = runGuiCommand;

@@ -85,6 +85,11 @@ int runGui(const LaunchOptions& options)
     MainWindowOptions windowOptions;
     windowOptions.modelPath = QString::fromStdString(options.modelPath.empty() ? std::string("demo") : options.modelPath);
     windowOptions.text = options.text.empty() ? defaultText() : QString::fromStdString(options.text);
+    if (!options.variantSpec.empty()) {
+        windowOptions.variantSpec = QString::fromStdString(options.variantSpec);
+    }
+    windowOptions.layer = options.layer;
+    windowOptions.head = options.head;
     windowOptions.useGl = openGlAvailable();
     if (!windowOptions.useGl) {
         std::fprintf(stderr, "attnscope: no OpenGL context on platform \"%s\"; drawing without GL\n",

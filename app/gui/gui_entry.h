@@ -9,6 +9,9 @@ namespace attnscope::gui {
 struct LaunchOptions {
     std::string modelPath;       ///< a model folder, a .gguf or .safetensors file, or "demo"
     std::string text;            ///< initial text; empty = the built-in sample
+    std::string variantSpec;     ///< initial variant; empty = topk:k=8
+    int layer = 0;
+    int head = 0;
     std::string screenshotPath;  ///< when set: wait for the first results, save the window as PNG, quit
     int width = 1600;
     int height = 1000;

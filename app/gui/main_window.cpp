@@ -65,7 +65,7 @@ bool waitUntil(const std::function<bool()>& condition, int timeoutMs)
 }
 
 MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
-    : QMainWindow(parent), m_useGl(options.useGl)
+    : QMainWindow(parent), m_useGl(options.useGl), m_initialLayer(options.layer), m_initialHead(options.head)
 {
     setWindowTitle(tr("attnscope"));
     m_selection = new SelectionModel(this);
@@ -94,8 +94,8 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     columns->setStretchFactor(0, 0);
     columns->setStretchFactor(1, 1);
     columns->setStretchFactor(2, 0);
-    columns->setSizes({250, 1030, 320});
-    centre->setSizes({600, 360});
+    columns->setSizes({230, 1070, 300});
+    centre->setSizes({440, 520});
     setCentralWidget(columns);
 
     m_backendLabel = new QLabel(this);
@@ -150,6 +150,10 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
         clearError(QStringLiteral("model"));
         m_modelPanel->setModel(*model);
         m_selection->setModelShape(model->info.nLayers, model->info.nHeads);
+        if (m_firstModel) {
+            m_firstModel = false;
+            m_selection->setHead(m_initialLayer, m_initialHead);
+        }
         QStringList backends;
         for (const BackendInfo& backend : model->backends) {
             backends << QString::fromStdString(backend.name) + (backend.available ? QString() : tr(" (unavailable)"));

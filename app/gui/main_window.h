@@ -30,6 +30,8 @@ struct MainWindowOptions {
     QString text;
     bool useGl = false;  ///< decide with openGlAvailable() before constructing
     QString variantSpec = QStringLiteral("topk:k=8");
+    int layer = 0;  ///< selected once the model is open (clamped to its shape)
+    int head = 0;
 };
 
 class MainWindow : public QMainWindow {
@@ -73,6 +75,9 @@ private:
     QTimer m_textDebounce;
     QString m_error;
     QString m_errorTag;
+    int m_initialLayer = 0;
+    int m_initialHead = 0;
+    bool m_firstModel = true;
     std::shared_ptr<const HeadComparison> m_comparison;
     std::shared_ptr<const HeadGrid> m_grid;
 };

@@ -8,7 +8,7 @@ namespace attnscope::gui {
 
 ColorBar::ColorBar(const Colormap& map, QWidget* parent) : QWidget(parent), m_map(map)
 {
-    setFixedWidth(64);
+    setFixedWidth(58);
 }
 
 void ColorBar::setScale(const QString& title, std::function<QString(double)> label)

@@ -14,7 +14,7 @@ namespace {
 
 constexpr double kTitleHeight = 20.0;
 constexpr double kLabelWidth = 64.0;   // room for token labels beside and below the matrix
-constexpr double kMinLabelCell = 9.0;  // cells smaller than this get no labels
+constexpr double kMinLabelCell = 8.0;  // cells smaller than this get no labels
 constexpr double kMargin = 6.0;
 
 QFont labelFont(double cell)
