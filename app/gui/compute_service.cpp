@@ -157,6 +157,8 @@ void ComputeService::openModel(const QString& path)
                                                                        const RunOptions&) -> Deliver {
         const auto start = std::chrono::steady_clock::now();
         workspace.reset();
+        m_scoredIds.clear();
+        m_scores.clear();
         auto opened = Workspace::open(OpenOptions{path});
         if (!opened) {
             return failure(QStringLiteral("model"), opened.error());
@@ -241,11 +243,15 @@ void ComputeService::computeGrid(std::vector<std::int32_t> ids, const QString& v
         auto result = std::make_shared<HeadGrid>();
         result->ids = ids;
         result->variant = spec;
-        auto scores = workspace->headScores(ids, options);
-        if (!scores) {
-            return failure(tag, scores.error());
+        if (m_scoredIds != ids || m_scores.empty()) {
+            auto scores = workspace->headScores(ids, options);
+            if (!scores) {
+                return failure(tag, scores.error());
+            }
+            m_scores = std::move(scores.value());
+            m_scoredIds = ids;
         }
-        result->scores = std::move(scores.value());
+        result->scores = m_scores;
         CompareRequest request;
         request.variants = {spec};
         request.perplexity = false;

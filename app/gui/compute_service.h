@@ -72,6 +72,9 @@ private:
     bool m_stopping = false;      // guarded by m_mutex
     CancelToken m_cancel;
     std::unique_ptr<Workspace> m_workspace;        // touched on the worker only
+    // Dense head scores depend on the text only: a knob change reuses them (worker only).
+    std::vector<std::int32_t> m_scoredIds;
+    std::vector<std::vector<HeadScores>> m_scores;
     std::map<QString, std::uint64_t> m_latest;     // UI thread only
     std::uint64_t m_nextSequence = 0;              // UI thread only
     int m_inFlight = 0;                            // UI thread only

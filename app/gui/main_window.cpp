@@ -218,6 +218,20 @@ void MainWindow::buildMenus()
     file->addAction(tr("Open the &demo model"), this, [this] { m_selection->setModelPath(QStringLiteral("demo")); });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    auto step = [this](int layers, int heads) {
+        m_selection->setHead(m_selection->layer() + layers, m_selection->head() + heads);
+    };
+    view->addAction(tr("Previous layer"), QKeySequence(Qt::ALT | Qt::Key_Up), this, [step] { step(-1, 0); });
+    view->addAction(tr("Next layer"), QKeySequence(Qt::ALT | Qt::Key_Down), this, [step] { step(1, 0); });
+    view->addAction(tr("Previous head"), QKeySequence(Qt::ALT | Qt::Key_Left), this, [step] { step(0, -1); });
+    view->addAction(tr("Next head"), QKeySequence(Qt::ALT | Qt::Key_Right), this, [step] { step(0, 1); });
+    view->addSeparator();
+    view->addAction(tr("Cancel computations"), QKeySequence(Qt::Key_Escape), this, [this] {
+        m_compute->cancelAll();
+        m_statusLabel->setText(tr("cancelled"));
+    });
 }
 
 void MainWindow::openModelDialog(bool file)
