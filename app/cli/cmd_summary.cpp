@@ -40,6 +40,13 @@ Result<int> runSummary(const ParsedArgs& args)
     if (!tokens) {
         return tokens.error();
     }
+    // The sample is longer than a small model's context: show its first context-full rather than
+    // failing on a text the user did not choose.
+    const auto context = static_cast<std::size_t>(workspace.value()->info().maxPositions);
+    if (noText && tokens->ids.size() > context) {
+        tokens->ids.resize(context);
+        tokens->tokens.resize(context);
+    }
     RunOptions options;
     options.allowOverflow = args.has("allow-overflow");
     auto scores = workspace.value()->headScores(tokens->ids, options);
