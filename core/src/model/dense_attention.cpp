@@ -32,7 +32,7 @@ inline void visibleKeys(const LayerQkv& qkv, int queryPos, int& first, int& last
 } // namespace
 
 void attendRowBlock(const LayerQkv& qkv, int head, int rowBegin, int rowEnd, float* probs, float* outputs,
-                    float* lse, std::vector<float>& scratch)
+                    float* lse, AttentionScratch& scratch)
 {
     const int rows = rowEnd - rowBegin;
     const int nTokens = qkv.nTokens;
@@ -139,7 +139,7 @@ Result<void> denseAttention(const LayerQkv& qkv, std::vector<float>* headOutputs
         parallelFor(
             static_cast<std::int64_t>(qkv.nHeads) * blocks,
             [&](std::int64_t item) {
-                thread_local std::vector<float> scratch;
+                thread_local AttentionScratch scratch;
                 const int head = static_cast<int>(item / blocks);
                 const int rowBegin = static_cast<int>(item % blocks) * kAttentionRowBlock;
                 const int rowEnd = std::min(qkv.nTokens, rowBegin + kAttentionRowBlock);
@@ -176,7 +176,7 @@ Result<void> denseProbabilities(const LayerQkv& qkv, int head, std::vector<float
         }
         const int blocks = (qkv.nTokens + kAttentionRowBlock - 1) / kAttentionRowBlock;
         parallelFor(blocks, [&](std::int64_t block) {
-            thread_local std::vector<float> scratch;
+            thread_local AttentionScratch scratch;
             const int rowBegin = static_cast<int>(block) * kAttentionRowBlock;
             const int rowEnd = std::min(qkv.nTokens, rowBegin + kAttentionRowBlock);
             attendRowBlock(qkv, head, rowBegin, rowEnd, out.data() + rowBegin * nTokens, nullptr,

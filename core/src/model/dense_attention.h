@@ -7,9 +7,38 @@
 #include "attnscope/status.h"
 #include "model/layer_qkv.h"
 
+#include <cstdlib>
+#include <new>
 #include <vector>
 
 namespace attnscope {
+
+/// std::allocator for floats aligned to 64 bytes (a cache line; enough for AVX-512).
+struct AlignedFloatAllocator {
+    using value_type = float;
+    static constexpr std::size_t kAlignment = 64;
+    AlignedFloatAllocator() = default;
+    template <typename Other>
+    AlignedFloatAllocator(const Other&)
+    {
+    }
+    float* allocate(std::size_t count)
+    {
+        void* memory = ::operator new(count * sizeof(float), std::align_val_t(kAlignment));
+        return static_cast<float*>(memory);
+    }
+    void deallocate(float* pointer, std::size_t) { ::operator delete(pointer, std::align_val_t(kAlignment)); }
+    template <typename Other>
+    struct rebind {
+        using other = AlignedFloatAllocator;
+    };
+    bool operator==(const AlignedFloatAllocator&) const { return true; }
+};
+
+/// Scratch for one row block. Its storage is aligned to the widest vector: Eigen peels unaligned
+/// leading elements off vectorised loops and computes them with the scalar exp, so a buffer whose
+/// alignment changed from run to run changed the last bits of the probabilities.
+using AttentionScratch = std::vector<float, AlignedFloatAllocator>;
 
 /// Query rows per work item: S for a block is kAttentionRowBlock × nTokens floats.
 constexpr int kAttentionRowBlock = 64;
@@ -20,7 +49,7 @@ constexpr int kAttentionRowBlock = 64;
 ///   lse:     [rowEnd - rowBegin], log Σ exp(score) over the visible keys (natural log)
 /// `scratch` is reused between calls. The caller guarantees valid indices.
 void attendRowBlock(const LayerQkv& qkv, int head, int rowBegin, int rowEnd, float* probs, float* outputs,
-                    float* lse, std::vector<float>& scratch);
+                    float* lse, AttentionScratch& scratch);
 
 /// Every head's attention output [nHeads, nTokens, headDim], log-sum-exp [nHeads, nTokens] and
 /// probabilities [nHeads, nTokens, nTokens] (each may be null), parallel over (head, row block),
