@@ -73,7 +73,7 @@ SEED = 1234
 # ---- Architecture (kept small: the whole folder must stay under ~4 MB in f16) ----
 VOCAB_SIZE = 4096
 HIDDEN_SIZE = 128
-NUM_LAYERS = 6
+NUM_LAYERS = 4
 NUM_HEADS = 8
 HEAD_DIM = 16
 INTERMEDIATE_SIZE = 384  # 3 x hidden: SwiGLU with ~the same parameters as a 4x GELU MLP would be 8/3
@@ -84,20 +84,27 @@ BOS_TOKEN, EOS_TOKEN = "<|bos|>", "<|eos|>"
 BOS_ID, EOS_ID = 0, 1
 
 # ---- Training ----
-SEQ_LEN = MAX_POSITIONS  # train at the full context so every position the C++ eval uses was seen
-BATCH_SIZE = 8
-DEFAULT_STEPS = 700  # ~11 min at ~4.4k tokens/s on 2 idle cores; much longer on a busy machine
-EVAL_EVERY = 250
+# Every step sees TOKENS_PER_STEP tokens. Most steps use short windows (cheaper attention, more
+# sequences); every LONG_EVERY-th step uses the full context so every position the C++ eval uses
+# (up to MAX_POSITIONS) is trained.
+SHORT_SEQ_LEN = 256
+SEQ_LEN = MAX_POSITIONS
+TOKENS_PER_STEP = 4096
+LONG_EVERY = 4
+DEFAULT_STEPS = 1200
+EVAL_EVERY = 100
 PEAK_LR = 3e-3
 MIN_LR_FRACTION = 0.1
 WARMUP_STEPS = 100
-WEIGHT_DECAY = 0.1
+WEIGHT_DECAY = 0.1  # on the attention/MLP matrices only; never on embeddings or norm weights
 GRAD_CLIP = 1.0
-# Mixture of training windows. Repetition-rich windows (a passage or a random token string repeated)
-# make induction/copying heads form reliably in this tiny training budget.
-P_REPEAT_PASSAGE = 0.08
-P_REPEAT_RANDOM = 0.04
-P_BOS_START = 0.5  # of the natural-text windows: BOS + text from a verse start, else a raw slice
+# Mixture of training windows; every window starts with <|bos|> (which gives the heads a sink).
+# Repetition-rich windows make induction (copying) heads form within this small training budget:
+# - natural text in which one passage is immediately repeated (the kind of text the sample shows);
+# - a string of uniformly random token ids repeated (only copying can predict its second copy; the
+#   first copy is not scored, so it does not distort the unigram statistics).
+P_REPEAT_PASSAGE = 0.2
+P_REPEAT_RANDOM = 0.2
 
 HELDOUT_MAX_BYTES = 30000
 THREADS = 2
@@ -294,40 +301,54 @@ class DemoLlama(nn.Module):
 
 # =============================== training ===============================================
 
+IGNORE = -100  # target id that is not scored
+
+
 class BatchSampler:
-    """Deterministic mixture of training windows, each SEQ_LEN + 1 ids (inputs + shifted targets)."""
+    """Deterministic mixture of training windows of seq_len + 1 ids (inputs + shifted targets).
+
+    Returns (ids, targets): targets[i] = ids[i + 1], or IGNORE where the next id is unpredictable
+    by construction (the first copy of a random string)."""
 
     def __init__(self, stream, verse_starts, rng):
         self.stream = stream
-        self.verse_starts = verse_starts[verse_starts < len(stream) - SEQ_LEN - 1]
+        self.verse_starts = verse_starts[verse_starts < len(stream) - 2 * SEQ_LEN - 2]
         self.rng = rng
-        self.n = SEQ_LEN + 1
 
-    def natural(self):
-        if self.rng.random() < P_BOS_START:
-            start = self.verse_starts[self.rng.integers(len(self.verse_starts))]
-            return np.concatenate([[BOS_ID], self.stream[start:start + self.n - 1]])
-        start = self.rng.integers(len(self.stream) - self.n)
-        return self.stream[start:start + self.n]
+    def text(self, length):
+        start = self.verse_starts[self.rng.integers(len(self.verse_starts))]
+        return self.stream[start:start + length]
 
-    def repeated(self, unit):
-        reps = -(-(self.n - 1) // len(unit))
-        return np.concatenate([[BOS_ID], np.tile(unit, reps)[: self.n - 1]])
-
-    def window(self):
+    def window(self, n):
         u = self.rng.random()
+        scored = np.ones(n, dtype=bool)  # scored[i]: is ids[i] a scored target
         if u < P_REPEAT_PASSAGE:
-            length = int(self.rng.integers(16, 257))
-            start = self.rng.integers(len(self.stream) - length)
-            return self.repeated(self.stream[start:start + length])
-        if u < P_REPEAT_PASSAGE + P_REPEAT_RANDOM:
-            length = int(self.rng.integers(8, 129))
-            return self.repeated(self.rng.integers(2, VOCAB_SIZE, size=length))
-        return self.natural()
+            # BOS + text + P + P + text, P a training passage of 8 .. (n-1)/2 tokens.
+            length = int(self.rng.integers(8, (n - 1) // 2 + 1))
+            lead = int(self.rng.integers(0, n - 1 - 2 * length + 1))
+            passage = self.text(length)
+            body = np.concatenate([self.text(lead), passage, passage, self.text(n)])[: n - 1]
+        elif u < P_REPEAT_PASSAGE + P_REPEAT_RANDOM:
+            # BOS + R + R + R ..., R = 8 .. (n-1)/2 uniformly random ids; the first R is not scored.
+            length = int(self.rng.integers(8, (n - 1) // 2 + 1))
+            unit = self.rng.integers(2, VOCAB_SIZE, size=length)
+            body = np.tile(unit, -(-(n - 1) // length))[: n - 1]
+            scored[1:1 + length] = False
+        else:
+            body = self.text(n - 1)
+        ids = np.concatenate([[BOS_ID], body]).astype(np.int64)
+        targets = np.where(scored, ids, IGNORE)
+        return ids, targets
 
-    def batch(self):
-        rows = np.stack([self.window() for _ in range(BATCH_SIZE)]).astype(np.int64)
-        return torch.from_numpy(rows)
+    def batch(self, seq_len):
+        rows = [self.window(seq_len + 1) for _ in range(TOKENS_PER_STEP // seq_len)]
+        ids = torch.from_numpy(np.stack([r[0] for r in rows]))
+        targets = torch.from_numpy(np.stack([r[1] for r in rows]))
+        return ids[:, :-1], targets[:, 1:]
+
+
+def seq_len_at(step):
+    return SEQ_LEN if step % LONG_EVERY == LONG_EVERY - 1 else SHORT_SEQ_LEN
 
 
 def lr_at(step, total):
@@ -355,9 +376,9 @@ def evaluate(logits_fn, ids):
     return total / count, count
 
 
-def train(model, sampler, steps, heldout_ids):
-    decay = [p for n, p in model.named_parameters() if p.dim() == 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+def train(model, sampler, steps, heldout_ids, probe_ids, eval_every=EVAL_EVERY):
+    decay = [p for n, p in model.named_parameters() if p.dim() == 2 and n != "embed_tokens.weight"]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2 or n == "embed_tokens.weight"]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": WEIGHT_DECAY},
                              {"params": no_decay, "weight_decay": 0.0}],
                             lr=PEAK_LR, betas=(0.9, 0.95), eps=1e-8)
@@ -368,9 +389,9 @@ def train(model, sampler, steps, heldout_ids):
         lr = lr_at(step, steps)
         for group in opt.param_groups:
             group["lr"] = lr
-        batch = sampler.batch()
-        logits, _ = model(batch[:, :-1])
-        loss = F.cross_entropy(logits.reshape(-1, VOCAB_SIZE), batch[:, 1:].reshape(-1))
+        inputs, targets = sampler.batch(seq_len_at(step))
+        logits, _ = model(inputs)
+        loss = F.cross_entropy(logits.reshape(-1, VOCAB_SIZE), targets.reshape(-1), ignore_index=IGNORE)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
@@ -378,15 +399,19 @@ def train(model, sampler, steps, heldout_ids):
         smoothed = loss.item() if smoothed is None else 0.95 * smoothed + 0.05 * loss.item()
         if step % 50 == 0 or step == steps - 1:
             elapsed = time.time() - t0
-            tps = (step + 1) * BATCH_SIZE * SEQ_LEN / elapsed
+            tps = (step + 1) * TOKENS_PER_STEP / elapsed
             print(f"step {step:5d}/{steps}  loss {smoothed:.4f}  lr {lr:.2e}  "
                   f"{elapsed:7.1f}s  {tps:7.0f} tok/s", flush=True)
-        if (step + 1) % EVAL_EVERY == 0 and step + 1 < steps:
+        if (step + 1) % eval_every == 0 and step + 1 < steps:
             # Forward passes only, no random numbers drawn: does not disturb determinism.
             model.eval()
             val, _ = evaluate(lambda x: model(x)[0], heldout_ids)
+            probe = cpp_head_scores(model, probe_ids)
             model.train()
-            print(f"step {step + 1:5d}  validation loss {val:.4f} (f32 weights)", flush=True)
+            print(f"step {step + 1:5d}  validation loss {val:.4f} (f32 weights); on the induction sample: "
+                  f"best prev-token {max(r['prev_token'] for r in probe):.3f}, "
+                  f"BOS {max(r['bos'] for r in probe):.3f}, "
+                  f"induction {max(r['induction'] for r in probe):.3f}", flush=True)
     model.eval()
     return time.time() - t0
 
@@ -399,53 +424,70 @@ def attention_probs(model, ids):
     return [p[0] for p in probs]  # per layer: [heads, T, T]
 
 
-@torch.no_grad()
-def head_scores(model, natural_ids, random_len=200, random_trials=8, passage_ids=None):
-    """Per-head behaviour scores (all means over query positions; see README for definitions)."""
-    natural = attention_probs(model, natural_ids)
-    t = len(natural_ids)
-    q = torch.arange(t)
+def last_occurrence_targets(ids):
+    """For each query q: j + 1 where j < q is the most recent earlier position holding ids[q], if
+    j + 1 < q; else -1. Exactly the induction key of core/src/analysis/head_scores.cpp."""
+    last, keys = {}, []
+    for q, t in enumerate(ids):
+        j = last.get(t)
+        keys.append(j + 1 if j is not None and j + 1 < q else -1)
+        last[t] = q
+    return keys
 
+
+@torch.no_grad()
+def cpp_head_scores(model, ids):
+    """Per-head scores with the definitions of attnscope's scoreHead (core/src/analysis/head_scores.cpp),
+    so they equal what `attnscope summary` prints for the same ids:
+    prev_token = mean over queries q >= 1 of p[q, q-1]; bos = mean over q >= 1 of p[q, 0];
+    induction = mean over queries q whose token occurred before (most recent earlier occurrence j,
+    j + 1 < q) of p[q, j+1]; entropy = mean row entropy (nats) over all rows;
+    entropy_normalized = mean over q >= 1 of row entropy / log(q + 1)."""
+    probs = attention_probs(model, ids)
+    t = len(ids)
+    q = torch.arange(1, t)
+    keys = torch.tensor(last_occurrence_targets(ids))
+    iq = torch.nonzero(keys >= 0).flatten()
+    rows = []
+    for layer, p in enumerate(probs):
+        p = p.double()
+        prev = p[:, q, q - 1].mean(-1)
+        bos = p[:, q, 0].mean(-1)
+        ent_rows = -(p * torch.log(p.clamp_min(1e-300))).sum(-1)  # [heads, T]; masked zeros add 0
+        entropy = ent_rows.mean(-1)
+        norm_entropy = (ent_rows[:, 1:] / torch.log(q.double() + 1)).mean(-1)
+        induction = p[:, iq, keys[iq]].mean(-1) if len(iq) else torch.zeros(NUM_HEADS, dtype=torch.float64)
+        for head in range(NUM_HEADS):
+            rows.append({"layer": layer, "head": head,
+                         "prev_token": round(prev[head].item(), 4),
+                         "bos": round(bos[head].item(), 4),
+                         "induction": round(induction[head].item(), 4),
+                         "entropy": round(entropy[head].item(), 4),
+                         "entropy_normalized": round(norm_entropy[head].item(), 4)})
+    return rows
+
+
+@torch.no_grad()
+def random_induction(model, random_len=200, random_trials=8):
+    """[layers, heads]: on BOS + R + R (R = random ids), mean attention from the 2nd occurrence of
+    R[j] to the 1st occurrence of R[j+1]."""
     rng = np.random.default_rng(SEED + 7)
-    induction_random = torch.zeros(NUM_LAYERS, NUM_HEADS, dtype=torch.float64)
+    score = torch.zeros(NUM_LAYERS, NUM_HEADS, dtype=torch.float64)
     for _ in range(random_trials):
         unit = rng.integers(2, VOCAB_SIZE, size=random_len)
-        seq = [BOS_ID] + list(unit) + list(unit)
-        probs = attention_probs(model, seq)
-        # Query = the second occurrence of unit[j] (position 1+L+j); key = the token after the
-        # first occurrence (position 2+j). j runs over 0..L-2 (unit[L-1] has no successor).
+        probs = attention_probs(model, [BOS_ID] + list(unit) + list(unit))
         qs = torch.arange(1 + random_len, 2 * random_len)
         ks = qs - random_len + 1
         for layer, p in enumerate(probs):
-            induction_random[layer] += p[:, qs, ks].double().mean(-1) / random_trials
+            score[layer] += p[:, qs, ks].double().mean(-1) / random_trials
+    return score
 
-    induction_passage = None
-    if passage_ids is not None:
-        # passage_ids = BOS + P + P: the same score on a repeated natural (unseen) passage.
-        plen = (len(passage_ids) - 1) // 2
-        probs = attention_probs(model, passage_ids)
-        qs = torch.arange(1 + plen, 2 * plen)
-        ks = qs - plen + 1
-        induction_passage = torch.stack([p[:, qs, ks].double().mean(-1) for p in probs])
 
-    rows = []
-    for layer, p in enumerate(natural):
-        p = p.double()
-        prev = p[:, q[2:], q[2:] - 1].mean(-1)  # from i >= 2 so i-1 is never the BOS itself
-        bos = p[:, 1:, 0].mean(-1)  # from i >= 1 (row 0 is trivially 1)
-        ent_rows = -(p * torch.log(p.clamp_min(1e-300))).sum(-1)  # [heads, T]
-        entropy = ent_rows[:, 1:].mean(-1)
-        norm_entropy = (ent_rows[:, 1:] / torch.log(q[1:].double() + 1)).mean(-1)
-        for head in range(NUM_HEADS):
-            row = {"layer": layer, "head": head,
-                   "prev_token": round(prev[head].item(), 4),
-                   "bos": round(bos[head].item(), 4),
-                   "induction": round(induction_random[layer, head].item(), 4),
-                   "entropy": round(entropy[head].item(), 4),
-                   "entropy_normalized": round(norm_entropy[head].item(), 4)}
-            if induction_passage is not None:
-                row["induction_passage"] = round(induction_passage[layer, head].item(), 4)
-            rows.append(row)
+def head_scores(model, sample_ids):
+    rows = cpp_head_scores(model, sample_ids)
+    rand = random_induction(model)
+    for r in rows:
+        r["induction_random"] = round(rand[r["layer"], r["head"]].item(), 4)
     return rows
 
 
@@ -462,22 +504,14 @@ def classify_heads(rows):
     return {k: [f"L{r['layer']}H{r['head']}" for r in v] for k, v in roles.items()}
 
 
-def format_table(rows, with_passage):
-    head = "| layer | head | prev-token | BOS | induction (random) |"
-    sep = "|---:|---:|---:|---:|---:|"
-    if with_passage:
-        head += " induction (passage) |"
-        sep += "---:|"
-    head += " entropy (nats) | entropy / log(i+1) |"
-    sep += "---:|---:|"
-    lines = [head, sep]
+def format_table(rows):
+    lines = ["| layer | head | prev-token | BOS (first token) | induction | induction (random) | "
+             "entropy (nats) | entropy / log(i+1) |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        line = (f"| {r['layer']} | {r['head']} | {r['prev_token']:.3f} | {r['bos']:.3f} | "
-                f"{r['induction']:.3f} |")
-        if with_passage:
-            line += f" {r['induction_passage']:.3f} |"
-        line += f" {r['entropy']:.3f} | {r['entropy_normalized']:.3f} |"
-        lines.append(line)
+        lines.append(f"| {r['layer']} | {r['head']} | {r['prev_token']:.3f} | {r['bos']:.3f} | "
+                     f"{r['induction']:.3f} | {r['induction_random']:.3f} | {r['entropy']:.3f} | "
+                     f"{r['entropy_normalized']:.3f} |")
     return "\n".join(lines)
 
 
@@ -549,6 +583,10 @@ def main():
     parser.add_argument("--steps", type=int, default=DEFAULT_STEPS)
     parser.add_argument("--out-dir", default=os.path.join(REPO_DIR, "assets", "models", "demo"))
     parser.add_argument("--samples-dir", default=os.path.join(REPO_DIR, "assets", "samples"))
+    parser.add_argument("--eval-every", type=int, default=EVAL_EVERY,
+                        help="held-out loss and head probe every N steps (forward only: same weights)")
+    parser.add_argument("--time-note", default="",
+                        help="text appended to the measured training time in the README (e.g. the load)")
     parser.add_argument("--reuse-weights", action="store_true",
                         help="skip training: re-run evaluation, analysis, samples and README on the "
                              "model.safetensors already in --out-dir (it must come from --steps N)")
@@ -598,7 +636,11 @@ def main():
 
     st_path = os.path.join(args.out_dir, "model.safetensors")
     training_path = os.path.join(args.out_dir, "training.json")
-    tokens_seen = args.steps * BATCH_SIZE * SEQ_LEN
+    tokens_seen = args.steps * TOKENS_PER_STEP
+    n_long = sum(1 for step in range(args.steps) if seq_len_at(step) == SEQ_LEN)
+    sample_text = induction_sample_text(rest_verses, tok)
+    sample_ids = tok.encode(sample_text).ids
+    assert len(sample_ids) <= MAX_POSITIONS
     if args.reuse_weights:
         # Analysis-only rerun (e.g. after editing the README text): the weights stay as trained.
         from safetensors.torch import load_file
@@ -609,14 +651,15 @@ def main():
                 train_seconds = json.load(f)["seconds"]
     else:
         sampler = BatchSampler(stream, verse_starts, np.random.default_rng(SEED))
-        train_seconds = train(model, sampler, args.steps, heldout_ids)
+        train_seconds = train(model, sampler, args.steps, heldout_ids, sample_ids, args.eval_every)
         # Save in f16; evaluate and analyse the weights as saved (rounded), not the f32 originals.
         state16 = {k: v.detach().to(torch.float16).contiguous() for k, v in model.hf_state_dict().items()}
         save_file(state16, st_path, metadata={"format": "pt"})
     print(f"training: {args.steps} steps, {tokens_seen} tokens, {train_seconds:.1f}s "
           f"({train_seconds / 60:.1f} min) on {THREADS} threads")
     write_json(training_path, {
-        "steps": args.steps, "batch": BATCH_SIZE, "seq_len": SEQ_LEN, "tokens": tokens_seen,
+        "steps": args.steps, "tokens_per_step": TOKENS_PER_STEP, "seq_len": SEQ_LEN,
+        "short_seq_len": SHORT_SEQ_LEN, "long_steps": n_long, "tokens": tokens_seen,
         "seconds": round(train_seconds, 1), "threads": THREADS, "seed": SEED,
         "torch": torch.__version__, "tokenizers": __import__("tokenizers").__version__,
         "model_safetensors_sha256": sha256(st_path)})
@@ -661,15 +704,11 @@ def main():
         "protocol": protocol,
     })
 
-    # Head analysis on the saved weights (float64).
-    natural_ids = heldout_ids[:MAX_POSITIONS]  # the first eval window: BOS + Revelation 1...
-    passage = join_verses(verses_by_ref(rest_verses, "Rev", 21, 1, 5))  # unseen text
-    passage_body = tok.encode(passage, add_special_tokens=False).ids
-    passage_ids = [BOS_ID] + passage_body + passage_body
-    assert len(passage_ids) <= MAX_POSITIONS
-    rows = head_scores(saved, natural_ids, passage_ids=passage_ids)
+    # Head analysis on the saved weights (float64), on the induction sample (the text that
+    # `attnscope summary` and the C++ golden test score).
+    rows = head_scores(saved, sample_ids)
     roles = classify_heads(rows)
-    table = format_table(rows, with_passage=True)
+    table = format_table(rows)
     print(table)
     print("roles:", json.dumps(roles))
 
@@ -684,25 +723,29 @@ def main():
 
     write_json(os.path.join(args.out_dir, "head_scores.json"), {
         "definitions": {
-            "prev_token": "mean attention from query i to key i-1, i >= 2, on the first 512 ids of heldout.txt (BOS + text)",
-            "bos": "mean attention from query i to key 0 (the BOS), i >= 1, same text",
-            "entropy": "mean over queries i >= 1 of the attention row entropy in nats, same text",
+            "text": "assets/samples/induction.txt (%d ids incl. BOS); the definitions are those of "
+                    "core/src/analysis/head_scores.cpp, so `attnscope summary demo` prints the same numbers"
+                    % len(sample_ids),
+            "prev_token": "mean attention from query i to key i-1, i >= 1",
+            "bos": "mean attention from query i to key 0 (the BOS), i >= 1 (summary: first-token)",
+            "induction": "mean over queries i whose token occurred earlier (most recent earlier occurrence j, "
+                         "j+1 < i) of the attention from i to j+1",
+            "entropy": "mean over all queries i >= 0 of the attention row entropy in nats",
             "entropy_normalized": "mean over queries i >= 1 of row entropy / log(i+1) (1 = uniform over the prefix)",
-            "induction": "BOS + R + R with R = 200 uniform random ids in [2, 4096) (8 draws, numpy default_rng(%d)): "
-                         "mean attention from the 2nd occurrence of R[j] to the 1st occurrence of R[j+1], j = 0..198"
-                         % (SEED + 7),
-            "induction_passage": "the same on BOS + P + P, P = Revelation 21:1-5 (not trained on)",
+            "induction_random": "BOS + R + R with R = 200 uniform random ids in [2, 4096) (8 draws, numpy "
+                                "default_rng(%d)): mean attention from the 2nd occurrence of R[j] to the 1st "
+                                "occurrence of R[j+1], j = 0..198" % (SEED + 7),
         },
         "roles": roles,
         "copying_loss_random_repeat": {"first_copy": round(copy_first, 4), "second_copy": round(copy_second, 4)},
         "heads": rows,
     })
 
-    write_samples(args.samples_dir, verses, rest_verses, tok)
+    write_samples(args.samples_dir, verses, sample_text, tok)
     write_readme(args.out_dir, dict(
-        n_params=n_params, steps=args.steps, tokens_seen=tokens_seen, train_seconds=train_seconds,
+        n_params=n_params, steps=args.steps, n_long=n_long, sample_tokens=len(sample_ids), tokens_seen=tokens_seen, train_seconds=train_seconds,
         stream_tokens=len(stream), heldout_tokens=len(heldout_ids), heldout_verses=heldout_verses,
-        loss=loss64, loss32=loss32, predicted=predicted, windows=n_windows, protocol=protocol, table=table,
+        loss=loss64, loss32=loss32, time_note=args.time_note, predicted=predicted, windows=n_windows, protocol=protocol, table=table,
         roles=roles, rows=rows, copy=(copy_first, copy_second)))
 
     hf_loss = verify_with_transformers(args.out_dir, heldout_text, loss32)
@@ -712,30 +755,33 @@ def main():
         print(f"  {name:24s} {os.path.getsize(path):9d} bytes  sha256 {sha256(path)[:16]}")
 
 
-def write_samples(samples_dir, verses, rest_verses, tok):
-    """Small public-domain sample texts for the GUI and CLI."""
-    short = join_verses(verses_by_ref(verses, "Ge", 1, 1, 3))
-    psalm = join_verses(verses_by_ref(verses, "Psa", 23, 1, 6))
-    # Induction sample: passages (from the unseen end of Revelation) each followed by an exact
-    # repeat, so every 512-token window holds a repeat; ~2k tokens in all.
-    chunks, total = [], 0
+def induction_sample_text(rest_verses, tok):
+    """Induction sample: passages of 3 verses from the unseen end of Revelation, each followed by
+    an exact repeat, as many as fit in one context window (MAX_POSITIONS ids incl. BOS), so that
+    `attnscope summary` scores it whole and the golden test scores exactly this text."""
+    chunks, total = [], 1
     rest_by_chapter = {}
     for v in rest_verses:
         rest_by_chapter.setdefault(v[1], []).append(v)
     for chapter in sorted(rest_by_chapter, reverse=True):
         chapter_verses = rest_by_chapter[chapter]
-        for i in range(0, len(chapter_verses), 6):
-            passage = join_verses(chapter_verses[i:i + 6])
+        for i in range(0, len(chapter_verses), 3):
+            passage = join_verses(chapter_verses[i:i + 3])
             n = len(tok.encode(passage, add_special_tokens=False).ids)
-            if n > 240:
+            if n > 140 or total + 2 * n > MAX_POSITIONS:
                 continue
             chunks.append(passage + passage)
             total += 2 * n
-            if total >= 2000:
-                break
-        if total >= 2000:
-            break
-    for name, text in (("short.txt", short), ("psalm23.txt", psalm), ("induction.txt", "".join(chunks))):
+    text = "".join(chunks)
+    assert len(tok.encode(text).ids) == total
+    return text
+
+
+def write_samples(samples_dir, verses, induction_text, tok):
+    """Small public-domain sample texts for the GUI and CLI."""
+    short = join_verses(verses_by_ref(verses, "Ge", 1, 1, 3))
+    psalm = join_verses(verses_by_ref(verses, "Psa", 23, 1, 6))
+    for name, text in (("short.txt", short), ("psalm23.txt", psalm), ("induction.txt", induction_text)):
         with open(os.path.join(samples_dir, name), "w") as f:
             f.write(text)
         print(f"sample {name}: {len(tok.encode(text).ids)} tokens incl. BOS")
@@ -752,13 +798,13 @@ def write_readme(out_dir, r):
             return "none above the threshold"
         return ", ".join(f"{n} ({by_name[n][key]:.2f})" for n in names)
 
-    sharp = roles["previous_token"] or roles["bos_sink"] or roles["induction"]
-    if sharp:
-        status = "Attention has clear structure in the heads named above."
+    missing = [name for role, name in (("previous_token", "previous-token"), ("bos_sink", "BOS sink"),
+                                       ("induction", "induction")) if not roles[role]]
+    if not missing:
+        status = "Previous-token, BOS sink and induction heads are all present (named above)."
     else:
-        status = ("Status: with this training budget ({} steps) the attention is still broad: no head "
-                  "reaches the previous-token, BOS or induction threshold and the model does not copy. "
-                  "It needs more training (more steps) before its heads become recognisable.").format(r["steps"])
+        status = ("Status: after {} steps no head reaches the {} threshold; the heads named above are "
+                  "the ones that do.").format(r["steps"], " / ".join(missing))
 
     text = f"""# attnscope demo model
 
@@ -815,23 +861,27 @@ whitespace collapsed to one space, and each verse is one line ending in `\\n`.
 - Training: Genesis to Jude ({r['stream_tokens']:,} tokens).
 - Held out: all of Revelation (never trained on, nor used to train the tokenizer). `heldout.txt`
   is Revelation {hv[0][1]}:1 to {hv[-1][1]}:{hv[-1][2]} ({r['heldout_tokens']:,} tokens incl. BOS);
-  the later chapters provide the induction sample text.
+  the later chapters provide `assets/samples/induction.txt`: passages of three verses, each followed by
+  an exact repeat, {r['sample_tokens']} tokens incl. BOS (one context window, so `attnscope summary` scores it whole).
 
 ## Training
 Plain PyTorch module (module names = HF names), float32, AdamW (betas 0.9/0.95, weight decay
-{WEIGHT_DECAY} on matrices), peak learning rate {PEAK_LR:g}, {WARMUP_STEPS} warm-up steps then cosine decay to
-{MIN_LR_FRACTION:g}x, gradient clipping {GRAD_CLIP:g}, batch {BATCH_SIZE} x {SEQ_LEN} tokens, {r['steps']} steps
-({r['tokens_seen']:,} tokens, about {r['tokens_seen'] / r['stream_tokens']:.1f} passes over the training text).
-Measured training time: {r['train_seconds'] / 60:.1f} min on 2 CPU threads. Seed {SEED} for everything.
+{WEIGHT_DECAY} on the attention and MLP matrices, none on embeddings and norm weights), peak learning rate
+{PEAK_LR:g}, {WARMUP_STEPS} warm-up steps then cosine decay to {MIN_LR_FRACTION:g}x, gradient clipping {GRAD_CLIP:g},
+{TOKENS_PER_STEP} tokens per step: {TOKENS_PER_STEP // SHORT_SEQ_LEN} windows of {SHORT_SEQ_LEN} tokens, except every {LONG_EVERY}th step
+({r['n_long']} of {r['steps']}) {TOKENS_PER_STEP // SEQ_LEN} windows of the full {SEQ_LEN} so every position of the context is trained.
+{r['steps']} steps, {r['tokens_seen']:,} tokens (about {r['tokens_seen'] / r['stream_tokens']:.1f} passes over the training text).
+Measured training time: {r['train_seconds'] / 60:.1f} min on 2 CPU threads{r['time_note']}. Seed {SEED} for everything.
 
-Training windows (all {SEQ_LEN + 1} ids: inputs + shifted targets) are drawn from a fixed-seed mixture:
-- {100 * (1 - P_REPEAT_PASSAGE - P_REPEAT_RANDOM) * P_BOS_START:.0f}%: `<|bos|>` followed by text from a random verse start;
-- {100 * (1 - P_REPEAT_PASSAGE - P_REPEAT_RANDOM) * (1 - P_BOS_START):.0f}%: a raw slice at a random offset (no BOS; like the evaluation's later windows);
-- {100 * P_REPEAT_PASSAGE:.0f}%: `<|bos|>` then a random training passage of 16-256 tokens repeated to fill the window;
-- {100 * P_REPEAT_RANDOM:.0f}%: `<|bos|>` then a string of 8-128 uniformly random token ids repeated to fill the window.
+Training windows are drawn from a fixed-seed mixture; every window starts with `<|bos|>`:
+- {100 * (1 - P_REPEAT_PASSAGE - P_REPEAT_RANDOM):.0f}%: `<|bos|>` followed by text from a random verse start;
+- {100 * P_REPEAT_PASSAGE:.0f}%: `<|bos|>`, text, then a training passage of 8 tokens to half the window
+  immediately repeated, then text;
+- {100 * P_REPEAT_RANDOM:.0f}%: `<|bos|>` then a string of 8 tokens to half the window of uniformly random ids,
+  repeated to fill the window; the first copy is not scored (it cannot be predicted).
 
 The repeated windows are there on purpose: they reward induction (copying) heads, which natural
-text alone rewards only weakly in so small a training budget. They are a small share of the data.
+text alone rewards only weakly in so small a training budget.
 
 ## Evaluation (reproduced by `attnscope eval demo --text-file heldout.txt`)
 {r['protocol']}
@@ -841,14 +891,17 @@ positions in {r['windows']} windows ({r['heldout_tokens']:,} tokens). Float32 co
 (`eval.json`: `tokens` = ids in the encoded file incl. BOS, `predicted` = scored positions.)
 
 ## Heads
-Scores, computed by the training script on the saved f16 weights in float64:
-- prev-token: mean attention from query i to key i-1 (i >= 2) on the first {MAX_POSITIONS} ids of `heldout.txt`.
-- BOS: mean attention from query i to key 0, the `<|bos|>` (i >= 1), same text.
-- induction (random): on `<|bos|>` + R + R, R = 200 uniformly random ids (8 draws), mean attention
-  from the second occurrence of R[j] to the token after its first occurrence, R[j+1].
-- induction (passage): the same on `<|bos|>` + P + P, P = Revelation 21:1-5 (unseen text).
-- entropy: mean attention-row entropy in nats over queries i >= 1 on the natural text; normalised:
-  divided by log(i+1), so 1 means uniform over the whole prefix.
+Scores computed by the training script on the saved f16 weights (float64), on
+`assets/samples/induction.txt` ({r['sample_tokens']} tokens), with the definitions of
+`core/src/analysis/head_scores.cpp`, so `attnscope summary demo` prints the same numbers:
+- prev-token: mean attention from query i to key i-1 (i >= 1).
+- BOS (summary: first-token): mean attention from query i to key 0, the `<|bos|>` (i >= 1).
+- induction: over the queries i whose token occurred earlier, with j its most recent earlier
+  occurrence (j+1 < i), the mean attention from i to j+1, the token that followed it.
+- induction (random): on `<|bos|>` + R + R, R = 200 uniformly random ids (8 draws), the same
+  attention from the second occurrence of R[j] to R[j+1] in the first copy (pure copying).
+- entropy: mean attention-row entropy in nats; normalised: divided by log(i+1) (i >= 1), so 1
+  means uniform over the whole prefix.
 
 Notable heads (LlayerHhead, 0-based):
 - previous-token heads (prev-token >= 0.5): {describe('previous_token', 'prev_token')}
