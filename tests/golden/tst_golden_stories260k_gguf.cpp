@@ -4,7 +4,7 @@
 // attention row within the file's float32 tolerance. Also: the GGUF tokenizer encodes and decodes
 // like the HF folder's tokenizer.json on Unicode and byte-fallback text.
 
-#include "io/mapped_file.h"
+#include "stories260k_reference.h"
 #include "model/dense_attention.h"
 #include "model/model.h"
 #include "model/model_weights.h"
@@ -21,99 +21,35 @@
 namespace attnscope {
 namespace {
 
-const std::string kModelDir = std::string(ATTNSCOPE_SHARED_MODELS) + "/stories260K";
-
-const std::string kGguf = kModelDir + "/stories260K.gguf";
+const std::string kGguf = kStoriesDir + "/stories260K.gguf";
 
 TEST(GoldenStories260KGguf, ReproducesTheFloat64Reference)
 {
     if (!std::filesystem::exists(kGguf)) {
-        GTEST_SKIP() << "stories260K not found in " << kModelDir;
+        FAIL() << "stories260K not found (../shared/models must sit beside the repository) in " << kStoriesDir;
     }
-    auto text = readTextFile(kModelDir + "/reference_stories260K.json");
-    ASSERT_TRUE(text.ok()) << text.error().describe();
-    const nlohmann::json reference = nlohmann::json::parse(*text);
-    const double tolerance = reference.at("suggested_tolerance_float32").get<double>();
-    const std::vector<int> ids = reference.at("prompt_token_ids").get<std::vector<int>>();
-    const std::vector<int> argmax = reference.at("argmax_next_token_per_position").get<std::vector<int>>();
-    const std::vector<double> lastLogits = reference.at("last_position_logits").get<std::vector<double>>();
-    const auto& attention = reference.at("attention");
-
+    const nlohmann::json reference = storiesReference();
     auto model = Model::openGguf(kGguf);
     ASSERT_TRUE(model.ok()) << model.error().describe();
-    const ModelSpec& spec = (*model)->spec();
-    EXPECT_EQ(spec.rope, RopeStyle::InterleavedPairs);
+    EXPECT_EQ((*model)->spec().rope, RopeStyle::InterleavedPairs);
     ASSERT_NE((*model)->tokenizer(), nullptr);
     auto encoded = (*model)->tokenizer()->encode(reference.at("prompt").get<std::string>());
     ASSERT_TRUE(encoded.ok()) << encoded.error().describe();
-    EXPECT_EQ(std::vector<int>(encoded->begin(), encoded->end()), ids);
-    EXPECT_EQ(spec.nLayers, 5);
-    EXPECT_EQ(spec.nHeads, 8);
-    EXPECT_EQ(spec.nKvHeads, 4);
+    EXPECT_EQ(std::vector<int>(encoded->begin(), encoded->end()),
+              reference.at("prompt_token_ids").get<std::vector<int>>());
     // The GGUF stores the tied output matrix a second time (output.weight): 512 × 64 more.
     EXPECT_EQ((*model)->weights().parameterCount(), 260032 + 512 * 64);
-
-    std::vector<LayerCapture> captures;
-    ForwardOptions options;
-    options.capture = LayerSelection::allLayers();
-    options.onLayer = [&](LayerCapture&& capture) -> Result<void> {
-        captures.push_back(std::move(capture));
-        return okResult();
-    };
-    auto output = (*model)->forward(ids, options);
-    ASSERT_TRUE(output.ok()) << output.error().describe();
-    const int nTokens = static_cast<int>(ids.size());
-    const int vocab = output->vocabSize;
-
-    for (int pos = 0; pos < nTokens; ++pos) {
-        const float* row = output->logits.data() + static_cast<std::size_t>(pos) * vocab;
-        EXPECT_EQ(std::max_element(row, row + vocab) - row, argmax[static_cast<std::size_t>(pos)]) << "position " << pos;
-    }
-    ASSERT_EQ(static_cast<int>(lastLogits.size()), vocab);
-    double worstLogit = 0.0;
-    for (int token = 0; token < vocab; ++token) {
-        const double ours = output->logits[static_cast<std::size_t>(nTokens - 1) * vocab + token];
-        worstLogit = std::max(worstLogit, std::abs(ours - lastLogits[static_cast<std::size_t>(token)]));
-    }
-    EXPECT_LE(worstLogit, tolerance);
-
-    ASSERT_EQ(captures.size(), attention.size());
-    double worstAttention = 0.0;
-    int rowsChecked = 0;
-    for (const LayerCapture& capture : captures) {
-        const auto& layerRef = attention.at(static_cast<std::size_t>(capture.qkv.layer));
-        ASSERT_EQ(static_cast<int>(layerRef.size()), spec.nHeads);
-        for (int head = 0; head < spec.nHeads; ++head) {
-            std::vector<float> probs;
-            ASSERT_TRUE(denseProbabilities(capture.qkv, head, probs, nullptr).ok());
-            const auto& headRef = layerRef.at(static_cast<std::size_t>(head));
-            ASSERT_EQ(static_cast<int>(headRef.size()), nTokens);
-            for (int query = 0; query < nTokens; ++query) {
-                const std::vector<double> row = headRef.at(static_cast<std::size_t>(query)).get<std::vector<double>>();
-                ASSERT_EQ(static_cast<int>(row.size()), query + 1);
-                for (int key = 0; key < nTokens; ++key) {
-                    const double expected = key <= query ? row[static_cast<std::size_t>(key)] : 0.0;
-                    const double ours = probs[static_cast<std::size_t>(query) * nTokens + key];
-                    worstAttention = std::max(worstAttention, std::abs(ours - expected));
-                }
-                ++rowsChecked;
-            }
-        }
-    }
-    EXPECT_EQ(rowsChecked, 5 * 8 * nTokens);
-    EXPECT_LE(worstAttention, tolerance);
-    std::printf("stories260K.gguf: last-logit max error %.3g, attention max error %.3g over %d rows (tolerance %.g)\n",
-                worstLogit, worstAttention, rowsChecked, tolerance);
+    expectMatchesStoriesReference(**model, "stories260K.gguf");
 }
 
 TEST(GoldenStories260KGguf, TokenizerMatchesTheHfFolder)
 {
-    if (!std::filesystem::exists(kGguf) || !std::filesystem::exists(kModelDir + "/hf/tokenizer.json")) {
-        GTEST_SKIP() << "stories260K not found in " << kModelDir;
+    if (!std::filesystem::exists(kGguf) || !std::filesystem::exists(kStoriesDir + "/hf/tokenizer.json")) {
+        FAIL() << "stories260K not found (../shared/models must sit beside the repository) in " << kStoriesDir;
     }
     auto gguf = Model::openGguf(kGguf);
     ASSERT_TRUE(gguf.ok()) << gguf.error().describe();
-    auto hf = Tokenizer::fromFile(kModelDir + "/hf/tokenizer.json");
+    auto hf = Tokenizer::fromFile(kStoriesDir + "/hf/tokenizer.json");
     ASSERT_TRUE(hf.ok()) << hf.error().describe();
     const Tokenizer& ours = *(*gguf)->tokenizer();
     EXPECT_EQ(ours.bosId(), std::optional<std::int32_t>(1));
@@ -134,7 +70,7 @@ TEST(GoldenStories260KGguf, TokenizerMatchesTheHfFolder)
 TEST(GoldenStories260KGguf, WorkspaceOpensTheGgufFile)
 {
     if (!std::filesystem::exists(kGguf)) {
-        GTEST_SKIP() << "stories260K not found in " << kModelDir;
+        FAIL() << "stories260K not found (../shared/models must sit beside the repository) in " << kStoriesDir;
     }
     OpenOptions options;
     options.modelPath = kGguf;
