@@ -57,7 +57,7 @@ TEST(GlViews, WindowRendersNonBlankPicturesAndSurvivesContextRecreation)
     application();
     const QString model = QStringLiteral(ATTNSCOPE_SHARED_MODELS "/stories260K/hf");
     if (!QFile::exists(model + QStringLiteral("/config.json"))) {
-        GTEST_SKIP() << "stories260K not found";
+        FAIL() << "stories260K not found (../shared/models must sit beside the repository)";
     }
     ASSERT_TRUE(openGlAvailable()) << "no GL context on platform " << QGuiApplication::platformName().toStdString()
                                    << " (run under xvfb-run with Mesa)";
@@ -106,7 +106,7 @@ TEST(GlViews, MouseClicksReachImGuiKnobsThroughTheQtBridge)
     application();
     const QString model = QStringLiteral(ATTNSCOPE_SHARED_MODELS "/stories260K/hf");
     if (!QFile::exists(model + QStringLiteral("/config.json"))) {
-        GTEST_SKIP() << "stories260K not found";
+        FAIL() << "stories260K not found (../shared/models must sit beside the repository)";
     }
     ASSERT_TRUE(openGlAvailable());
     MainWindowOptions options;

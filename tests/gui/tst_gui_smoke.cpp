@@ -51,7 +51,7 @@ protected:
     {
         application();
         if (!QFile::exists(modelPath() + QStringLiteral("/config.json"))) {
-            GTEST_SKIP() << "stories260K not found under " ATTNSCOPE_SHARED_MODELS;
+            FAIL() << "stories260K not found under " ATTNSCOPE_SHARED_MODELS;
         }
     }
 

@@ -13,7 +13,7 @@ std::string storiesPath() { return std::string(ATTNSCOPE_SHARED_MODELS) + "/stor
 TEST(TokenizerSentencePiece, Stories260kMatchesHf)
 {
     if (!std::filesystem::exists(storiesPath())) {
-        GTEST_SKIP() << "shared model absent: " << storiesPath();
+        FAIL() << "shared model absent (../shared/models must sit beside the repository): " << storiesPath();
     }
     auto tokenizer = Tokenizer::fromFile(storiesPath());
     ASSERT_TRUE(tokenizer.ok()) << tokenizer.error().describe();
