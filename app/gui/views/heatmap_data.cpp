@@ -3,6 +3,8 @@
 #include "colormap.h"
 
 #include <QFontMetricsF>
+#include <QToolTip>
+#include <QWidget>
 #include <QPainterPath>
 
 #include <algorithm>
@@ -161,6 +163,18 @@ QString heatmapCellText(const HeatmapData& data, int row, int column)
         text += data.outline[index] ? QStringLiteral(" · kept") : QStringLiteral(" · dropped");
     }
     return text;
+}
+
+void reportHeatmapHover(QWidget* widget, const HeatmapData& data, const QPointF& position,
+                        const QPoint& globalPosition, const std::function<void(int, int)>& hover)
+{
+    const auto [row, column] = heatmapCellAt(heatmapGeometry(widget->size(), data), data.n, position);
+    if (row >= 0) {
+        QToolTip::showText(globalPosition, heatmapCellText(data, row, column), widget);
+    }
+    if (hover) {
+        hover(row, column);
+    }
 }
 
 } // namespace attnscope::gui

@@ -8,7 +8,10 @@
 #include <QRectF>
 #include <QStringList>
 
+class QWidget;
+
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -46,5 +49,10 @@ std::pair<int, int> heatmapCellAt(const HeatmapGeometry& geometry, int n, const 
 
 /// One line describing a cell for the tooltip: query token, key token and value.
 QString heatmapCellText(const HeatmapData& data, int row, int column);
+
+/// Mouse move over a heatmap widget: shows the cell's tooltip and reports (row, column) to `hover`
+/// ((-1, -1) outside the matrix). Shared by the GL view and the QPainter fallback.
+void reportHeatmapHover(QWidget* widget, const HeatmapData& data, const QPointF& position,
+                        const QPoint& globalPosition, const std::function<void(int, int)>& hover);
 
 } // namespace attnscope::gui

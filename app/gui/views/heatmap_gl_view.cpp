@@ -6,7 +6,6 @@
 #include <QMouseEvent>
 #include <QOpenGLContext>
 #include <QPainter>
-#include <QToolTip>
 
 #include <cmath>
 
@@ -202,13 +201,7 @@ void HeatmapGlView::mouseMoveEvent(QMouseEvent* event)
     if (!m_data) {
         return;
     }
-    const auto [row, column] = heatmapCellAt(heatmapGeometry(size(), *m_data), m_data->n, event->position());
-    if (row >= 0) {
-        QToolTip::showText(event->globalPosition().toPoint(), heatmapCellText(*m_data, row, column), this);
-    }
-    if (m_hover) {
-        m_hover(row, column);
-    }
+    reportHeatmapHover(this, *m_data, event->position(), event->globalPosition().toPoint(), m_hover);
 }
 
 void HeatmapGlView::leaveEvent(QEvent*)

@@ -2,7 +2,6 @@
 
 #include <QMouseEvent>
 #include <QPainter>
-#include <QToolTip>
 
 namespace attnscope::gui {
 
@@ -46,13 +45,7 @@ void HeatmapPainterView::mouseMoveEvent(QMouseEvent* event)
     if (!m_data) {
         return;
     }
-    const auto [row, column] = heatmapCellAt(heatmapGeometry(size(), *m_data), m_data->n, event->position());
-    if (row >= 0) {
-        QToolTip::showText(event->globalPosition().toPoint(), heatmapCellText(*m_data, row, column), this);
-    }
-    if (m_hover) {
-        m_hover(row, column);
-    }
+    reportHeatmapHover(this, *m_data, event->position(), event->globalPosition().toPoint(), m_hover);
 }
 
 void HeatmapPainterView::leaveEvent(QEvent*)
