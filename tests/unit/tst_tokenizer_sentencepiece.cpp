@@ -28,7 +28,7 @@ TEST(TokenizerSentencePiece, Stories260kReferencePrompt)
 {
     const std::string reference = std::string(ATTNSCOPE_SHARED_MODELS) + "/stories260K/reference_stories260K.json";
     if (!std::filesystem::exists(storiesPath()) || !std::filesystem::exists(reference)) {
-        GTEST_SKIP() << "shared model absent";
+        FAIL() << "shared model absent (../shared/models must sit beside the repository)";
     }
     auto text = readTextFile(reference);
     ASSERT_TRUE(text.ok());
@@ -75,7 +75,7 @@ TEST(TokenizerSentencePiece, ByteFallbackDisplay)
 TEST(TokenizerSentencePiece, OneHugeWordIsFast)
 {
     if (!std::filesystem::exists(storiesPath())) {
-        GTEST_SKIP() << "shared model absent";
+        FAIL() << "shared model absent (../shared/models must sit beside the repository)";
     }
     auto tokenizer = Tokenizer::fromFile(storiesPath());
     ASSERT_TRUE(tokenizer.ok());
