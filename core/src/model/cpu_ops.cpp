@@ -234,40 +234,38 @@ void applyRope(RopeStyle style, double theta, float* x, int nHeads, int nTokens,
     }
 }
 
-void splitHeads(const float* x, int nTokens, int nHeads, int headDim, std::vector<float>& out, int threads)
+namespace {
+
+// [outer, inner, width] → [inner, outer, width]: the one transposition behind splitHeads and
+// mergeHeads, parallel over the output's leading axis.
+void swapLeadingAxes(const float* x, int outer, int inner, int width, std::vector<float>& out, int threads)
 {
-    out.resize(static_cast<std::size_t>(nTokens) * nHeads * headDim);
+    out.resize(static_cast<std::size_t>(outer) * inner * width);
     if (out.size() < kParallelCopyFloats) {
         threads = 1;
     }
     parallelFor(
-        nHeads,
-        [&](std::int64_t head) {
-            for (int pos = 0; pos < nTokens; ++pos) {
-                const float* source = x + (static_cast<std::size_t>(pos) * nHeads + head) * headDim;
-                std::copy(source, source + headDim,
-                          out.data() + (static_cast<std::size_t>(head) * nTokens + pos) * headDim);
+        inner,
+        [&](std::int64_t innerIndex) {
+            for (int outerIndex = 0; outerIndex < outer; ++outerIndex) {
+                const float* source = x + (static_cast<std::size_t>(outerIndex) * inner + innerIndex) * width;
+                std::copy(source, source + width,
+                          out.data() + (static_cast<std::size_t>(innerIndex) * outer + outerIndex) * width);
             }
         },
         threads);
 }
 
+} // namespace
+
+void splitHeads(const float* x, int nTokens, int nHeads, int headDim, std::vector<float>& out, int threads)
+{
+    swapLeadingAxes(x, nTokens, nHeads, headDim, out, threads);
+}
+
 void mergeHeads(const float* x, int nTokens, int nHeads, int headDim, std::vector<float>& out, int threads)
 {
-    out.resize(static_cast<std::size_t>(nTokens) * nHeads * headDim);
-    if (out.size() < kParallelCopyFloats) {
-        threads = 1;
-    }
-    parallelFor(
-        nHeads,
-        [&](std::int64_t head) {
-            for (int pos = 0; pos < nTokens; ++pos) {
-                const float* source = x + (static_cast<std::size_t>(head) * nTokens + pos) * headDim;
-                std::copy(source, source + headDim,
-                          out.data() + (static_cast<std::size_t>(pos) * nHeads + head) * headDim);
-            }
-        },
-        threads);
+    swapLeadingAxes(x, nHeads, nTokens, headDim, out, threads);
 }
 
 } // namespace attnscope
