@@ -1,0 +1,29 @@
+#pragma once
+// Where everything of a FigureModel goes, in points (1/72 inch). Computed once per figure and
+// shared by every backend, so PNG, SVG and PDF place the same things at the same coordinates.
+
+#include "attnscope/figure_model.h"
+
+#include <QRectF>
+#include <QSizeF>
+
+#include <vector>
+
+namespace attnscope::figure {
+
+struct FigureLayout {
+    QSizeF size;                    ///< the whole figure
+    QRectF title;
+    std::vector<QRectF> plots;      ///< one square per panel: the cells
+    std::vector<QRectF> barRects;   ///< one per colour bar (same order): the gradient
+    QRectF caption;                 ///< empty without a caption
+    double cell = 0.0;              ///< side of one cell
+    bool labels = false;            ///< token labels fit at this cell size
+    double labelRoom = 0.0;         ///< space left of and below a plot for labels
+    int labelPixelSize = 0;         ///< label font size (points)
+};
+
+/// Lays a figure out. Token labels appear when a cell is at least 6 pt.
+FigureLayout layoutFigure(const FigureModel& figure);
+
+} // namespace attnscope::figure

@@ -1,0 +1,33 @@
+#pragma once
+// Sizes (points) and fonts of exported figures, shared by the layout and the painter.
+
+#include <QFont>
+
+namespace attnscope::figure::style {
+
+constexpr double kMargin = 10.0;
+constexpr double kTitleHeight = 20.0;
+constexpr double kPanelTitleHeight = 14.0;
+constexpr double kPanelGap = 12.0;
+constexpr double kBarGap = 8.0;
+constexpr double kBarWidth = 10.0;
+constexpr double kBarTickRoom = 36.0;
+constexpr double kCaptionHeight = 14.0;
+constexpr double kMinPlotSide = 160.0;
+constexpr double kMaxPlotSide = 320.0;
+constexpr double kPreferredCell = 14.0;
+constexpr double kMinLabelCell = 6.0;
+constexpr double kMaxLabelRoom = 72.0;
+
+/// A font of `pixelSize` points; pixel sizes keep text the same size on every paint device
+/// (a QImage at any DPI under a scaling transform, SVG, PDF at 72 units per inch).
+inline QFont font(int pixelSize, bool bold = false)
+{
+    QFont result(QStringLiteral("DejaVu Sans"));
+    result.setPixelSize(pixelSize);
+    result.setBold(bold);
+    result.setHintingPreference(QFont::PreferNoHinting);
+    return result;
+}
+
+} // namespace attnscope::figure::style

@@ -1,0 +1,108 @@
+#pragma once
+// What a published figure shows, as pure data (DESIGN.md §7.11): core builds a FigureModel from
+// attention results, app/figure paints it with QPainter into PNG, SVG or PDF. The GUI's Export
+// action and `attnscope export` build it with the same functions, so both produce the same figure.
+// Values are already mapped to the colour scale; the painter only looks colours up.
+
+#include "attnscope/status.h"
+#include "attnscope/workspace.h"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace attnscope {
+
+/// How attention values map to colour: t = u, sqrt(u) or a 4-decade log of u = |x| / vmax.
+enum class ColourScale { Linear, Sqrt, Log };
+
+/// Decades a Log scale spans below vmax (values under vmax·10^-4 get the lowest colour).
+constexpr double kLogScaleDecades = 4.0;
+
+/// "linear", "sqrt", "log".
+const char* colourScaleName(ColourScale scale);
+/// Parses a colour scale name. Errors: InvalidArgument naming the accepted names.
+Result<ColourScale> parseColourScale(std::string_view name);
+
+/// Maps x to [-1, 1] on `scale`: |x| / vmax clamped to [0, 1], scaled, sign kept (differences).
+float mapToColourScale(float x, float vmax, ColourScale scale);
+/// The inverse for t in [0, 1]: the value a colour-bar position stands for.
+double unmapColourScale(double t, double vmax, ColourScale scale);
+
+/// A token piece as figures and views label it: spaces as '·', newlines as '↵', empty as '∅'.
+std::string tokenDisplayText(std::string_view piece);
+
+/// Where a figure came from, written into the file's metadata (PNG tEXt, SVG <metadata>, PDF XMP)
+/// and optionally as a caption. Empty strings and negative indices are omitted.
+struct FigureProvenance {
+    std::string version;    ///< attnscope version
+    std::string modelPath;
+    std::string modelHash;  ///< modelFingerprint() of modelPath
+    std::string textHash;   ///< sha256 of the UTF-8 text (or of the ids when given as ids)
+    int layer = -1;
+    int head = -1;
+    std::string variant;    ///< canonical spec
+    std::string seed;       ///< the variant's seed parameter, when it has one
+
+    /// Ordered key/value pairs ("attnscope_version", ...), the form every backend writes.
+    std::vector<std::pair<std::string, std::string>> entries() const;
+    /// One line for a caption under the figure.
+    std::string captionText() const;
+};
+
+/// The provenance of one head's figure: this attnscope's version, the variant's seed parameter
+/// (when it has one) and the given identifiers. Shared by the CLI and the GUI.
+FigureProvenance headProvenance(const std::string& modelPath, const std::string& modelHash, const std::string& textHash,
+                                int layer, int head, const std::string& variant);
+
+/// One heatmap of a figure: n × n cells, row = query, column = key.
+struct FigurePanel {
+    std::string title;
+    int n = 0;
+    std::vector<float> values;          ///< [n, n] mapped to [0, 1] (viridis) or [-1, 1] (diverging)
+    bool diverging = false;
+    std::vector<std::uint8_t> outline;  ///< [n, n] kept cells to outline, or empty
+    bool rowLabels = false;             ///< query token labels on the left (first panel only)
+};
+
+/// A vertical colour bar: its map, a title and tick labels at positions t in [0, 1] (bottom = 0).
+struct FigureColourBar {
+    std::string title;
+    bool diverging = false;
+    std::vector<std::pair<double, std::string>> ticks;
+    int afterPanel = 0;  ///< drawn right of this panel index
+};
+
+/// A whole figure: title, panels side by side on one cell size, colour bars, token labels.
+struct FigureModel {
+    std::string title;
+    std::vector<std::string> tokens;  ///< n display labels (tokenDisplayText), shared by the panels
+    std::vector<FigurePanel> panels;
+    std::vector<FigureColourBar> colourBars;
+    FigureProvenance provenance;
+    bool caption = false;  ///< print the provenance under the figure
+};
+
+/// Dense | variant | difference of one head on one shared scale (vmax = the largest value of either
+/// map), the variant's kept mask outlined on the dense map, one bar for attention and one
+/// (diverging) for the difference. `pieces` are the raw token pieces (labelled with
+/// tokenDisplayText). Errors: ShapeMismatch (the two matrices or the tokens disagree in size).
+Result<FigureModel> buildCompareFigure(const HeadAttention& dense, const HeadAttention& effective,
+                                       const std::vector<std::string>& pieces, ColourScale scale);
+
+/// A single heatmap of one head (dense or a variant's effective attention) with its colour bar.
+/// Errors: ShapeMismatch.
+Result<FigureModel> buildHeatmapFigure(const HeadAttention& attention, const std::vector<std::string>& pieces,
+                                       ColourScale scale);
+
+/// Hex SHA-256 of a byte string.
+std::string sha256Hex(std::string_view bytes);
+
+/// Hex SHA-256 identifying a model: of the file itself, or for a folder, of the sha256sum-style
+/// listing ("<hash>  <name>\n", sorted by name) of its config, tokenizer, safetensors and gguf
+/// files. Errors: FileNotFound, FileIo naming the file.
+Result<std::string> modelFingerprint(const std::string& path);
+
+} // namespace attnscope

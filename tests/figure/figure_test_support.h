@@ -1,0 +1,80 @@
+#pragma once
+// Shared by the figure tests: a small synthetic compare scene with known values, and the pixel
+// position of a cell in a rendered figure.
+
+#include "attnscope/figure_model.h"
+#include "figure_layout.h"
+
+#include <QColor>
+#include <QImage>
+#include <QPoint>
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace attnscope::testing {
+
+/// A causal 6-token head: dense rows spread over the allowed keys, the variant keeps the two
+/// largest keys of each row (renormalised). Values differ cell to cell so that colours do too.
+struct SyntheticScene {
+    HeadAttention dense;
+    HeadAttention effective;
+    std::vector<std::string> pieces{"<s>", " In", " the", " begin", "ning", "\n"};
+};
+
+inline SyntheticScene makeSyntheticScene(int n = 6)
+{
+    SyntheticScene scene;
+    scene.pieces.resize(static_cast<std::size_t>(n), "tok");
+    for (HeadAttention* attention : {&scene.dense, &scene.effective}) {
+        attention->layer = 1;
+        attention->head = 2;
+        attention->nTokens = n;
+        attention->attention.assign(static_cast<std::size_t>(n) * n, 0.0f);
+    }
+    scene.dense.variant = "dense";
+    scene.effective.variant = "topk:k=2";
+    scene.effective.mask.assign(static_cast<std::size_t>(n) * n, 0);
+    for (int row = 0; row < n; ++row) {
+        double total = 0.0;
+        for (int column = 0; column <= row; ++column) {
+            total += 1.0 + column * 0.7 + (row % 3) * 0.3 * column;
+        }
+        std::vector<float> weights(static_cast<std::size_t>(row) + 1);
+        for (int column = 0; column <= row; ++column) {
+            weights[static_cast<std::size_t>(column)] = static_cast<float>((1.0 + column * 0.7 + (row % 3) * 0.3 * column) / total);
+            scene.dense.attention[static_cast<std::size_t>(row) * n + column] = weights[static_cast<std::size_t>(column)];
+        }
+        // The two largest are the last two columns (weights grow with the column).
+        const int first = std::max(0, row - 1);
+        double kept = 0.0;
+        for (int column = first; column <= row; ++column) {
+            kept += weights[static_cast<std::size_t>(column)];
+        }
+        for (int column = first; column <= row; ++column) {
+            scene.effective.attention[static_cast<std::size_t>(row) * n + column] =
+                static_cast<float>(weights[static_cast<std::size_t>(column)] / kept);
+            scene.effective.mask[static_cast<std::size_t>(row) * n + column] = 1;
+        }
+    }
+    return scene;
+}
+
+/// The pixel at the centre of cell (row, column) of panel `panel` in a rendering at `pixelsPerPoint`.
+inline QPoint cellCentre(const figure::FigureLayout& layout, int panel, int row, int column, double pixelsPerPoint)
+{
+    const QRectF plot = layout.plots[static_cast<std::size_t>(panel)];
+    const double x = (plot.left() + (column + 0.5) * layout.cell) * pixelsPerPoint;
+    const double y = (plot.top() + (row + 0.5) * layout.cell) * pixelsPerPoint;
+    return {static_cast<int>(std::floor(x)), static_cast<int>(std::floor(y))};
+}
+
+/// Largest per-channel difference of two colours.
+inline int colourDistance(QRgb a, QRgb b)
+{
+    return std::max({std::abs(qRed(a) - qRed(b)), std::abs(qGreen(a) - qGreen(b)), std::abs(qBlue(a) - qBlue(b))});
+}
+
+} // namespace attnscope::testing
