@@ -2,6 +2,7 @@
 // the CLI and the views, and the attention override that runs a variant inside the model.
 
 #include "attention/variant_runner.h"
+#include "attnscope/analysis.h"
 #include "workspace/workspace_impl.h"
 
 namespace attnscope {
@@ -23,20 +24,11 @@ Result<void> effectiveAttention(const LayerQkv& qkv, int head, const std::string
     }
     const HeadVariantResult& headResult = layerResult->heads.front();
     const CsrAttention& csr = headResult.attention;
-    const auto nTokens = static_cast<std::size_t>(qkv.nTokens);
     result.variant = formatVariantSpec(spec.value());
-    result.attention.assign(nTokens * nTokens, 0.0f);
-    result.mask.assign(nTokens * nTokens, 0);
     if (csr.empty()) {
         return makeError(ErrorCode::Internal, "the variant returned no effective attention", result.variant);
     }
-    for (std::size_t query = 0; query < nTokens; ++query) {
-        for (std::int64_t entry = csr.rowPtr[query]; entry < csr.rowPtr[query + 1]; ++entry) {
-            const std::size_t index = query * nTokens + static_cast<std::size_t>(csr.cols[static_cast<std::size_t>(entry)]);
-            result.attention[index] = csr.weights[static_cast<std::size_t>(entry)];
-            result.mask[index] = 1;
-        }
-    }
+    unpackAttention(csr, qkv.nTokens, result.attention, result.mask);
     return okResult();
 }
 
