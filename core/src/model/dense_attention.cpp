@@ -1,5 +1,6 @@
 #include "model/dense_attention.h"
 
+#include "attention/fused_attention_kernel.h"
 #include "util/parallel.h"
 
 #include <Eigen/Core>
@@ -120,38 +121,86 @@ Result<void> validateLayerQkv(const LayerQkv& qkv)
     return okResult();
 }
 
+namespace {
+
+// Outputs, LSE and probabilities of every head from one pass of Eigen row blocks.
+Result<void> attendAllHeadsWithProbabilities(const LayerQkv& qkv, std::vector<float>* headOutputs,
+                                             std::vector<float>* lse, int threads, std::vector<float>& probabilities)
+{
+    const int blocks = (qkv.nTokens + kAttentionRowBlock - 1) / kAttentionRowBlock;
+    probabilities.resize(static_cast<std::size_t>(qkv.nHeads) * qkv.nTokens * qkv.nTokens);
+    parallelFor(
+        static_cast<std::int64_t>(qkv.nHeads) * blocks,
+        [&](std::int64_t item) {
+            thread_local AttentionScratch scratch;
+            const int head = static_cast<int>(item / blocks);
+            const int rowBegin = static_cast<int>(item % blocks) * kAttentionRowBlock;
+            const int rowEnd = std::min(qkv.nTokens, rowBegin + kAttentionRowBlock);
+            const std::size_t headRow = static_cast<std::size_t>(head) * qkv.nTokens + rowBegin;
+            attendRowBlock(qkv, head, rowBegin, rowEnd,
+                           probabilities.data() + headRow * static_cast<std::size_t>(qkv.nTokens),
+                           headOutputs != nullptr ? headOutputs->data() + headRow * qkv.headDim : nullptr,
+                           lse != nullptr ? lse->data() + headRow : nullptr, scratch);
+        },
+        threads);
+    return okResult();
+}
+
+} // namespace
+
 Result<void> denseAttention(const LayerQkv& qkv, std::vector<float>* headOutputs, std::vector<float>* lse,
-                            int threads, std::vector<float>* probabilities)
+                            int threads, std::vector<float>* probabilities, const std::vector<int>& probabilityHeads)
 {
     ATTNSCOPE_TRY(validateLayerQkv(qkv));
-    const int blocks = (qkv.nTokens + kAttentionRowBlock - 1) / kAttentionRowBlock;
+    for (const int head : probabilityHeads) {
+        if (head < 0 || head >= qkv.nHeads) {
+            return makeError(ErrorCode::InvalidArgument,
+                             "probabilities asked for head " + std::to_string(head) + " of " +
+                                 std::to_string(qkv.nHeads),
+                             "layer " + std::to_string(qkv.layer));
+        }
+    }
     try {
+        const std::size_t outputSize = static_cast<std::size_t>(qkv.nHeads) * qkv.nTokens * qkv.headDim;
         if (headOutputs != nullptr) {
             // Every element is written below, so a buffer reused across layers is not cleared.
-            headOutputs->resize(static_cast<std::size_t>(qkv.nHeads) * qkv.nTokens * qkv.headDim);
+            headOutputs->resize(outputSize);
         }
         if (lse != nullptr) {
             lse->assign(static_cast<std::size_t>(qkv.nHeads) * qkv.nTokens, 0.0f);
         }
-        if (probabilities != nullptr) {
-            probabilities->resize(static_cast<std::size_t>(qkv.nHeads) * qkv.nTokens * qkv.nTokens);
+        if (probabilities != nullptr && probabilityHeads.empty()) {
+            return attendAllHeadsWithProbabilities(qkv, headOutputs, lse, threads, *probabilities);
         }
-        parallelFor(
-            static_cast<std::int64_t>(qkv.nHeads) * blocks,
-            [&](std::int64_t item) {
-                thread_local AttentionScratch scratch;
-                const int head = static_cast<int>(item / blocks);
-                const int rowBegin = static_cast<int>(item % blocks) * kAttentionRowBlock;
-                const int rowEnd = std::min(qkv.nTokens, rowBegin + kAttentionRowBlock);
-                const std::size_t headRow = static_cast<std::size_t>(head) * qkv.nTokens + rowBegin;
-                float* probs = probabilities != nullptr
-                                   ? probabilities->data() + headRow * static_cast<std::size_t>(qkv.nTokens)
-                                   : nullptr;
-                attendRowBlock(qkv, head, rowBegin, rowEnd, probs,
-                               headOutputs != nullptr ? headOutputs->data() + headRow * qkv.headDim : nullptr,
-                               lse != nullptr ? lse->data() + headRow : nullptr, scratch);
-            },
-            threads);
+        if (headOutputs != nullptr || lse != nullptr) {
+            std::vector<float> discardedOutputs;
+            if (headOutputs == nullptr) {
+                discardedOutputs.resize(outputSize);
+            }
+            attn::FusedAttentionOptions options;
+            options.threads = threads;
+            ATTNSCOPE_TRY(attn::fusedAttention(
+                qkv, headOutputs != nullptr ? headOutputs->data() : discardedOutputs.data(),
+                lse != nullptr ? lse->data() : nullptr, options));
+        }
+        if (probabilities != nullptr) {
+            const std::size_t matrixSize = static_cast<std::size_t>(qkv.nTokens) * qkv.nTokens;
+            probabilities->resize(probabilityHeads.size() * matrixSize);
+            const int blocks = (qkv.nTokens + kAttentionRowBlock - 1) / kAttentionRowBlock;
+            parallelFor(
+                static_cast<std::int64_t>(probabilityHeads.size()) * blocks,
+                [&](std::int64_t item) {
+                    thread_local AttentionScratch scratch;
+                    const std::size_t slot = static_cast<std::size_t>(item / blocks);
+                    const int rowBegin = static_cast<int>(item % blocks) * kAttentionRowBlock;
+                    const int rowEnd = std::min(qkv.nTokens, rowBegin + kAttentionRowBlock);
+                    attendRowBlock(qkv, probabilityHeads[slot], rowBegin, rowEnd,
+                                   probabilities->data() + slot * matrixSize +
+                                       static_cast<std::size_t>(rowBegin) * qkv.nTokens,
+                                   nullptr, nullptr, scratch);
+                },
+                threads);
+        }
     } catch (const std::bad_alloc&) {
         return makeError(ErrorCode::OutOfMemory, "out of memory in dense attention",
                          "layer " + std::to_string(qkv.layer));

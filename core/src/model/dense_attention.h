@@ -1,8 +1,8 @@
 #pragma once
-// The model's own softmax attention on the CPU, computed a block of query rows at a time so that
-// no N×N matrix exists for more than one (head, row block) per thread. The forward pass uses it
-// for the attention output and per-row log-sum-exp; views use denseProbabilities() to get one
-// head's full matrix on demand.
+// The model's own softmax attention on the CPU. The forward pass uses denseAttention() for the
+// attention output and per-row log-sum-exp (the fused kernel: no score row is ever stored); views
+// use denseProbabilities() to get one head's full matrix on demand, computed a block of query rows
+// at a time so that no N×N matrix exists beyond the one asked for.
 
 #include "attnscope/status.h"
 #include "model/layer_qkv.h"
@@ -51,12 +51,17 @@ constexpr int kAttentionRowBlock = 64;
 void attendRowBlock(const LayerQkv& qkv, int head, int rowBegin, int rowEnd, float* probs, float* outputs,
                     float* lse, AttentionScratch& scratch);
 
-/// Every head's attention output [nHeads, nTokens, headDim], log-sum-exp [nHeads, nTokens] and
-/// probabilities [nHeads, nTokens, nTokens] (each may be null), parallel over (head, row block),
-/// all from one pass over the scores. Errors: InvalidArgument (inconsistent LayerQkv sizes),
-/// OutOfMemory.
+/// Every head's attention output [nHeads, nTokens, headDim] and log-sum-exp [nHeads, nTokens]
+/// (each may be null), and probabilities (null: none) of the heads in `probabilityHeads`
+/// [probabilityHeads.size(), nTokens, nTokens], or of every head [nHeads, nTokens, nTokens] when
+/// it is empty. Outputs and LSE come from the fused kernel (attention/fused_attention_kernel.h),
+/// which holds no score row; only when every head's probabilities are wanted do all three come
+/// from one pass of row blocks instead (the N² writes dominate then, and a second pass over the
+/// scores would cost more than it saves). Errors: InvalidArgument (inconsistent LayerQkv sizes, a
+/// head out of range), OutOfMemory.
 Result<void> denseAttention(const LayerQkv& qkv, std::vector<float>* headOutputs, std::vector<float>* lse,
-                            int threads = 0, std::vector<float>* probabilities = nullptr);
+                            int threads = 0, std::vector<float>* probabilities = nullptr,
+                            const std::vector<int>& probabilityHeads = {});
 
 /// One head's dense probabilities [nTokens, nTokens] (row = query, 0 where masked) and optionally
 /// its per-row log-sum-exp [nTokens]. Errors: InvalidArgument (head out of range, inconsistent

@@ -199,6 +199,7 @@ private:
 
         std::vector<float> lse;
         std::vector<float> probabilities;
+        std::vector<int> probabilityHeads;
         const bool overridden = m_options.attentionOverride && m_options.overrideLayers.contains(layer);
         if (overridden) {
             m_heads.assign(qkv.q.size(), 0.0f);
@@ -209,8 +210,17 @@ private:
             }
         } else {
             const bool captured = m_options.onLayer && m_options.capture.contains(layer);
+            const bool withProbabilities = captured && m_options.captureProbabilities;
             ATTNSCOPE_TRY(denseAttention(qkv, &m_heads, captured ? &lse : nullptr, m_options.threads,
-                                         captured && m_options.captureProbabilities ? &probabilities : nullptr));
+                                         withProbabilities ? &probabilities : nullptr, m_options.probabilityHeads));
+            if (withProbabilities) {
+                probabilityHeads = m_options.probabilityHeads;
+                if (probabilityHeads.empty()) {
+                    for (int head = 0; head < m_spec.nHeads; ++head) {
+                        probabilityHeads.push_back(head);
+                    }
+                }
+            }
         }
         mergeHeads(m_heads.data(), m_nTokens, m_spec.nHeads, headDim, m_merged, m_options.threads);
         m_delta.resize(m_x.size());
@@ -221,7 +231,8 @@ private:
         }
 
         if (m_options.onLayer && m_options.capture.contains(layer)) {
-            ATTNSCOPE_TRY(m_options.onLayer(LayerCapture{std::move(qkv), std::move(lse), std::move(probabilities)}));
+            ATTNSCOPE_TRY(m_options.onLayer(LayerCapture{std::move(qkv), std::move(lse), std::move(probabilities),
+                                                       std::move(probabilityHeads)}));
         }
         return okResult();
     }

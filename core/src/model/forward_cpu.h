@@ -33,10 +33,13 @@ struct LayerCapture {
     /// [nHeads, nTokens] natural-log log-sum-exp of each query row's scaled scores; empty when
     /// the attention override replaced the model's attention in this layer.
     std::vector<float> lse;
-    /// [nHeads, nTokens, nTokens] softmax probabilities (0 where masked), only with
-    /// ForwardOptions::captureProbabilities and the model's own attention; computed in the same
-    /// pass as the attention output, not a second time.
+    /// [probabilityHeads.size(), nTokens, nTokens] softmax probabilities (0 where masked), only
+    /// with ForwardOptions::captureProbabilities and the model's own attention. For every head
+    /// they come from the same pass as the attention output, not a second time.
     std::vector<float> probabilities;
+    /// The heads whose matrices `probabilities` holds, in order (every head unless
+    /// ForwardOptions::probabilityHeads chose some).
+    std::vector<int> probabilityHeads;
 };
 
 /// Receives captured layers in order; returning an error stops the forward pass with it.
@@ -51,7 +54,8 @@ enum class LogitsMode { None, LastPosition, AllPositions };
 struct ForwardOptions {
     LayerSelection capture;              ///< layers handed to onLayer
     LayerCallback onLayer;
-    bool captureProbabilities = false;   ///< also hand out every head's probabilities (N² per head)
+    bool captureProbabilities = false;   ///< also hand out probabilities (N² per head)
+    std::vector<int> probabilityHeads;   ///< with captureProbabilities: only these heads (empty: all)
     LayerSelection overrideLayers;       ///< layers whose attention attentionOverride computes
     AttentionOverride attentionOverride;
     LogitsMode logits = LogitsMode::AllPositions;

@@ -1,0 +1,71 @@
+#pragma once
+// What the fused-attention driver (fused_attention_kernel.cpp) and the per-ISA translation units
+// (fused_attention_{portable,avx2,avx512}.cpp) share: plain pointers and sizes, nothing templated,
+// so that no standard-library template is instantiated inside a TU compiled for a wider ISA (its
+// weak symbols could be the copy the linker keeps and fault on a narrower CPU).
+
+#include "attnscope_kernels/dense_attn_params.h"
+
+#include <cstddef>
+
+namespace attnscope::attn {
+
+/// One layer's attention problem: the dense-attention parameters the CUDA kernels take (host
+/// pointers here, any row and head strides), plus the keys of every KV head repacked by
+/// FusedKernel::packKeyTile: tile t of KV head h at packedKeys + (h·tilesPerHead + t)·headDim·keyBlock.
+struct FusedProblem {
+    DenseAttnParams attn;
+    const float* packedKeys = nullptr;
+};
+
+/// One ISA's kernel: its tile sizes and entry points.
+struct FusedKernel {
+    int queryBlock = 0; ///< query rows per work item
+    int keyBlock = 0;   ///< keys per tile
+    /// Transposes keys [tile·keyBlock, +keyBlock) of one KV head (rows `rowStride` floats apart) to
+    /// dst [headDim][keyBlock], zero-padding keys past nTokens.
+    void (*packKeyTile)(const float* keys, long long rowStride, int nTokens, int headDim, int tile, float* dst) = nullptr;
+    /// Output and LSE of every query head of `kvHead` for query block `block`; scratch holds
+    /// fusedScratchFloats() floats, 64-byte aligned.
+    void (*runBlock)(const FusedProblem& problem, int kvHead, int block, float* scratch) = nullptr;
+    void (*exp)(const float* in, float* out, std::size_t count) = nullptr;
+};
+
+/// Offsets (in floats) of the per-thread scratch parts, shared by the driver (which allocates
+/// `total`) and the kernels: queries and output accumulators of every head in a GQA group, one score
+/// tile, running max and sum.
+struct FusedScratchLayout {
+    std::size_t headStride = 0; ///< floats from one head's queries (or outputs) to the next
+    std::size_t statStride = 0; ///< floats from one head's row max (or sum) to the next
+    std::size_t queries = 0; ///< [group][queryBlock][headDim] scaled queries
+    std::size_t outputs = 0; ///< [group][queryBlock][headDim] unnormalised outputs
+    std::size_t scores = 0;  ///< [queryBlock][keyBlock]
+    std::size_t rowMax = 0;  ///< [group][queryBlock]
+    std::size_t rowSum = 0;  ///< [group][queryBlock]
+    std::size_t total = 0;
+};
+
+inline FusedScratchLayout fusedScratchLayout(int queryBlock, int keyBlock, int groupSize, int headDim)
+{
+    // 16 floats = 64 bytes: every part aligned for AVX-512 loads.
+    const auto roundUp = [](std::size_t floats) { return (floats + 15) / 16 * 16; };
+    const std::size_t perHeadRows = roundUp(static_cast<std::size_t>(queryBlock) * headDim);
+    const std::size_t rowStats = roundUp(static_cast<std::size_t>(queryBlock));
+    FusedScratchLayout layout;
+    layout.headStride = perHeadRows;
+    layout.statStride = rowStats;
+    layout.queries = 0;
+    layout.outputs = layout.queries + perHeadRows * groupSize;
+    layout.scores = layout.outputs + perHeadRows * groupSize;
+    layout.rowMax = layout.scores + roundUp(static_cast<std::size_t>(queryBlock) * keyBlock);
+    layout.rowSum = layout.rowMax + rowStats * groupSize;
+    layout.total = layout.rowSum + rowStats * groupSize;
+    return layout;
+}
+
+/// The kernels of each ISA. The AVX ones exist only in x86 builds.
+FusedKernel fusedKernelPortable();
+FusedKernel fusedKernelAvx2();
+FusedKernel fusedKernelAvx512();
+
+} // namespace attnscope::attn

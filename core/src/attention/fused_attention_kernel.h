@@ -1,0 +1,43 @@
+#pragma once
+// Fused dense softmax attention on the CPU (FlashAttention-2 style): for each block of query rows,
+// key blocks are scored, folded into a running row max and sum (online softmax) and multiplied
+// into the output straight away, so no score matrix larger than one tile ever exists. Output and
+// per-row log-sum-exp (LSE) come out together; with the LSE, any probability the views ask for is
+// recomputed exactly as exp(score − lse) without a second softmax.
+//
+// Work is spread over (KV head, query block) with parallelFor; query heads sharing a KV head (GQA)
+// run in the same work item, so each packed key tile and value tile is read from memory once for
+// the whole group. Causal and sliding-window tiles outside every row's range are skipped. The
+// micro-kernels exist for AVX-512, AVX2 + FMA and plain C++; the widest one the CPU runs (and whose
+// vector width divides headDim) is picked at run time.
+
+#include "attnscope/status.h"
+#include "model/layer_qkv.h"
+#include "util/cpu_features.h"
+
+#include <cstddef>
+#include <optional>
+
+namespace attnscope::attn {
+
+struct FusedAttentionOptions {
+    int threads = 0;              ///< 0: defaultThreadCount()
+    std::optional<CpuIsa> isa;    ///< cap on the kernel ISA (tests, benchmarks); default activeCpuIsa()
+};
+
+/// The kernel used for `headDim` when the CPU offers `available`: the widest ISA whose vector
+/// width (AVX-512: 16 floats, AVX2: 8) divides headDim; Portable otherwise.
+CpuIsa fusedAttentionIsa(CpuIsa available, int headDim);
+
+/// Attention of every head of `qkv` under its own mask rules (causal, sliding window, softcap):
+///   output [nHeads, nTokens, headDim] (must hold that many floats), row-major;
+///   lse    [nHeads, nTokens] natural-log log-sum-exp of each row's scaled scores, or null.
+/// Extra memory: the keys of every KV head repacked (nKvHeads × nTokens × headDim floats) plus one
+/// tile set per thread. Errors: InvalidArgument (inconsistent LayerQkv), OutOfMemory.
+Result<void> fusedAttention(const LayerQkv& qkv, float* output, float* lse, const FusedAttentionOptions& options = {});
+
+/// The kernel's vectorised exp applied to in[0, count) → out (for tests and benchmarks). Domain
+/// x ≤ 88; results below FLT_MIN (x < −87.34) are flushed to 0, and −inf gives 0 exactly.
+void fusedAttentionExp(CpuIsa isa, const float* in, float* out, std::size_t count);
+
+} // namespace attnscope::attn

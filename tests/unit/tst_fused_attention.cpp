@@ -1,0 +1,458 @@
+// The fused CPU attention kernel (core/src/attention/fused_attention_*) against a float64
+// reference: every ISA this CPU runs, head dims 8 to 128 (and one no vector kernel takes), N not a
+// multiple of any tile, causal and bidirectional, sliding windows, softcap, GQA. Each output element
+// must lie within a bound derived from fp32 rounding (below), and within twice the error of a naive
+// fp32 implementation plus a small floor (DESIGN §7.9); the LSE likewise. Also: the vector exp
+// against std::exp in double, and the ISA dispatch rules.
+
+#include "attention/fused_attention_kernel.h"
+#include "attnscope_kernels/mask_predicates.h"
+#include "model/dense_attention.h"
+#include "util/cpu_features.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <ostream>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace attnscope::attn {
+namespace {
+
+constexpr double kUnitRoundoff = 0x1p-24; // u: fp32 rounds to nearest with relative error ≤ u
+
+// γ_n = n·u / (1 − n·u): the relative error bound of an n-term fp32 sum or dot product.
+double gamma(double terms)
+{
+    return terms * kUnitRoundoff / (1.0 - terms * kUnitRoundoff);
+}
+
+struct Case {
+    std::string name;
+    int nHeads;
+    int nKvHeads;
+    int nTokens;
+    int headDim;
+    bool causal;
+    int slidingWindow;
+    float softcap;
+    float scoreSpread; ///< scale = scoreSpread / sqrt(headDim): score standard deviation ≈ scoreSpread
+};
+
+// gtest prints a failing parameter with this instead of its bytes.
+void PrintTo(const Case& c, std::ostream* stream)
+{
+    *stream << c.name;
+}
+
+LayerQkv makeInput(const Case& c, unsigned seed)
+{
+    LayerQkv qkv;
+    qkv.nHeads = c.nHeads;
+    qkv.nKvHeads = c.nKvHeads;
+    qkv.nTokens = c.nTokens;
+    qkv.headDim = c.headDim;
+    qkv.causal = c.causal;
+    qkv.slidingWindow = c.slidingWindow;
+    qkv.softcap = c.softcap;
+    qkv.scale = c.scoreSpread / std::sqrt(static_cast<float>(c.headDim));
+    std::mt19937 generator(seed);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    const auto fill = [&](std::vector<float>& values, int heads) {
+        values.resize(static_cast<std::size_t>(heads) * c.nTokens * c.headDim);
+        for (float& value : values) {
+            value = normal(generator);
+        }
+    };
+    fill(qkv.q, c.nHeads);
+    fill(qkv.k, c.nKvHeads);
+    fill(qkv.v, c.nKvHeads);
+    return qkv;
+}
+
+// Float64 attention of one row, plus the ingredients of the rounding bound.
+struct ReferenceRow {
+    std::vector<double> output;
+    double lse = 0.0;
+    std::vector<double> weightedAbsValue; ///< Σ_j p_j·|v_jd| per dim
+    double maxScoreError = 0.0;           ///< max_j bound on |fp32 score − exact score|
+    int visible = 0;
+};
+
+ReferenceRow referenceRow(const LayerQkv& qkv, int head, int query)
+{
+    const int d = qkv.headDim;
+    const float* q = qkv.queryHead(head) + static_cast<std::size_t>(query) * d;
+    const float* keys = qkv.keyHead(head);
+    const float* values = qkv.valueHead(head);
+    ReferenceRow row;
+    std::vector<double> scores(static_cast<std::size_t>(qkv.nTokens), -std::numeric_limits<double>::infinity());
+    double maxScore = -std::numeric_limits<double>::infinity();
+    for (int key = 0; key < qkv.nTokens; ++key) {
+        if (!modelAllows(query, key, qkv.causal, qkv.slidingWindow)) {
+            continue;
+        }
+        double dot = 0.0;
+        double absDot = 0.0;
+        for (int dim = 0; dim < d; ++dim) {
+            const double term = static_cast<double>(q[dim]) * keys[static_cast<std::size_t>(key) * d + dim];
+            dot += term;
+            absDot += std::abs(term);
+        }
+        // The kernel computes (q·scale)·k in fp32: the scale and q·scale round (u each), the d-term dot
+        // product rounds within γ_d; with a softcap, tanh's argument carries that error and tanh
+        // (Lipschitz 1, scaled by softcap) adds a few ulp of its value.
+        double scoreError = (gamma(d) + 2.0 * kUnitRoundoff) * absDot * qkv.scale;
+        double score = dot * qkv.scale;
+        if (qkv.softcap > 0.0f) {
+            score = qkv.softcap * std::tanh(score / qkv.softcap);
+            scoreError += 4.0 * kUnitRoundoff * std::abs(score);
+        }
+        scores[static_cast<std::size_t>(key)] = score;
+        row.maxScoreError = std::max(row.maxScoreError, scoreError);
+        maxScore = std::max(maxScore, score);
+        ++row.visible;
+    }
+    double sum = 0.0;
+    for (double& score : scores) {
+        score = std::exp(score - maxScore); // exp(−inf) = 0 for masked keys
+        sum += score;
+    }
+    row.lse = maxScore + std::log(sum);
+    row.output.assign(static_cast<std::size_t>(d), 0.0);
+    row.weightedAbsValue.assign(static_cast<std::size_t>(d), 0.0);
+    for (int key = 0; key < qkv.nTokens; ++key) {
+        const double p = scores[static_cast<std::size_t>(key)] / sum;
+        for (int dim = 0; dim < d; ++dim) {
+            const double value = values[static_cast<std::size_t>(key) * d + dim];
+            row.output[static_cast<std::size_t>(dim)] += p * value;
+            row.weightedAbsValue[static_cast<std::size_t>(dim)] += p * std::abs(value);
+        }
+    }
+    return row;
+}
+
+// The obvious fp32 implementation (scores, std::exp, sequential sums): the error budget of
+// DESIGN §7.9 is twice what this makes against float64.
+void naiveFloatRow(const LayerQkv& qkv, int head, int query, std::vector<float>& output, float& lse)
+{
+    const int d = qkv.headDim;
+    const float* q = qkv.queryHead(head) + static_cast<std::size_t>(query) * d;
+    std::vector<float> scores(static_cast<std::size_t>(qkv.nTokens), 0.0f);
+    float maxScore = -std::numeric_limits<float>::infinity();
+    for (int key = 0; key < qkv.nTokens; ++key) {
+        if (!modelAllows(query, key, qkv.causal, qkv.slidingWindow)) {
+            continue;
+        }
+        float dot = 0.0f;
+        for (int dim = 0; dim < d; ++dim) {
+            dot += q[dim] * qkv.keyHead(head)[static_cast<std::size_t>(key) * d + dim];
+        }
+        float score = dot * qkv.scale;
+        if (qkv.softcap > 0.0f) {
+            score = qkv.softcap * std::tanh(score / qkv.softcap);
+        }
+        scores[static_cast<std::size_t>(key)] = score;
+        maxScore = std::max(maxScore, score);
+    }
+    float sum = 0.0f;
+    for (int key = 0; key < qkv.nTokens; ++key) {
+        const float p = modelAllows(query, key, qkv.causal, qkv.slidingWindow)
+                            ? std::exp(scores[static_cast<std::size_t>(key)] - maxScore)
+                            : 0.0f;
+        scores[static_cast<std::size_t>(key)] = p;
+        sum += p;
+    }
+    output.assign(static_cast<std::size_t>(d), 0.0f);
+    for (int key = 0; key < qkv.nTokens; ++key) {
+        const float p = scores[static_cast<std::size_t>(key)] / sum;
+        for (int dim = 0; dim < d; ++dim) {
+            output[static_cast<std::size_t>(dim)] += p * qkv.valueHead(head)[static_cast<std::size_t>(key) * d + dim];
+        }
+    }
+    lse = maxScore + std::log(sum);
+}
+
+// Relative error bound of the kernel's exp: 1.5 ulp of fp32 (ulp = 2^-23 relative at worst).
+// Measured worst on the grid of WithinBoundOfDoubleExp: 0.99 ulp (AVX2, AVX-512), 0.50 (std::exp).
+constexpr double kExpRelativeError = 1.5 * 0x1p-23;
+
+// Rounding bound of one output element (first order, worst case). A probability
+//   p_j = exp(s_j − m) / Σ_k exp(s_k − m)
+// inherits the score errors twice (its own and, through the sum, the others': ≤ 2·E_s), the exp's
+// relative error twice, the n-term row sum's γ_n, and one rounding per rescale of the running sum
+// (at most one per key tile, ≤ n) and for the final division. The output Σ_j p_j v_j adds its own
+// n-term sum (γ_n) and one rounding per rescale of the accumulator. With W = Σ_j p_j |v_j|:
+//   |o − o*| ≤ W · (2·E_s + 2·ε_exp + 2·γ_n + 2·n·u + 2u).
+double outputBound(const ReferenceRow& row, int dim)
+{
+    const double n = row.visible;
+    const double relative = 2.0 * row.maxScoreError + 2.0 * kExpRelativeError + 2.0 * gamma(n) +
+                            2.0 * n * kUnitRoundoff + 2.0 * kUnitRoundoff;
+    return row.weightedAbsValue[static_cast<std::size_t>(dim)] * relative;
+}
+
+// lse = m + log l: the score error, l's relative error (exp, sum, rescales) passed through log,
+// and the final additions' rounding.
+double lseBound(const ReferenceRow& row)
+{
+    const double n = row.visible;
+    return row.maxScoreError + kExpRelativeError + gamma(n) + n * kUnitRoundoff +
+           2.0 * kUnitRoundoff * (std::abs(row.lse) + 1.0);
+}
+
+std::vector<CpuIsa> availableIsas()
+{
+    std::vector<CpuIsa> isas{CpuIsa::Portable};
+    const CpuIsa widest = widestIsa(cpuFeatures());
+    if (widest >= CpuIsa::Avx2) {
+        isas.push_back(CpuIsa::Avx2);
+    }
+    if (widest >= CpuIsa::Avx512) {
+        isas.push_back(CpuIsa::Avx512);
+    }
+    return isas;
+}
+
+const std::vector<Case>& cases()
+{
+    static const std::vector<Case> all = {
+        {"bidirectional_d64", 2, 2, 77, 64, false, 0, 0.0f, 1.0f},
+        {"causal_d64", 2, 2, 203, 64, true, 0, 0.0f, 1.0f},
+        {"causal_d128_gqa2", 4, 2, 131, 128, true, 0, 0.0f, 1.0f},
+        {"bidirectional_d128", 1, 1, 161, 128, false, 0, 0.0f, 2.0f},
+        {"bidirectional_d16_gqa4", 4, 1, 100, 16, false, 0, 0.0f, 1.0f},
+        {"causal_d16_peaked", 2, 2, 150, 16, true, 0, 0.0f, 4.0f},
+        {"causal_window_d64", 2, 2, 257, 64, true, 40, 0.0f, 1.0f},
+        {"bidirectional_window_d32", 2, 2, 150, 32, false, 33, 0.0f, 1.0f},
+        {"causal_softcap_d64", 2, 1, 99, 64, true, 0, 5.0f, 4.0f},
+        {"causal_d8_gqa2", 8, 4, 203, 8, true, 0, 0.0f, 1.0f},
+        {"bidirectional_d20_portable_only", 2, 2, 70, 20, false, 0, 0.0f, 1.0f},
+        {"one_token", 2, 2, 1, 64, true, 0, 0.0f, 1.0f},
+        {"few_tokens_bidirectional", 3, 3, 5, 64, false, 0, 0.0f, 1.0f},
+    };
+    return all;
+}
+
+class FusedAttentionCase : public ::testing::TestWithParam<Case> {};
+
+TEST_P(FusedAttentionCase, MatchesFloat64WithinFp32Bound)
+{
+    const Case& c = GetParam();
+    const LayerQkv qkv = makeInput(c, 1234u + static_cast<unsigned>(c.nTokens));
+    const std::size_t outputSize = static_cast<std::size_t>(c.nHeads) * c.nTokens * c.headDim;
+    for (const CpuIsa isa : availableIsas()) {
+        SCOPED_TRACE(std::string("requested isa ") + cpuIsaName(isa) + ", kernel " +
+                     cpuIsaName(fusedAttentionIsa(isa, c.headDim)));
+        for (const int threads : {1, 2}) {
+            SCOPED_TRACE(std::to_string(threads) + " threads");
+            std::vector<float> output(outputSize, std::numeric_limits<float>::quiet_NaN());
+            std::vector<float> lse(static_cast<std::size_t>(c.nHeads) * c.nTokens, std::numeric_limits<float>::quiet_NaN());
+            FusedAttentionOptions options;
+            options.isa = isa;
+            options.threads = threads;
+            const auto result = fusedAttention(qkv, output.data(), lse.data(), options);
+            ASSERT_TRUE(result.ok()) << result.error().describe();
+
+            double referenceNorm = 0.0;
+            double worstRatio = 0.0;      // error / bound
+            double fusedMaxError = 0.0;
+            double naiveMaxError = 0.0;
+            double fusedLseError = 0.0;
+            double naiveLseError = 0.0;
+            std::vector<float> naive;
+            for (int head = 0; head < c.nHeads; ++head) {
+                for (int query = 0; query < c.nTokens; ++query) {
+                    const ReferenceRow row = referenceRow(qkv, head, query);
+                    float naiveLse = 0.0f;
+                    naiveFloatRow(qkv, head, query, naive, naiveLse);
+                    const std::size_t rowIndex = static_cast<std::size_t>(head) * c.nTokens + query;
+                    for (int dim = 0; dim < c.headDim; ++dim) {
+                        const double expected = row.output[static_cast<std::size_t>(dim)];
+                        const double actual = output[rowIndex * c.headDim + dim];
+                        const double error = std::abs(actual - expected);
+                        referenceNorm += expected * expected;
+                        ASSERT_LE(error, outputBound(row, dim))
+                            << "head " << head << " query " << query << " dim " << dim << ": " << actual
+                            << " vs " << expected;
+                        worstRatio = std::max(worstRatio, error / outputBound(row, dim));
+                        fusedMaxError = std::max(fusedMaxError, error);
+                        naiveMaxError = std::max(naiveMaxError,
+                                                 std::abs(naive[static_cast<std::size_t>(dim)] - expected));
+                    }
+                    const double lseError = std::abs(lse[rowIndex] - row.lse);
+                    ASSERT_LE(lseError, lseBound(row)) << "lse of head " << head << " query " << query;
+                    fusedLseError = std::max(fusedLseError, lseError);
+                    naiveLseError = std::max(naiveLseError, std::abs(naiveLse - row.lse));
+                }
+            }
+            EXPECT_GT(referenceNorm, 0.0);
+            // DESIGN §7.9's rule on the whole case: at most twice the naive fp32 error (+ 1e-6 floor:
+            // some cases are small enough for the naive loop to be nearly exact).
+            EXPECT_LE(fusedMaxError, 2.0 * naiveMaxError + 1e-6) << "worst error/bound " << worstRatio;
+            EXPECT_LE(fusedLseError, 2.0 * naiveLseError + 1e-6);
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, FusedAttentionCase, ::testing::ValuesIn(cases()),
+                         [](const ::testing::TestParamInfo<Case>& caseInfo) { return caseInfo.param.name; });
+
+// Every ISA gives the same answer whatever the thread count (work items never share a row), so the
+// forward pass stays bit-reproducible.
+TEST(FusedAttention, ThreadCountDoesNotChangeBits)
+{
+    const Case c{"gqa", 4, 2, 300, 64, true, 0, 0.0f, 1.0f};
+    const LayerQkv qkv = makeInput(c, 7u);
+    for (const CpuIsa isa : availableIsas()) {
+        std::vector<std::vector<float>> outputs;
+        for (const int threads : {1, 2, 3}) {
+            std::vector<float> output(qkv.q.size());
+            std::vector<float> lse(static_cast<std::size_t>(c.nHeads) * c.nTokens);
+            FusedAttentionOptions options;
+            options.isa = isa;
+            options.threads = threads;
+            ASSERT_TRUE(fusedAttention(qkv, output.data(), lse.data(), options).ok());
+            output.insert(output.end(), lse.begin(), lse.end());
+            outputs.push_back(std::move(output));
+        }
+        EXPECT_EQ(outputs[0], outputs[1]) << cpuIsaName(isa);
+        EXPECT_EQ(outputs[0], outputs[2]) << cpuIsaName(isa);
+    }
+}
+
+TEST(FusedAttention, RejectsInconsistentInput)
+{
+    LayerQkv qkv = makeInput(Case{"bad", 2, 2, 10, 16, true, 0, 0.0f, 1.0f}, 1u);
+    qkv.k.pop_back();
+    std::vector<float> output(qkv.q.size());
+    const auto result = fusedAttention(qkv, output.data(), nullptr);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().code, ErrorCode::InvalidArgument);
+    qkv.k.push_back(0.0f);
+    EXPECT_EQ(fusedAttention(qkv, nullptr, nullptr).error().code, ErrorCode::InvalidArgument);
+}
+
+// The forward pass's entry point: outputs and LSE from the fused kernel, probabilities only for the
+// heads asked (the same matrices denseProbabilities gives the views).
+TEST(FusedAttention, DenseAttentionComputesProbabilitiesOnlyForAskedHeads)
+{
+    const LayerQkv qkv = makeInput(Case{"asked", 4, 2, 90, 16, true, 0, 0.0f, 1.0f}, 3u);
+    std::vector<float> outputs;
+    std::vector<float> lse;
+    std::vector<float> probabilities;
+    ASSERT_TRUE(denseAttention(qkv, &outputs, &lse, 2, &probabilities, {3, 1}).ok());
+    const std::size_t matrix = static_cast<std::size_t>(qkv.nTokens) * qkv.nTokens;
+    ASSERT_EQ(probabilities.size(), 2 * matrix);
+    for (const auto& [slot, head] : {std::pair{0, 3}, std::pair{1, 1}}) {
+        std::vector<float> expected;
+        ASSERT_TRUE(denseProbabilities(qkv, head, expected, nullptr).ok());
+        EXPECT_TRUE(std::equal(expected.begin(), expected.end(), probabilities.begin() + slot * matrix)) << head;
+    }
+    std::vector<float> fusedOutputs(qkv.q.size());
+    std::vector<float> fusedLse(lse.size());
+    ASSERT_TRUE(fusedAttention(qkv, fusedOutputs.data(), fusedLse.data()).ok());
+    EXPECT_EQ(outputs, fusedOutputs);
+    EXPECT_EQ(lse, fusedLse);
+    EXPECT_EQ(denseAttention(qkv, &outputs, &lse, 2, &probabilities, {4}).error().code, ErrorCode::InvalidArgument);
+}
+
+// The kernel exp on a dense grid of [−87.3, 88] (1.3 M points) against std::exp in double, within
+// the bound the attention bound above assumes (Cephes' polynomial with an FMA range reduction).
+TEST(FusedAttentionExp, WithinBoundOfDoubleExp)
+{
+    std::vector<float> inputs;
+    for (double x = -87.3; x <= 88.0; x += 0.000137) {
+        inputs.push_back(static_cast<float>(x));
+    }
+    for (const float special : {0.0f, -0.0f, 1e-8f, -1e-8f, 0.34657359f, -0.34657359f, -87.33f}) {
+        inputs.push_back(special);
+    }
+    std::vector<float> outputs(inputs.size());
+    for (const CpuIsa isa : availableIsas()) {
+        fusedAttentionExp(isa, inputs.data(), outputs.data(), inputs.size());
+        double worst = 0.0;
+        for (std::size_t index = 0; index < inputs.size(); ++index) {
+            const double expected = std::exp(static_cast<double>(inputs[index]));
+            worst = std::max(worst, std::abs(outputs[index] - expected) / expected);
+        }
+        EXPECT_LE(worst, kExpRelativeError) << cpuIsaName(isa);
+        RecordProperty(std::string("worst_relative_error_") + cpuIsaName(isa), std::to_string(worst));
+        std::printf("exp %s: worst relative error %.3g (%.2f ulp)\n", cpuIsaName(isa), worst, worst / 0x1p-23);
+    }
+}
+
+TEST(FusedAttentionExp, MaskedAndUnderflowingInputsGiveZero)
+{
+    const float negInf = -std::numeric_limits<float>::infinity();
+    const std::vector<float> inputs{negInf, -1000.0f, -88.0f, -87.5f, negInf, negInf, negInf, negInf,
+                                    negInf, negInf, negInf, negInf, negInf, negInf, negInf, negInf, negInf};
+    for (const CpuIsa isa : availableIsas()) {
+        if (isa == CpuIsa::Portable) {
+            continue; // std::exp: denormal results for x in (−103.9, −87.3) are kept, −inf still gives 0
+        }
+        std::vector<float> outputs(inputs.size(), 1.0f);
+        fusedAttentionExp(isa, inputs.data(), outputs.data(), inputs.size());
+        for (std::size_t index = 0; index < inputs.size(); ++index) {
+            EXPECT_EQ(outputs[index], 0.0f) << cpuIsaName(isa) << " exp(" << inputs[index] << ")";
+        }
+    }
+    float zero = 0.0f;
+    float one = 0.0f;
+    fusedAttentionExp(widestIsa(cpuFeatures()), &zero, &one, 1);
+    EXPECT_EQ(one, 1.0f);
+}
+
+TEST(CpuIsaDispatch, WidestIsaNeedsEveryFeature)
+{
+    CpuFeatures features;
+    EXPECT_EQ(widestIsa(features), CpuIsa::Portable);
+    features.avx2 = true;
+    EXPECT_EQ(widestIsa(features), CpuIsa::Portable) << "AVX2 without FMA";
+    features.fma = true;
+    EXPECT_EQ(widestIsa(features), CpuIsa::Avx2);
+    features.avx512f = true;
+    features.avx512vl = true;
+    features.avx512dq = true;
+    EXPECT_EQ(widestIsa(features), CpuIsa::Avx2) << "AVX-512 without BW";
+    features.avx512bw = true;
+    EXPECT_EQ(widestIsa(features), CpuIsa::Avx512);
+}
+
+TEST(CpuIsaDispatch, RequestsOnlyLowerTheIsa)
+{
+    EXPECT_EQ(resolveIsa(CpuIsa::Avx2, std::nullopt), CpuIsa::Avx2);
+    EXPECT_EQ(resolveIsa(CpuIsa::Avx2, CpuIsa::Avx512), CpuIsa::Avx2);
+    EXPECT_EQ(resolveIsa(CpuIsa::Avx512, CpuIsa::Portable), CpuIsa::Portable);
+    EXPECT_EQ(resolveIsa(CpuIsa::Portable, CpuIsa::Avx2), CpuIsa::Portable);
+    EXPECT_EQ(parseCpuIsa("avx512"), CpuIsa::Avx512);
+    EXPECT_EQ(parseCpuIsa("avx2"), CpuIsa::Avx2);
+    EXPECT_EQ(parseCpuIsa("portable"), CpuIsa::Portable);
+    EXPECT_EQ(parseCpuIsa("AVX2"), std::nullopt);
+    for (const CpuIsa isa : {CpuIsa::Portable, CpuIsa::Avx2, CpuIsa::Avx512}) {
+        EXPECT_EQ(parseCpuIsa(cpuIsaName(isa)), isa);
+    }
+}
+
+TEST(CpuIsaDispatch, KernelWidthMustDivideHeadDim)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    EXPECT_EQ(fusedAttentionIsa(CpuIsa::Avx512, 64), CpuIsa::Avx512);
+    EXPECT_EQ(fusedAttentionIsa(CpuIsa::Avx512, 128), CpuIsa::Avx512);
+    EXPECT_EQ(fusedAttentionIsa(CpuIsa::Avx512, 16), CpuIsa::Avx512);
+    EXPECT_EQ(fusedAttentionIsa(CpuIsa::Avx512, 8), CpuIsa::Avx2);
+    EXPECT_EQ(fusedAttentionIsa(CpuIsa::Avx512, 40), CpuIsa::Avx2);
+    EXPECT_EQ(fusedAttentionIsa(CpuIsa::Avx2, 64), CpuIsa::Avx2);
+    EXPECT_EQ(fusedAttentionIsa(CpuIsa::Avx512, 20), CpuIsa::Portable);
+    EXPECT_EQ(fusedAttentionIsa(CpuIsa::Avx2, 12), CpuIsa::Portable);
+#endif
+    EXPECT_EQ(fusedAttentionIsa(CpuIsa::Portable, 64), CpuIsa::Portable);
+}
+
+} // namespace
+} // namespace attnscope::attn
