@@ -6,9 +6,6 @@
 
 namespace attnscope::cli {
 
-namespace {
-
-/// "all", "3", "0-3", "0-3,7": a list of indices below `count`.
 Result<std::vector<int>> parseIndexList(const std::string& option, const std::string& text, int count)
 {
     std::vector<int> indices;
@@ -43,6 +40,8 @@ Result<std::vector<int>> parseIndexList(const std::string& option, const std::st
     return indices;
 }
 
+namespace {
+
 void writeMetrics(JsonWriter& json, const VariantMetrics& metrics)
 {
     json.key("density").value(metrics.density).key("recall").value(metrics.recall);
@@ -52,6 +51,8 @@ void writeMetrics(JsonWriter& json, const VariantMetrics& metrics)
     json.key("sparse_flops").value(metrics.sparseFlops).key("dense_flops").value(metrics.denseFlops);
     json.key("sparse_bytes").value(metrics.sparseBytes).key("dense_bytes").value(metrics.denseBytes);
 }
+
+} // namespace
 
 std::string compareJson(const CompareResult& result)
 {
@@ -86,6 +87,8 @@ std::string compareJson(const CompareResult& result)
     json.endArray().endObject();
     return json.text();
 }
+
+namespace {
 
 std::string compareTable(const CompareResult& result, bool perLayer)
 {

@@ -30,6 +30,7 @@ Command evalCommand();
 Command compareCommand();
 Command variantsCommand();
 Command summaryCommand();
+Command exportCommand();
 
 // ---- Helpers shared by the commands ----
 
@@ -58,6 +59,13 @@ Result<void> emitText(const ParsedArgs& args, const std::string& text);
 
 /// The sample text the app opens with (assets/samples/induction.txt beside the demo model), or "".
 std::string defaultSampleText();
+
+/// "all" (→ empty: every index), "3", "0-3", "0-3,7": indices below `count`. Errors:
+/// InvalidArgument naming --option.
+Result<std::vector<int>> parseIndexList(const std::string& option, const std::string& text, int count);
+
+/// `compare --json`'s document (docs/cli.md), also written by `export --metrics`.
+std::string compareJson(const CompareResult& result);
 
 /// Prints a one-line error to stderr and returns its exit code.
 int reportError(const Error& error);

@@ -17,7 +17,7 @@ bool guiDisplayAvailable();
 
 std::vector<Command> allCommands()
 {
-    return {infoCommand(), tokenizeCommand(), attentionCommand(), evalCommand(), compareCommand(), summaryCommand(), variantsCommand(),
+    return {infoCommand(), tokenizeCommand(), attentionCommand(), evalCommand(), compareCommand(), exportCommand(), summaryCommand(), variantsCommand(),
             guiCommand()};
 }
 

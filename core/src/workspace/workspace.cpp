@@ -202,23 +202,28 @@ Result<HeadAttention> Workspace::headAttention(const std::vector<std::int32_t>& 
     if (!capture) {
         return capture.error();
     }
+    return headAttentionFromQkv(capture->qkv, head, variantSpec);
+}
+
+Result<HeadAttention> headAttentionFromQkv(const LayerQkv& qkv, int head, const std::string& variantSpec)
+{
     HeadAttention result;
-    result.layer = layer;
+    result.layer = qkv.layer;
     result.head = head;
-    result.nTokens = static_cast<int>(ids.size());
+    result.nTokens = qkv.nTokens;
+    const std::size_t n = static_cast<std::size_t>(qkv.nTokens);
     if (variantSpec.empty() || variantSpec == "dense") {
         result.variant = "dense";
-        ATTNSCOPE_TRY(denseProbabilities(capture->qkv, head, result.attention, nullptr));
+        ATTNSCOPE_TRY(denseProbabilities(qkv, head, result.attention, nullptr));
         result.mask.resize(result.attention.size());
         for (std::size_t index = 0; index < result.attention.size(); ++index) {
-            const int query = static_cast<int>(index / ids.size());
-            const int key = static_cast<int>(index % ids.size());
-            result.mask[index] =
-                modelAllows(query, key, capture->qkv.causal, capture->qkv.slidingWindow) ? 1 : 0;
+            const int query = static_cast<int>(index / n);
+            const int key = static_cast<int>(index % n);
+            result.mask[index] = modelAllows(query, key, qkv.causal, qkv.slidingWindow) ? 1 : 0;
         }
         return result;
     }
-    ATTNSCOPE_TRY(effectiveAttention(capture->qkv, head, variantSpec, result));
+    ATTNSCOPE_TRY(effectiveAttention(qkv, head, variantSpec, result));
     return result;
 }
 

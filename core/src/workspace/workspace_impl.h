@@ -24,6 +24,11 @@ public:
 /// Errors: InvalidArgument / Unsupported for a bad spec.
 Result<void> effectiveAttention(const LayerQkv& qkv, int head, const std::string& variantSpec, HeadAttention& result);
 
+/// One head's dense attention (with the model's allowed-pair mask) or a variant's effective
+/// attention, from a captured layer; shared by Workspace::headAttention and Capture.
+/// Errors: InvalidArgument / Unsupported for a bad spec.
+Result<HeadAttention> headAttentionFromQkv(const LayerQkv& qkv, int head, const std::string& variantSpec);
+
 /// An attention override that runs the variant in place of the model's attention, and the
 /// canonical spec text. Errors: InvalidArgument / Unsupported for a bad spec.
 Result<std::pair<AttentionOverride, std::string>> variantAttentionHook(const std::string& variantSpec);

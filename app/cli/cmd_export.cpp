@@ -1,0 +1,600 @@
+// `attnscope export`: the GUI's figures and the numbers behind them, in batches, headless.
+// Figures go through app/figure (the same FigureModel → QPainter path as the GUI's Export action)
+// on Qt's offscreen platform, so no display is needed. One forward pass captures every requested
+// layer; each (layer, head, variant) then comes from that capture, exactly as
+// Workspace::headAttention computes it. Every file is written atomically, and every target name is
+// checked before any work, so an existing file without --force stops the run before it writes.
+
+#include "commands.h"
+#include "json_writer.h"
+
+#include "attnscope/capture.h"
+#include "attnscope/data_export.h"
+#include "attnscope/figure_model.h"
+#include "attnscope/variant_spec.h"
+
+#ifdef ATTNSCOPE_HAVE_FIGURE
+#include "figure_export.h"
+
+#include <QGuiApplication>
+#endif
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <unistd.h>
+
+namespace attnscope::cli {
+
+namespace {
+
+enum class ExportView { Compare, Heatmap };
+
+/// A variant spec as a file-name part: "sbm:clusters=8,density=0.1" → "sbm_clusters8_density0.1".
+std::string specSlug(const std::string& spec)
+{
+    std::string slug;
+    for (const char character : spec) {
+        if (character == ':' || character == ',') {
+            slug.push_back('_');
+        } else if (character == '=') {
+            continue;
+        } else if (std::isalnum(static_cast<unsigned char>(character)) || character == '.' || character == '-') {
+            slug.push_back(character);
+        } else {
+            slug.push_back('-');
+        }
+    }
+    return slug;
+}
+
+std::string headPart(int layer, int head)
+{
+    return "L" + std::to_string(layer) + "_H" + std::to_string(head);
+}
+
+/// One file the run will write, planned before any work so that name clashes stop it early.
+struct PlannedFile {
+    std::string path;
+    std::string kind;  ///< figure, provenance, attention, mask, graphml, dot, metrics_csv, metrics_json, capture
+    int layer = -1;
+    int head = -1;
+    std::string variant;
+};
+
+struct ExportRequest {
+    ExportView view = ExportView::Compare;
+    std::vector<std::string> variants;  ///< canonical specs
+    std::vector<int> layers;
+    std::vector<int> heads;
+    ColourScale scale = ColourScale::Sqrt;
+    std::string format = "png";
+    int dpi = 150;
+    bool caption = false;
+    bool figures = true;
+    bool npy = false;
+    bool graph = false;
+    bool metrics = false;
+    bool capture = false;
+    bool force = false;
+    bool json = false;
+    std::string out;
+    bool singleFile = false;  ///< --out names the figure itself
+};
+
+bool hasFigureExtension(const std::string& path)
+{
+    for (const char* extension : {".png", ".svg", ".pdf"}) {
+        const std::size_t length = std::strlen(extension);
+        if (path.size() > length && path.compare(path.size() - length, length, extension) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+Result<std::vector<int>> indexOption(const ParsedArgs& args, const char* list, const char* single, int count)
+{
+    if (args.has(list) && args.has(single)) {
+        return makeError(ErrorCode::InvalidArgument, std::string("give --") + list + " or --" + single + ", not both");
+    }
+    if (auto text = args.get(list)) {
+        auto parsed = parseIndexList(list, *text, count);
+        if (!parsed) {
+            return parsed.error();
+        }
+        if (parsed->empty()) {
+            for (int index = 0; index < count; ++index) {
+                parsed->push_back(index);
+            }
+        }
+        return parsed;
+    }
+    auto value = args.getInt(single);
+    if (!value) {
+        return value.error();
+    }
+    const long long index = value->value_or(0);
+    if (index < 0 || index >= count) {
+        return makeError(ErrorCode::InvalidArgument, std::string("--") + single + " " + std::to_string(index) +
+                                                         " is out of range [0, " + std::to_string(count) + ")");
+    }
+    return std::vector<int>{static_cast<int>(index)};
+}
+
+Result<ExportRequest> readRequest(const ParsedArgs& args, int nLayers, int nHeads)
+{
+    ExportRequest request;
+    const std::string view = args.get("view").value_or("compare");
+    if (view != "compare" && view != "heatmap") {
+        return makeError(ErrorCode::InvalidArgument, "--view must be compare or heatmap (got \"" + view + "\")");
+    }
+    request.view = view == "compare" ? ExportView::Compare : ExportView::Heatmap;
+    std::vector<std::string> specs = args.all("variant");
+    if (specs.empty() && request.view == ExportView::Compare) {
+        specs.push_back("topk:k=8");  // the GUI's default
+    }
+    for (const std::string& text : specs) {
+        auto spec = parseVariantSpec(text);
+        if (!spec) {
+            return spec.error();
+        }
+        request.variants.push_back(formatVariantSpec(spec.value()));
+    }
+    auto layers = indexOption(args, "layers", "layer", nLayers);
+    auto heads = indexOption(args, "heads", "head", nHeads);
+    if (!layers) {
+        return layers.error();
+    }
+    if (!heads) {
+        return heads.error();
+    }
+    request.layers = layers.value();
+    request.heads = heads.value();
+    auto scale = parseColourScale(args.get("scale").value_or("sqrt"));
+    if (!scale) {
+        return scale.error();
+    }
+    request.scale = scale.value();
+    auto dpi = args.getInt("dpi");
+    if (!dpi) {
+        return dpi.error();
+    }
+    request.dpi = static_cast<int>(dpi->value_or(150));
+    request.caption = args.has("caption");
+    request.figures = !args.has("no-figures");
+    request.npy = args.has("npy");
+    request.graph = args.has("graph");
+    request.metrics = args.has("metrics");
+    request.capture = args.has("capture");
+    request.force = args.has("force");
+    request.json = args.has("json");
+    const auto out = args.get("out");
+    if (!out || out->empty()) {
+        return makeError(ErrorCode::InvalidArgument, "export needs --out DIR (or --out FILE.png|svg|pdf for one figure)");
+    }
+    request.out = *out;
+    request.singleFile = hasFigureExtension(request.out);
+    request.format = args.get("format").value_or(request.singleFile ? request.out.substr(request.out.size() - 3) : "png");
+    if (request.format != "png" && request.format != "svg" && request.format != "pdf") {
+        return makeError(ErrorCode::InvalidArgument, "--format must be png, svg or pdf (got \"" + request.format + "\")");
+    }
+    if (request.singleFile) {
+        const std::size_t figures = request.layers.size() * request.heads.size() *
+                                    (request.view == ExportView::Compare ? request.variants.size() : request.variants.size() + 1);
+        if (figures != 1 || request.npy || request.graph || request.metrics || request.capture || !request.figures) {
+            return makeError(ErrorCode::InvalidArgument, "--out " + request.out +
+                                                             " names one figure; give --out DIR for several files or data");
+        }
+        if (request.out.substr(request.out.size() - 3) != request.format) {
+            return makeError(ErrorCode::InvalidArgument, "--format " + request.format + " disagrees with --out " + request.out);
+        }
+    }
+    if (!request.figures && !request.npy && !request.graph && !request.metrics && !request.capture) {
+        return makeError(ErrorCode::InvalidArgument, "--no-figures and no --npy, --graph, --metrics or --capture: nothing to export");
+    }
+    return request;
+}
+
+/// Every file of the run, in the order it will be written.
+std::vector<PlannedFile> planFiles(const ExportRequest& request)
+{
+    std::vector<PlannedFile> files;
+    auto inDir = [&](const std::string& name) { return request.out + "/" + name; };
+    auto figure = [&](const std::string& stem, int layer, int head, const std::string& variant) {
+        const std::string path = request.singleFile ? request.out : inDir(stem + "." + request.format);
+        files.push_back({path, "figure", layer, head, variant});
+        if (request.json && !request.singleFile) {
+            files.push_back({inDir(stem + ".json"), "provenance", layer, head, variant});
+        }
+    };
+    for (const int layer : request.layers) {
+        for (const int head : request.heads) {
+            const std::string part = headPart(layer, head);
+            if (request.figures) {
+                if (request.view == ExportView::Heatmap) {
+                    figure("heatmap_" + part + "_dense", layer, head, "dense");
+                }
+                for (const std::string& variant : request.variants) {
+                    figure((request.view == ExportView::Compare ? "compare_" : "heatmap_") + part + "_" + specSlug(variant),
+                           layer, head, variant);
+                }
+            }
+            if (request.npy) {
+                files.push_back({inDir("attention_" + part + "_dense.npy"), "attention", layer, head, "dense"});
+                for (const std::string& variant : request.variants) {
+                    files.push_back({inDir("attention_" + part + "_" + specSlug(variant) + ".npy"), "attention", layer, head, variant});
+                    files.push_back({inDir("mask_" + part + "_" + specSlug(variant) + ".npy"), "mask", layer, head, variant});
+                }
+            }
+            if (request.graph) {
+                for (const std::string& variant : request.variants) {
+                    const std::string stem = inDir("graph_" + part + "_" + specSlug(variant));
+                    files.push_back({stem + ".graphml", "graphml", layer, head, variant});
+                    files.push_back({stem + ".dot", "dot", layer, head, variant});
+                }
+            }
+        }
+    }
+    if (request.metrics) {
+        files.push_back({inDir("metrics.csv"), "metrics_csv", -1, -1, {}});
+        files.push_back({inDir("metrics.json"), "metrics_json", -1, -1, {}});
+    }
+    if (request.capture) {
+        files.push_back({inDir("capture.safetensors"), "capture", -1, -1, {}});
+    }
+    return files;
+}
+
+/// The output directory exists (created if only it is missing), and no planned file exists unless
+/// --force: checked before any computation so that a refused run writes nothing.
+Result<void> prepareOutputs(const ExportRequest& request, const std::vector<PlannedFile>& files)
+{
+    std::error_code error;
+    if (!request.singleFile) {
+        const std::filesystem::path directory(request.out);
+        if (std::filesystem::exists(directory, error) && !std::filesystem::is_directory(directory, error)) {
+            return makeError(ErrorCode::FileIo, "exists and is not a directory", request.out);
+        }
+        if (!std::filesystem::exists(directory, error) && !std::filesystem::create_directory(directory, error)) {
+            return makeError(ErrorCode::FileIo, "cannot create the output directory: " + error.message(), request.out);
+        }
+    }
+    for (const PlannedFile& file : files) {
+        if (std::filesystem::exists(file.path, error)) {
+            if (std::filesystem::is_directory(file.path, error)) {
+                return makeError(ErrorCode::FileIo, "is a directory, not a file", file.path);
+            }
+            if (!request.force) {
+                return makeError(ErrorCode::FileIo, "file exists (use --force to overwrite)", file.path);
+            }
+        }
+    }
+    return okResult();
+}
+
+/// A one-line bar on stderr, redrawn in place; only on a terminal, so logs and pipes stay clean.
+class ProgressBar {
+public:
+    explicit ProgressBar(std::size_t total) : m_total(total), m_enabled(::isatty(STDERR_FILENO) == 1 && total > 1) {}
+    ~ProgressBar()
+    {
+        if (m_enabled && m_drawn) {
+            std::fputc('\n', stderr);
+        }
+    }
+    void step(const std::string& label)
+    {
+        ++m_done;
+        if (!m_enabled) {
+            return;
+        }
+        constexpr int kWidth = 30;
+        const int filled = static_cast<int>(kWidth * m_done / std::max<std::size_t>(1, m_total));
+        std::fprintf(stderr, "\r[%s%s] %zu/%zu %-40.40s", std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                     std::string(static_cast<std::size_t>(kWidth - filled), '-').c_str(), m_done, m_total, label.c_str());
+        std::fflush(stderr);
+        m_drawn = true;
+    }
+
+private:
+    std::size_t m_total = 0;
+    std::size_t m_done = 0;
+    bool m_enabled = false;
+    bool m_drawn = false;
+};
+
+/// The input: the model and text, or a capture file that stands in for both.
+struct ExportSource {
+    std::unique_ptr<Workspace> workspace;  ///< null for a capture
+    Capture capture;
+    std::string textHash;
+    std::string modelHash;
+    std::string modelPath;
+};
+
+Result<ExportSource> openSource(const ParsedArgs& args)
+{
+    ExportSource source;
+    if (args.positionals.size() == 1 && isCaptureFile(args.positionals[0])) {
+        if (args.has("text") || args.has("text-file") || args.has("ids")) {
+            return makeError(ErrorCode::InvalidArgument, "a capture holds its own tokens: give no --text, --text-file or --ids");
+        }
+        auto capture = readCapture(args.positionals[0]);
+        if (!capture) {
+            return capture.error();
+        }
+        source.capture = std::move(capture.value());
+        source.modelPath = args.positionals[0];
+        auto hash = modelFingerprint(source.modelPath);
+        if (!hash) {
+            return hash.error();
+        }
+        source.modelHash = hash.value();
+        return source;
+    }
+    auto input = openModelAndText(args);
+    if (!input) {
+        return input.error();
+    }
+    source.workspace = std::move(input->workspace);
+    source.capture.ids = input->tokens.ids;
+    source.capture.tokens = input->tokens.tokens;
+    source.modelPath = source.workspace->info().path;
+    auto hash = modelFingerprint(source.modelPath);
+    if (!hash) {
+        return hash.error();
+    }
+    source.modelHash = hash.value();
+    // The hash of what the user gave: the text (a --text-file's bytes are its text) or the id list.
+    if (const auto text = args.get("text")) {
+        source.textHash = sha256Hex(*text);
+    } else if (const auto file = args.get("text-file")) {
+        std::ifstream stream(*file, std::ios::binary);
+        std::ostringstream contents;
+        contents << stream.rdbuf();
+        source.textHash = sha256Hex(contents.str());
+    } else if (const auto ids = args.get("ids")) {
+        source.textHash = sha256Hex("ids:" + *ids);
+    }
+    return source;
+}
+
+std::string provenanceJson(const FigureProvenance& provenance, const std::string& file)
+{
+    JsonWriter json;
+    json.beginObject().key("file").value(file);
+    for (const auto& [key, value] : provenance.entries()) {
+        json.key(key).value(value);
+    }
+    json.endObject();
+    return json.text() + "\n";
+}
+
+std::vector<float> maskValues(const HeadAttention& attention)
+{
+    return std::vector<float>(attention.mask.begin(), attention.mask.end());
+}
+
+/// Writes the files of one (layer, head): its figures, NPY arrays and graphs, in plan order.
+class HeadExporter {
+public:
+    HeadExporter(const ExportRequest& request, const ExportSource& source) : m_request(request), m_source(source) {}
+
+    Result<void> write(const PlannedFile& file, const HeadAttention& dense, const HeadAttention* effective)
+    {
+        const HeadAttention& chosen = effective != nullptr ? *effective : dense;
+        if (file.kind == "figure") {
+            return writeFigureFile(file, dense, effective);
+        }
+        if (file.kind == "provenance") {
+            return writeTextFileAtomic(file.path, provenanceJson(provenanceFor(file), figureNameFor(file)), m_request.force);
+        }
+        if (file.kind == "attention") {
+            return writeNpyFloat32(file.path, {chosen.nTokens, chosen.nTokens}, chosen.attention, m_request.force);
+        }
+        if (file.kind == "mask") {
+            return writeNpyFloat32(file.path, {chosen.nTokens, chosen.nTokens}, maskValues(chosen), m_request.force);
+        }
+        auto text = file.kind == "graphml" ? attentionGraphml(chosen, m_source.capture.tokens)
+                                           : attentionDot(chosen, m_source.capture.tokens);
+        if (!text) {
+            return text.error();
+        }
+        return writeTextFileAtomic(file.path, text.value(), m_request.force);
+    }
+
+private:
+    FigureProvenance provenanceFor(const PlannedFile& file) const
+    {
+        return headProvenance(m_source.modelPath, m_source.modelHash, m_source.textHash, file.layer, file.head, file.variant);
+    }
+
+    /// The figure a provenance sidecar (STEM.json) describes: STEM.png|svg|pdf.
+    std::string figureNameFor(const PlannedFile& file) const
+    {
+        return std::filesystem::path(file.path).stem().string() + "." + m_request.format;
+    }
+
+    Result<void> writeFigureFile(const PlannedFile& file, const HeadAttention& dense, const HeadAttention* effective)
+    {
+#ifdef ATTNSCOPE_HAVE_FIGURE
+        figure::HeadFigure request;
+        const bool compare = m_request.view == ExportView::Compare;
+        // Compare: dense | variant | difference. Heatmap: the variant alone (or dense alone).
+        request.attention = compare || effective == nullptr ? &dense : effective;
+        request.variant = compare ? effective : nullptr;
+        request.pieces = m_source.capture.tokens;
+        request.scale = m_request.scale;
+        request.provenance = provenanceFor(file);
+        request.caption = m_request.caption;
+        figure::FigureOutputOptions options;
+        options.format = figure::parseFigureFormat(m_request.format).value();
+        options.dpi = m_request.dpi;
+        options.overwrite = m_request.force;
+        return figure::exportHeadFigure(request, file.path, options);
+#else
+        (void)dense;
+        (void)effective;
+        return makeError(ErrorCode::Unsupported, "this attnscope was built without Qt 6 Gui/Svg: no figures (use --no-figures for data)",
+                         file.path);
+#endif
+    }
+
+    const ExportRequest& m_request;
+    const ExportSource& m_source;
+};
+
+Result<int> runExport(const ParsedArgs& args)
+{
+    auto opened = openSource(args);
+    if (!opened) {
+        return opened.error();
+    }
+    ExportSource& source = opened.value();
+    int nLayers = 0;
+    int nHeads = 0;
+    if (source.workspace) {
+        nLayers = source.workspace->info().nLayers;
+        nHeads = source.workspace->info().nHeads;
+    } else {
+        for (const CaptureLayer& layer : source.capture.layers) {
+            nLayers = std::max(nLayers, layer.layer + 1);
+            nHeads = std::max(nHeads, layer.nHeads);
+        }
+    }
+    auto request = readRequest(args, nLayers, nHeads);
+    if (!request) {
+        return request.error();
+    }
+    if (!source.workspace && (request->metrics || request->capture)) {
+        return makeError(ErrorCode::InvalidArgument, "--metrics and --capture need the model, not a capture");
+    }
+#ifdef ATTNSCOPE_HAVE_FIGURE
+    if (request->dpi < figure::kMinFigureDpi || request->dpi > figure::kMaxFigureDpi) {
+        return makeError(ErrorCode::InvalidArgument, "--dpi " + std::to_string(request->dpi) + " is outside [" +
+                                                         std::to_string(figure::kMinFigureDpi) + ", " +
+                                                         std::to_string(figure::kMaxFigureDpi) + "]");
+    }
+#endif
+    const std::vector<PlannedFile> files = planFiles(request.value());
+    ATTNSCOPE_TRY(prepareOutputs(request.value(), files));
+    RunOptions options;
+    options.allowOverflow = args.has("allow-overflow");
+    if (source.workspace) {
+        auto capture = captureLayers(*source.workspace, source.capture.ids, request->layers, options);
+        if (!capture) {
+            return capture.error();
+        }
+        source.capture = std::move(capture.value());
+    }
+#ifdef ATTNSCOPE_HAVE_FIGURE
+    const auto application = request->figures ? figure::ensureGuiApplication() : nullptr;
+#endif
+    HeadExporter exporter(request.value(), source);
+    ProgressBar progress(files.size());
+    // Files of one head are contiguous in the plan: compute its dense and variant maps once.
+    int currentLayer = -1;
+    int currentHead = -1;
+    HeadAttention dense;
+    std::map<std::string, HeadAttention> effective;
+    std::optional<CompareResult> metrics;
+    for (const PlannedFile& file : files) {
+        if (file.layer >= 0 && (file.layer != currentLayer || file.head != currentHead)) {
+            currentLayer = file.layer;
+            currentHead = file.head;
+            auto computed = source.capture.headAttention(file.layer, file.head, "dense");
+            if (!computed) {
+                return computed.error();
+            }
+            dense = std::move(computed.value());
+            effective.clear();
+            for (const std::string& variant : request->variants) {
+                auto result = source.capture.headAttention(file.layer, file.head, variant);
+                if (!result) {
+                    return result.error();
+                }
+                effective.emplace(variant, std::move(result.value()));
+            }
+        }
+        if (file.kind == "metrics_csv" || file.kind == "metrics_json") {
+            if (!metrics) {
+                CompareRequest compare;
+                compare.variants = request->variants;
+                compare.layers = request->layers;
+                compare.heads = request->heads;
+                compare.perplexity = false;
+                auto computed = source.workspace->compare(source.capture.ids, compare, options);
+                if (!computed) {
+                    return computed.error();
+                }
+                metrics = std::move(computed.value());
+            }
+            ATTNSCOPE_TRY(writeTextFileAtomic(file.path, file.kind == "metrics_csv" ? compareResultCsv(*metrics)
+                                                                                   : compareJson(*metrics) + "\n",
+                                              request->force));
+        } else if (file.kind == "capture") {
+            ATTNSCOPE_TRY(writeCapture(file.path, source.capture, request->force));
+        } else {
+            const auto found = effective.find(file.variant);
+            ATTNSCOPE_TRY(exporter.write(file, dense, found != effective.end() ? &found->second : nullptr));
+        }
+        progress.step(std::filesystem::path(file.path).filename().string());
+    }
+    if (request->json) {
+        JsonWriter json;
+        json.beginObject().key("model").value(source.modelPath).key("model_sha256").value(source.modelHash);
+        json.key("text_sha256").value(source.textHash).key("tokens").value(static_cast<int>(source.capture.ids.size()));
+        json.key("files").beginArray();
+        for (const PlannedFile& file : files) {
+            json.beginObject().key("path").value(file.path).key("kind").value(file.kind);
+            if (file.layer >= 0) {
+                json.key("layer").value(file.layer).key("head").value(file.head).key("variant").value(file.variant);
+            }
+            json.endObject();
+        }
+        json.endArray().endObject();
+        std::printf("%s\n", json.text().c_str());
+    } else {
+        std::printf("wrote %zu files to %s\n", files.size(), request->out.c_str());
+    }
+    return 0;
+}
+
+} // namespace
+
+Command exportCommand()
+{
+    auto options = textOptions();
+    options.push_back({"view", true, false, "compare (dense | variant | difference, default) or heatmap (one map per file)"});
+    options.push_back({"variant", true, true, "variant spec; repeat for several (default topk:k=8)"});
+    options.push_back({"layers", true, false, "layers: all, 3, 0-3, 0-3,7 (default 0)"});
+    options.push_back({"heads", true, false, "query heads, same syntax (default 0)"});
+    options.push_back({"layer", true, false, "one layer (same as --layers L)"});
+    options.push_back({"head", true, false, "one head (same as --heads H)"});
+    options.push_back({"format", true, false, "png (default), svg or pdf"});
+    options.push_back({"dpi", true, false, "PNG resolution in pixels per inch (default 150)"});
+    options.push_back({"scale", true, false, "colour scale: sqrt (default, as the GUI), linear or log"});
+    options.push_back({"caption", false, false, "print the provenance under each figure"});
+    options.push_back({"no-figures", false, false, "write only the data files asked for"});
+    options.push_back({"npy", false, false, "each head's dense and effective attention and mask as NPY"});
+    options.push_back({"graph", false, false, "each variant's kept edges as GraphML and DOT"});
+    options.push_back({"metrics", false, false, "metrics of every variant, layer and head as metrics.csv and metrics.json"});
+    options.push_back({"capture", false, false, "Q/K/V/LSE of the layers as capture.safetensors (reopens without the model)"});
+    options.push_back({"out", true, false, "output directory (created if missing), or FILE.png|svg|pdf for one figure"});
+    options.push_back({"force", false, false, "overwrite existing files"});
+    return {"export",
+            "export MODEL|CAPTURE --text T --out DIR [--view compare|heatmap] [--variant SPEC ...] [--layers L] [--heads H] "
+            "[--format png|svg|pdf] [--dpi N] [--npy] [--graph] [--metrics] [--capture] [--json]",
+            "publication figures (PNG/SVG/PDF, the GUI's figure) and data (NPY, GraphML/DOT, metrics CSV/JSON, captures)",
+            options, runExport};
+}
+
+} // namespace attnscope::cli
