@@ -150,6 +150,21 @@ ComputeService::Deliver ComputeService::failure(const QString& tag, const Error&
     return [this, tag, message = QString::fromStdString(error.describe())] { emit failed(tag, message); };
 }
 
+void ComputeService::runViewJob(const QString& tag, ViewJob job)
+{
+    submit(tag, [this, tag, job = std::move(job)](std::unique_ptr<Workspace>& workspace,
+                                                   const RunOptions& options) -> Deliver {
+        if (!workspace) {
+            return failure(tag, noModel());
+        }
+        ViewDelivery delivery = job(*workspace, options);
+        if (!delivery) {
+            return failure(tag, delivery.error());
+        }
+        return std::move(delivery.value());
+    });
+}
+
 void ComputeService::openModel(const QString& path)
 {
     cancelAll();

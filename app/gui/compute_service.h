@@ -34,6 +34,12 @@ public:
     void tokenize(const QString& text);
     void compareHead(std::vector<std::int32_t> ids, int layer, int head, const QString& variantSpec);
     void computeGrid(std::vector<std::int32_t> ids, const QString& variantSpec);
+    /// What a view's own job returns: the call to make on the UI thread, or an error for failed().
+    using ViewDelivery = Result<std::function<void()>>;
+    using ViewJob = std::function<ViewDelivery(Workspace& workspace, const RunOptions& options)>;
+    /// Runs a view's job on the worker under `tag`, replaced like every request (AnalysisTabs: the
+    /// graph, structure, embedding, rollout and token-lines requests go through here).
+    void runViewJob(const QString& tag, ViewJob job);
     /// Drops every queued request and cancels the running one.
     void cancelAll();
 

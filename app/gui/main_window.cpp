@@ -3,6 +3,7 @@
 #include "compute_service.h"
 #include "panels/panel_state.h"
 #include "selection_model.h"
+#include "views/analysis_tabs.h"
 #include "views/compare_view.h"
 #include "views/head_grid_view.h"
 #include "views/imgui_panel_view.h"
@@ -76,7 +77,13 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     m_headGrid = new HeadGridView(this);
     auto* centre = new QSplitter(Qt::Vertical, this);
     centre->addWidget(m_compareView);
-    centre->addWidget(m_headGrid);
+    // Below the compare view: the head grid beside the analysis tabs (issue #6 views).
+    auto* lower = new QSplitter(Qt::Horizontal, this);
+    lower->addWidget(m_headGrid);
+    auto* analysis = new AnalysisTabs(*m_selection, *m_compute, this);
+    lower->addWidget(analysis);
+    connect(analysis, &AnalysisTabs::resultArrived, this, &MainWindow::clearError);
+    centre->addWidget(lower);
     centre->setStretchFactor(0, 3);
     centre->setStretchFactor(1, 2);
     auto* columns = new QSplitter(Qt::Horizontal, this);

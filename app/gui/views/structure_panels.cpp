@@ -1,0 +1,188 @@
+#include "views/structure_panels.h"
+
+#include "colormap.h"
+
+#include <QMouseEvent>
+#include <QPainter>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace attnscope::gui {
+
+namespace {
+
+const QColor kBackground(24, 25, 27);
+const QColor kBlank(40, 41, 45);
+constexpr double kHeaderHeight = 22.0;
+constexpr double kTitleHeight = 18.0;
+
+QImage panelImage(const StructurePanel& panel)
+{
+    if (panel.bars || panel.rows < 1 || panel.cols < 1 ||
+        panel.values.size() != static_cast<std::size_t>(panel.rows) * panel.cols) {
+        return {};
+    }
+    float low = std::numeric_limits<float>::max();
+    float high = std::numeric_limits<float>::lowest();
+    for (std::size_t i = 0; i < panel.values.size(); ++i) {
+        if (panel.valid.empty() || panel.valid[i]) {
+            low = std::min(low, panel.values[i]);
+            high = std::max(high, panel.values[i]);
+        }
+    }
+    if (panel.diverging) {
+        high = std::max({std::abs(low), std::abs(high), 1e-12f});
+        low = -high;
+    }
+    const Colormap& map = panel.diverging ? Colormap::diverging() : Colormap::viridis();
+    const float span = high > low ? high - low : 1.0f;
+    QImage image(panel.cols, panel.rows, QImage::Format_RGB32);
+    for (int r = 0; r < panel.rows; ++r) {
+        auto* line = reinterpret_cast<QRgb*>(image.scanLine(r));
+        for (int c = 0; c < panel.cols; ++c) {
+            const std::size_t i = static_cast<std::size_t>(r) * panel.cols + c;
+            const bool valid = panel.valid.empty() || panel.valid[i];
+            line[c] = valid ? map.map((panel.values[i] - low) / span) : kBlank.rgb();
+        }
+    }
+    return image;
+}
+
+} // namespace
+
+StructurePanelsView::StructurePanelsView(QWidget* parent) : QWidget(parent)
+{
+    setMouseTracking(true);
+    setMinimumSize(240, 160);
+}
+
+void StructurePanelsView::setPanels(const QString& header, std::vector<StructurePanel> panels)
+{
+    m_header = header;
+    m_panels = std::move(panels);
+    m_images.clear();
+    for (const StructurePanel& panel : m_panels) {
+        m_images.push_back(panelImage(panel));
+    }
+    update();
+}
+
+void StructurePanelsView::setHoveredToken(int position)
+{
+    if (position != m_hovered) {
+        m_hovered = position;
+        update();
+    }
+}
+
+std::vector<StructurePanelsView::PanelRects> StructurePanelsView::layoutPanels() const
+{
+    std::vector<PanelRects> plots;
+    const int count = static_cast<int>(m_panels.size());
+    if (count == 0) {
+        return plots;
+    }
+    // As many columns as keep the panels closest to square.
+    const double aspect = width() / std::max(1.0, height() - kHeaderHeight);
+    const int columns = std::clamp(static_cast<int>(std::ceil(std::sqrt(count * aspect))), 1, count);
+    const int rows = (count + columns - 1) / columns;
+    const double cellWidth = (width() - 8.0) / columns;
+    const double cellHeight = (height() - kHeaderHeight - 2.0) / rows;
+    for (int index = 0; index < count; ++index) {
+        const StructurePanel& panel = m_panels[static_cast<std::size_t>(index)];
+        const QRectF cell(4.0 + (index % columns) * cellWidth, kHeaderHeight + (index / columns) * cellHeight,
+                          cellWidth, cellHeight);
+        QRectF plot = cell.adjusted(4, kTitleHeight, -4, -4);
+        // Token × token and block matrices keep square cells; the rest fill their panel.
+        if (!panel.bars && panel.rows == panel.cols) {
+            const double side = std::min(plot.width(), plot.height());
+            plot.setSize(QSizeF(side, side));
+        }
+        plots.push_back({cell, plot});
+    }
+    return plots;
+}
+
+QRectF StructurePanelsView::panelPlot(int index) const
+{
+    const std::vector<PanelRects> plots = layoutPanels();
+    return index >= 0 && index < static_cast<int>(plots.size()) ? plots[static_cast<std::size_t>(index)].plot : QRectF();
+}
+
+void StructurePanelsView::paintEvent(QPaintEvent*)
+{
+    QPainter painter(this);
+    painter.fillRect(rect(), kBackground);
+    painter.setPen(QColor(200, 200, 208));
+    if (m_panels.empty()) {
+        painter.drawText(rect(), Qt::AlignCenter, m_header.isEmpty() ? tr("waiting for a result") : m_header);
+        return;
+    }
+    painter.drawText(QRectF(6, 2, width() - 12, kHeaderHeight - 4), Qt::AlignLeft | Qt::AlignVCenter, m_header);
+    QFont font = painter.font();
+    font.setPixelSize(11);
+    painter.setFont(font);
+    painter.setRenderHint(QPainter::SmoothPixmapTransform, false);  // one cell = one flat rectangle
+    const std::vector<PanelRects> plots = layoutPanels();
+    for (std::size_t index = 0; index < m_panels.size(); ++index) {
+        const StructurePanel& panel = m_panels[index];
+        const QRectF& plot = plots[index].plot;
+        const QRectF title(plot.left(), plot.top() - kTitleHeight, plots[index].cell.right() - plot.left() - 4.0, kTitleHeight);
+        painter.setPen(QColor(200, 200, 208));
+        painter.drawText(title, Qt::AlignLeft | Qt::AlignVCenter,
+                         painter.fontMetrics().elidedText(panel.title, Qt::ElideRight, static_cast<int>(title.width())));
+        if (panel.bars) {
+            float high = 1e-6f;
+            for (float value : panel.values) {
+                high = std::max(high, value);
+            }
+            const double bar = plot.height() / std::max(1, panel.rows);
+            for (int row = 0; row < panel.rows && row < static_cast<int>(panel.values.size()); ++row) {
+                const double length = plot.width() * panel.values[static_cast<std::size_t>(row)] / high;
+                const QColor colour = row == m_hovered ? QColor(255, 255, 255) : QColor(255, 170, 90);
+                painter.fillRect(QRectF(plot.left(), plot.top() + row * bar, length, std::max(1.0, bar - 0.5)), colour);
+            }
+            painter.setPen(QColor(160, 160, 170));
+            painter.drawText(plot, Qt::AlignRight | Qt::AlignBottom, tr("max %1").arg(static_cast<double>(high)));
+            continue;
+        }
+        painter.drawImage(plot, m_images[index]);
+        if (panel.tokenRows && m_hovered >= 0 && m_hovered < panel.rows) {
+            const double row = plot.height() / panel.rows;
+            painter.setPen(QPen(QColor(255, 255, 255, 180), 1.0));
+            painter.setBrush(Qt::NoBrush);
+            painter.drawRect(QRectF(plot.left(), plot.top() + m_hovered * row, plot.width(), row));
+        }
+    }
+}
+
+void StructurePanelsView::mouseMoveEvent(QMouseEvent* event)
+{
+    const std::vector<PanelRects> plots = layoutPanels();
+    int position = -1;
+    for (std::size_t index = 0; index < plots.size(); ++index) {
+        const StructurePanel& panel = m_panels[index];
+        const QRectF& plot = plots[index].plot;
+        if (panel.tokenRows && plot.contains(event->position())) {
+            position = static_cast<int>((event->position().y() - plot.top()) / plot.height() * panel.rows);
+            position = std::clamp(position, 0, panel.rows - 1);
+            break;
+        }
+    }
+    if (position != m_hovered) {
+        setHoveredToken(position);
+        emit tokenHovered(position);
+    }
+}
+
+void StructurePanelsView::leaveEvent(QEvent*)
+{
+    if (m_hovered >= 0) {
+        setHoveredToken(-1);
+        emit tokenHovered(-1);
+    }
+}
+
+} // namespace attnscope::gui

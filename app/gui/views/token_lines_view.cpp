@@ -1,0 +1,168 @@
+#include "views/token_lines_view.h"
+
+#include <QMouseEvent>
+#include <QPainter>
+#include <QPainterPath>
+
+#include <algorithm>
+#include <cmath>
+
+namespace attnscope::gui {
+
+namespace {
+
+const QColor kDenseColour(86, 156, 255);     // blue: dense
+const QColor kVariantColour(255, 140, 60);   // orange: the variant
+const QColor kBackground(24, 25, 27);
+constexpr double kMinimumAlpha = 0.01;       // lines fainter than this are not drawn
+
+} // namespace
+
+TokenLinesView::TokenLinesView(QWidget* parent) : QWidget(parent)
+{
+    setMouseTracking(true);
+    setMinimumSize(240, 160);
+}
+
+void TokenLinesView::setData(TokenLinesData data)
+{
+    m_data = std::move(data);
+    if (m_isolated >= m_data.n) {
+        m_isolated = -1;
+    }
+    update();
+}
+
+void TokenLinesView::setHoveredToken(int position)
+{
+    if (position == m_isolated) {
+        return;
+    }
+    m_isolated = position >= 0 && position < m_data.n ? position : -1;
+    m_isolatedIsKey = false;
+    update();
+}
+
+TokenLinesView::Geometry TokenLinesView::geometry() const
+{
+    Geometry g;
+    const double header = 22.0;
+    g.top = header;
+    g.row = m_data.n > 0 ? (height() - header - 4.0) / m_data.n : 0.0;
+    g.labelWidth = std::clamp(width() * 0.22, 40.0, 140.0);
+    g.leftX = g.labelWidth + 6.0;
+    g.rightX = width() - g.labelWidth - 6.0;
+    return g;
+}
+
+QPointF TokenLinesView::tokenAnchor(int position, bool keySide) const
+{
+    const Geometry g = geometry();
+    return {keySide ? g.rightX : g.leftX, g.top + (position + 0.5) * g.row};
+}
+
+void TokenLinesView::paintEvent(QPaintEvent*)
+{
+    QPainter painter(this);
+    painter.fillRect(rect(), kBackground);
+    m_drawnLines = 0;
+    painter.setPen(QColor(200, 200, 208));
+    if (m_data.n == 0) {
+        painter.drawText(rect(), Qt::AlignCenter, tr("Token lines · waiting for a result"));
+        return;
+    }
+    const Geometry g = geometry();
+    const int n = m_data.n;
+    painter.drawText(QRectF(4, 2, width() - 8, 18), Qt::AlignLeft | Qt::AlignVCenter,
+                     tr("Layer %1 · head %2 · queries → keys · ").arg(m_data.layer).arg(m_data.head));
+    const double legendX = std::min<double>(width() - 220, 250);
+    painter.setPen(kDenseColour);
+    painter.drawText(QRectF(legendX, 2, 80, 18), Qt::AlignLeft | Qt::AlignVCenter, tr("■ dense"));
+    painter.setPen(kVariantColour);
+    painter.drawText(QRectF(legendX + 70, 2, 160, 18), Qt::AlignLeft | Qt::AlignVCenter, QStringLiteral("■ ") + m_data.variant);
+
+    painter.setRenderHint(QPainter::Antialiasing, true);
+    const double maxWidth = std::max(1.0, std::min(6.0, g.row * 0.8));
+    auto drawLines = [&](const std::vector<float>& matrix, const QColor& colour) {
+        if (matrix.size() != static_cast<std::size_t>(n) * n) {
+            return;
+        }
+        for (int query = 0; query < n; ++query) {
+            if (m_isolated >= 0 && !m_isolatedIsKey && query != m_isolated) {
+                continue;
+            }
+            for (int key = 0; key < n; ++key) {
+                if (m_isolated >= 0 && m_isolatedIsKey && key != m_isolated) {
+                    continue;
+                }
+                const double weight = matrix[static_cast<std::size_t>(query) * n + key];
+                if (weight < kMinimumAlpha) {
+                    continue;
+                }
+                QColor line = colour;
+                line.setAlphaF(static_cast<float>(std::min(1.0, weight)));
+                painter.setPen(QPen(line, std::max(0.5, weight * maxWidth), Qt::SolidLine, Qt::RoundCap));
+                painter.drawLine(tokenAnchor(query, false), tokenAnchor(key, true));
+                ++m_drawnLines;
+            }
+        }
+    };
+    painter.setCompositionMode(QPainter::CompositionMode_Plus);  // overlaps of the two colours add up
+    drawLines(m_data.dense, kDenseColour);
+    drawLines(m_data.effective, kVariantColour);
+    painter.setCompositionMode(QPainter::CompositionMode_SourceOver);
+
+    if (g.row >= 6.0) {
+        QFont font = painter.font();
+        font.setPixelSize(static_cast<int>(std::clamp(g.row * 0.75, 6.0, 13.0)));
+        painter.setFont(font);
+        for (int position = 0; position < n; ++position) {
+            const QString label = position < m_data.tokens.size() ? m_data.tokens[position] : QString::number(position);
+            const bool marked = position == m_isolated;
+            painter.setPen(marked ? QColor(255, 255, 255) : QColor(190, 190, 198));
+            const double y = g.top + position * g.row;
+            if (marked) {
+                painter.fillRect(QRectF(0, y, g.labelWidth, g.row), QColor(70, 70, 90));
+                painter.fillRect(QRectF(width() - g.labelWidth, y, g.labelWidth, g.row), QColor(70, 70, 90));
+            }
+            painter.drawText(QRectF(0, y, g.labelWidth, g.row), Qt::AlignRight | Qt::AlignVCenter, label);
+            painter.drawText(QRectF(width() - g.labelWidth, y, g.labelWidth, g.row), Qt::AlignLeft | Qt::AlignVCenter,
+                             label);
+        }
+    }
+}
+
+void TokenLinesView::isolate(int position, bool keySide)
+{
+    if (position == m_isolated && keySide == m_isolatedIsKey) {
+        return;
+    }
+    m_isolated = position;
+    m_isolatedIsKey = keySide;
+    update();
+    emit tokenHovered(position);
+}
+
+void TokenLinesView::mouseMoveEvent(QMouseEvent* event)
+{
+    if (m_data.n == 0) {
+        return;
+    }
+    const Geometry g = geometry();
+    const QPointF point = event->position();
+    const int position = g.row > 0.0 ? static_cast<int>(std::floor((point.y() - g.top) / g.row)) : -1;
+    const bool onQueries = point.x() <= g.leftX;
+    const bool onKeys = point.x() >= g.rightX;
+    if (position < 0 || position >= m_data.n || (!onQueries && !onKeys)) {
+        isolate(-1, false);
+        return;
+    }
+    isolate(position, onKeys);
+}
+
+void TokenLinesView::leaveEvent(QEvent*)
+{
+    isolate(-1, false);
+}
+
+} // namespace attnscope::gui
