@@ -78,6 +78,8 @@ public:
     std::uint32_t alignment() const { return m_alignment; }
     const std::string& path() const { return m_file->path(); }
     std::size_t fileSize() const { return m_file->size(); }
+    /// MappedFile::checkUnchanged of the file behind the tensor views.
+    Result<void> checkUnchanged() const { return m_file->checkUnchanged(); }
 
     /// The metadata value of `key`, or nullptr.
     const GgufValue* find(std::string_view key) const;

@@ -22,6 +22,11 @@ Error openError(const std::string& path, int errorNumber)
                      path);
 }
 
+std::int64_t modificationTimeNs(const struct stat& info)
+{
+    return static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec;
+}
+
 } // namespace
 
 Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path)
@@ -40,20 +45,21 @@ Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path)
         ::close(fd);
         return makeError(ErrorCode::FileIo, "not a regular file (is it a directory?)", path);
     }
+    // From here the descriptor belongs to the MappedFile (closed by its destructor).
     std::unique_ptr<MappedFile> file(new MappedFile());
     file->m_path = path;
     file->m_size = static_cast<std::size_t>(info.st_size);
+    file->m_fd = fd;
+    file->m_mtimeNs = modificationTimeNs(info);
     if (file->m_size > 0) {
         void* mapping = ::mmap(nullptr, file->m_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (mapping == MAP_FAILED) {
             const int errorNumber = errno;
-            ::close(fd);
             return makeError(ErrorCode::FileIo,
                              std::string("cannot map file: ") + std::strerror(errorNumber), path);
         }
         file->m_data = static_cast<const std::byte*>(mapping);
     }
-    ::close(fd);
     return file;
 }
 
@@ -62,6 +68,30 @@ MappedFile::~MappedFile()
     if (m_data != nullptr) {
         ::munmap(const_cast<std::byte*>(m_data), m_size);
     }
+    if (m_fd >= 0) {
+        ::close(m_fd);
+    }
+}
+
+Result<void> MappedFile::checkUnchanged() const
+{
+    struct stat info {};
+    if (::fstat(m_fd, &info) != 0) {
+        return makeError(ErrorCode::FileIo, std::string("cannot check the file: ") + std::strerror(errno), m_path,
+                         "file_changed");
+    }
+    const auto now = static_cast<std::size_t>(info.st_size);
+    if (now < m_size) {
+        return makeError(ErrorCode::FileIo,
+                         "the file was truncated on disk while open (" + std::to_string(m_size) + " -> " +
+                             std::to_string(now) + " bytes); reopen the model",
+                         m_path, "file_changed");
+    }
+    if (now != m_size || modificationTimeNs(info) != m_mtimeNs) {
+        return makeError(ErrorCode::FileIo, "the file was modified on disk while open; reopen the model", m_path,
+                         "file_changed");
+    }
+    return okResult();
 }
 
 Result<std::string> readTextFile(const std::string& path)

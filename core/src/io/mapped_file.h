@@ -3,6 +3,7 @@
 #include "attnscope/status.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -10,6 +11,14 @@ namespace attnscope {
 
 /// A file mapped read-only into memory (POSIX mmap). Move-only; unmaps on destruction. Views into
 /// data() stay valid while the object lives. An empty file maps to size() == 0 and data() == nullptr.
+///
+/// A mapped file that another program truncates in place makes every read of the lost pages raise
+/// SIGBUS, which no Result can catch. The descriptor therefore stays open so that
+/// checkUnchanged() can compare the file's current size and modification time with those at
+/// mapping time; Model::forward and Model::loss call it before every pass, so an edited or
+/// truncated model gives an error instead of a crash. A change during a running pass is not caught
+/// (see docs/reliability.md). Replacing the file (a new inode, as downloads and our own atomic
+/// writes do) is harmless: the mapping keeps the old contents.
 class MappedFile {
 public:
     /// Maps `path`. Errors: FileNotFound, FileIo (a directory, permissions, mmap failure).
@@ -22,11 +31,17 @@ public:
     std::size_t size() const { return m_size; }
     const std::string& path() const { return m_path; }
 
+    /// FileIo (reason "file_changed") when the file was truncated, grown or rewritten in place since
+    /// it was mapped; the message says to reopen the model.
+    Result<void> checkUnchanged() const;
+
 private:
     MappedFile() = default;
     const std::byte* m_data = nullptr;
     std::size_t m_size = 0;
     std::string m_path;
+    int m_fd = -1;
+    std::int64_t m_mtimeNs = 0;
 };
 
 /// Reads a whole (small) file into a string. Errors: FileNotFound, FileIo.

@@ -36,6 +36,8 @@ public:
     const std::map<std::string, std::string>& metadata() const { return m_metadata; }
     const std::string& path() const { return m_file->path(); }
     std::size_t fileSize() const { return m_file->size(); }
+    /// MappedFile::checkUnchanged of the file behind the views.
+    Result<void> checkUnchanged() const { return m_file->checkUnchanged(); }
 
 private:
     SafetensorsFile() = default;

@@ -198,6 +198,17 @@ std::size_t TensorStore::totalBytes() const
     return total + (m_gguf ? m_gguf->fileSize() : 0);
 }
 
+Result<void> TensorStore::checkUnchanged() const
+{
+    for (const auto& file : m_files) {
+        ATTNSCOPE_TRY(file->checkUnchanged());
+    }
+    if (m_gguf) {
+        ATTNSCOPE_TRY(m_gguf->checkUnchanged());
+    }
+    return okResult();
+}
+
 std::map<std::string, std::string> TensorStore::metadata() const
 {
     std::map<std::string, std::string> merged;

@@ -43,6 +43,9 @@ public:
     std::size_t totalBytes() const;
     /// Merged __metadata__ of all shards.
     std::map<std::string, std::string> metadata() const;
+    /// FileIo (reason "file_changed") when a file behind the views was truncated or rewritten in
+    /// place since it was opened (MappedFile::checkUnchanged): reading it now could crash.
+    Result<void> checkUnchanged() const;
 
 private:
     std::vector<std::unique_ptr<SafetensorsFile>> m_files;

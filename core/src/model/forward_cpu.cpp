@@ -21,6 +21,21 @@ namespace {
 
 // ---- Input checks ----
 
+// Finite weights can still overflow f32 in the activations (a file whose values are near FLT_MAX);
+// NaN attention would then be drawn and exported as if it were real, so the pass stops with an
+// error that names the layer instead.
+Result<void> requireFinite(const std::vector<float>& values, const char* what, int layer)
+{
+    const auto bad = std::find_if(values.begin(), values.end(), [](float value) { return !std::isfinite(value); });
+    if (bad == values.end()) {
+        return okResult();
+    }
+    return makeError(ErrorCode::FormatInvalid,
+                     std::string(what) + " became " + (std::isnan(*bad) ? "NaN" : "infinite") +
+                         " (the model's weights overflow float32 on this text)",
+                     "layer " + std::to_string(layer), "activation_not_finite");
+}
+
 Result<void> checkInputs(const ModelSpec& spec, std::span<const int> ids, const ForwardOptions& options)
 {
     if (ids.empty()) {
@@ -167,7 +182,7 @@ private:
             normalizeRows(m_spec.norm, m_x.data(), m_nTokens, width, w.ffnNorm, w.ffnNormBias, m_spec.normEps,
                           threads, m_delta.data());
         }
-        return okResult();
+        return requireFinite(m_x, "the hidden states", layer);
     }
 
     // Attention sub-block: input [nTokens, hidden] → m_delta [nTokens, hidden].
@@ -196,6 +211,9 @@ private:
         }
         applyRope(m_spec.rope, layerSpec.ropeTheta, qkv.q.data(), m_spec.nHeads, m_nTokens, headDim);
         applyRope(m_spec.rope, layerSpec.ropeTheta, qkv.k.data(), m_spec.nKvHeads, m_nTokens, headDim);
+        ATTNSCOPE_TRY(requireFinite(qkv.q, "the queries", layer));
+        ATTNSCOPE_TRY(requireFinite(qkv.k, "the keys", layer));
+        ATTNSCOPE_TRY(requireFinite(qkv.v, "the values", layer));
 
         std::vector<float> lse;
         std::vector<float> probabilities;

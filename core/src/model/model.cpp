@@ -93,11 +93,14 @@ Result<std::unique_ptr<Model>> Model::openGguf(const std::string& path)
 
 Result<ForwardResult> Model::forward(std::span<const int> ids, const ForwardOptions& options) const
 {
+    // A weight file truncated in place would make the pass die of SIGBUS on its first read.
+    ATTNSCOPE_TRY(m_store->checkUnchanged());
     return forwardCpu(*m_weights, ids, options);
 }
 
 Result<LossResult> Model::loss(std::span<const int> ids, const LossOptions& options) const
 {
+    ATTNSCOPE_TRY(m_store->checkUnchanged());
     return evaluateLoss(*m_weights, ids, options);
 }
 

@@ -4,6 +4,7 @@
 #include "model/dense_attention.h"
 #include "model/model_weights.h"
 #include "tokenizer/tokenizer.h"
+#include "util/memory_budget.h"
 #include "attnscope_kernels/mask_predicates.h"
 
 #include <filesystem>
@@ -70,7 +71,7 @@ Result<void> WorkspaceImpl::checkLength(std::size_t nTokens, bool allowOverflow)
 {
     const ModelSpec& spec = model->spec();
     if (nTokens <= static_cast<std::size_t>(spec.maxPositions)) {
-        return okResult();
+        return checkMemoryFor(nTokens);
     }
     if (spec.hasHardContextLimit()) {
         return makeError(ErrorCode::InvalidArgument,
@@ -85,7 +86,16 @@ Result<void> WorkspaceImpl::checkLength(std::size_t nTokens, bool allowOverflow)
                              std::to_string(spec.maxPositions) + " (use --allow-overflow to run past it anyway)",
                          info.name);
     }
-    return okResult();
+    return checkMemoryFor(nTokens);
+}
+
+Result<void> WorkspaceImpl::checkMemoryFor(std::size_t nTokens) const
+{
+    // Refused before the forward pass allocates anything: past MemAvailable the OOM killer would
+    // end the whole app (and any unsaved work) instead of this one request.
+    return checkMemoryBudget(estimateTextPassBytes(model->spec(), nTokens),
+                             "a pass over " + std::to_string(nTokens) + " tokens",
+                             "shorten the text", info.name);
 }
 
 Result<LayerCapture> WorkspaceImpl::captureLayer(const std::vector<std::int32_t>& ids, int layer,

@@ -15,7 +15,10 @@ public:
     ModelInfo info;
 
     /// Checks a text against the model's context; the message tells the user how to go past it.
+    /// Also refuses (OutOfMemory) a text whose pass would not fit in memory (checkMemoryFor).
     Result<void> checkLength(std::size_t nTokens, bool allowOverflow) const;
+    /// OutOfMemory when estimateTextPassBytes(spec, nTokens) exceeds the available memory.
+    Result<void> checkMemoryFor(std::size_t nTokens) const;
     /// Runs the forward pass over ids and returns the captured layer `layer`.
     Result<LayerCapture> captureLayer(const std::vector<std::int32_t>& ids, int layer, const RunOptions& options) const;
 };
