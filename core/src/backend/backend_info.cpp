@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "backend/cuda/cuda_device.h"
+#include "util/cpu_features.h"
 
 namespace attnscope {
 
@@ -42,7 +43,10 @@ std::vector<BackendInfo> listBackends()
 {
     std::vector<BackendInfo> backends;
     const unsigned threads = std::thread::hardware_concurrency();
-    backends.push_back({"cpu", true, {}, std::to_string(threads > 0 ? threads : 1) + " threads"});
+    // The kernel ISA is what decides CPU attention speed (attention/fused_attention_kernel.h).
+    backends.push_back({"cpu", true, {},
+                        std::to_string(threads > 0 ? threads : 1) + " threads, " + cpuIsaName(activeCpuIsa()) +
+                            " attention kernels"});
     const CudaDeviceInfo cuda = cudaDeviceInfo();
     backends.push_back({"cuda", cuda.usable, cuda.usable ? std::string() : cuda.reason,
                         cudaDetail(cuda)});
