@@ -255,6 +255,17 @@ std::unique_ptr<QGuiApplication> ensureGuiApplication()
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
         qputenv("QT_QPA_PLATFORM", "offscreen");
     }
+    // Headless sessions (ssh, CI) often lack XDG_RUNTIME_DIR; Qt's warning about it says nothing
+    // about the export, so it is dropped to keep stderr to the one line of a real error.
+    static const QtMessageHandler previous = qInstallMessageHandler(nullptr);
+    qInstallMessageHandler([](QtMsgType type, const QMessageLogContext& context, const QString& message) {
+        if (message.startsWith(QLatin1String("QStandardPaths: XDG_RUNTIME_DIR not set"))) {
+            return;
+        }
+        if (previous != nullptr) {
+            previous(type, context, message);
+        }
+    });
     // QGuiApplication keeps references to argc and argv for its whole life.
     static int argc = 1;
     static char name[] = "attnscope";

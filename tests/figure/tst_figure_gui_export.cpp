@@ -1,0 +1,107 @@
+// The GUI's Export action and `attnscope export` write the same file for the same scene: the GUI
+// side is driven here as the window drives it (Workspace::headAttention results, as ComputeService
+// delivers them, handed to gui::exportSceneFigure), the CLI side runs the real binary.
+
+#include "figure_export_action.h"
+
+#include "attnscope/workspace.h"
+#include "test_support/cli_runner.h"
+#include "test_support/temp_dir.h"
+
+#include <QGuiApplication>
+#include <QImage>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace attnscope {
+namespace {
+
+const std::string kText = "In the beginning God created the heaven and the earth. And the earth was without form.";
+
+std::string readFile(const std::string& path)
+{
+    std::ifstream stream(path, std::ios::binary);
+    std::ostringstream contents;
+    contents << stream.rdbuf();
+    return contents.str();
+}
+
+class GuiFigureExport : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() { s_app = figure::ensureGuiApplication().release(); }
+
+    /// The GUI path: the window's results for (layer, head, variant), exported as the action does.
+    std::string exportFromGui(int layer, int head, const std::string& variant, const std::string& path,
+                              figure::FigureFormat format)
+    {
+        auto workspace = Workspace::open({"demo"});
+        EXPECT_TRUE(workspace.ok()) << workspace.error().describe();
+        auto tokens = workspace.value()->tokenize(kText);
+        EXPECT_TRUE(tokens.ok());
+        auto dense = workspace.value()->headAttention(tokens->ids, layer, head, "dense", {});
+        auto effective = workspace.value()->headAttention(tokens->ids, layer, head, variant, {});
+        EXPECT_TRUE(dense.ok() && effective.ok());
+        gui::FigureScene scene;
+        scene.dense = &dense.value();
+        scene.variant = &effective.value();
+        scene.pieces = tokens->tokens;
+        scene.scale = ColourScale::Sqrt;
+        scene.modelPath = workspace.value()->info().path;
+        scene.text = kText;
+        const auto written = gui::exportSceneFigure(scene, path, {format, 150, false}, false);
+        EXPECT_TRUE(written.ok()) << written.error().describe();
+        return readFile(path);
+    }
+
+    std::string exportFromCli(int layer, int head, const std::string& variant, const std::string& path)
+    {
+        const CliRun run = runCli({"export", "demo", "--text", kText, "--layer", std::to_string(layer), "--head",
+                                   std::to_string(head), "--variant", variant, "--dpi", "150", "--out", path});
+        EXPECT_EQ(run.exitCode, 0) << run.err;
+        return readFile(path);
+    }
+
+    static QGuiApplication* s_app;
+    TempDir m_dir;
+};
+
+QGuiApplication* GuiFigureExport::s_app = nullptr;
+
+TEST_F(GuiFigureExport, PngFromTheWindowAndFromTheCommandLineAreIdentical)
+{
+    for (const auto& [layer, head, variant] : {std::tuple{1, 3, std::string("topk:k=4")},
+                                               std::tuple{3, 0, std::string("sbm:clusters=4,density=0.3,seed=5")}}) {
+        const std::string stem = m_dir.path() + "/L" + std::to_string(layer) + "H" + std::to_string(head);
+        const std::string gui = exportFromGui(layer, head, variant, stem + "-gui.png", figure::FigureFormat::Png);
+        const std::string cli = exportFromCli(layer, head, variant, stem + "-cli.png");
+        ASSERT_GT(gui.size(), 1000u);
+        EXPECT_TRUE(gui == cli) << "layer " << layer << " head " << head << " " << variant << ": " << gui.size()
+                                << " vs " << cli.size() << " bytes";
+        QImage image;
+        ASSERT_TRUE(image.loadFromData(reinterpret_cast<const uchar*>(gui.data()), static_cast<int>(gui.size()), "PNG"));
+        EXPECT_EQ(image.text(QStringLiteral("variant")).toStdString(), variant);
+        EXPECT_EQ(image.text(QStringLiteral("seed")).toStdString(), variant.find("seed=5") != std::string::npos ? "5" : "");
+    }
+}
+
+TEST_F(GuiFigureExport, SvgFromTheWindowAndFromTheCommandLineAreIdentical)
+{
+    const std::string gui = exportFromGui(2, 1, "window:w=3", m_dir.path() + "/gui.svg", figure::FigureFormat::Svg);
+    const std::string cli = exportFromCli(2, 1, "window:w=3", m_dir.path() + "/cli.svg");
+    ASSERT_GT(gui.size(), 1000u);
+    EXPECT_TRUE(gui == cli) << gui.size() << " vs " << cli.size() << " bytes";
+}
+
+TEST_F(GuiFigureExport, NothingOnScreenIsAnErrorNotACrash)
+{
+    gui::FigureScene empty;
+    const auto written = gui::exportSceneFigure(empty, m_dir.path() + "/none.png", {}, false);
+    ASSERT_FALSE(written.ok());
+    EXPECT_EQ(written.error().code, ErrorCode::InvalidArgument);
+}
+
+} // namespace
+} // namespace attnscope
