@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <set>
@@ -185,6 +186,15 @@ TEST(GraphLayout, BadInputIsAnError)
     EXPECT_NE(outside.error().message.find("0-3"), std::string::npos);
 }
 
+TEST(GraphLayout, KamadaKawaiRefusesGraphsPastItsLimit)
+{
+    auto large = layoutGraph(kMaxKamadaKawaiNodes + 1, {}, GraphLayoutKind::KamadaKawai, 1);
+    ASSERT_FALSE(large);
+    EXPECT_EQ(large.error().code, ErrorCode::InvalidArgument);
+    EXPECT_NE(large.error().message.find("kamada-kawai"), std::string::npos);
+    EXPECT_TRUE(layoutGraph(kMaxKamadaKawaiNodes + 1, {}, GraphLayoutKind::Circle, 1));
+}
+
 TEST(GraphLayout, KeptEdgesAreUndirectedWithoutSelfLoops)
 {
     // 3 tokens: row 0 keeps {0}; row 1 keeps {0, 1}; row 2 keeps {0, 1, 2}; plus 0→2 (bidirectional).
@@ -254,6 +264,34 @@ TEST_F(HeadGraph, SbmGraphColoursNodesByCluster)
         EXPECT_GE(cluster, 0);
         EXPECT_LT(cluster, 3);
     }
+    // Grouped on the circle: going round, the cluster changes at most once per cluster (one arc
+    // each), and the places are still the regular polygon's.
+    std::vector<std::pair<double, int>> byAngle;
+    for (int node = 0; node < n; ++node) {
+        const Point2& p = graph->positions[static_cast<std::size_t>(node)];
+        EXPECT_NEAR(std::hypot(p.x, p.y), 1.0, 1e-9);
+        double angle = std::atan2(p.y, p.x);
+        byAngle.push_back({angle < -1e-9 ? angle + 2.0 * std::numbers::pi : angle, graph->clusters[static_cast<std::size_t>(node)]});
+    }
+    std::sort(byAngle.begin(), byAngle.end());
+    int changes = 0;
+    for (std::size_t i = 1; i < byAngle.size(); ++i) {
+        changes += byAngle[i].second != byAngle[i - 1].second ? 1 : 0;
+    }
+    std::set<int> used(graph->clusters.begin(), graph->clusters.end());
+    EXPECT_EQ(changes, static_cast<int>(used.size()) - 1);
+}
+
+TEST_F(HeadGraph, TextsPastTheAnalysisLimitAreRefusedBeforeAnyWork)
+{
+    const std::vector<std::int32_t> longIds(static_cast<std::size_t>(kMaxAnalysisTokens) + 1, ids[1]);
+    auto graph = attentionGraph(*workspace, longIds, 0, 0, "topk:k=3", GraphLayoutKind::Circle, 1, RunOptions{});
+    ASSERT_FALSE(graph);
+    EXPECT_EQ(graph.error().code, ErrorCode::InvalidArgument);
+    EXPECT_NE(graph.error().message.find("limited to"), std::string::npos) << graph.error().message;
+    auto rollout = attentionRollout(*workspace, longIds, "dense", 0, RunOptions{});
+    ASSERT_FALSE(rollout);
+    EXPECT_NE(rollout.error().message.find("limited to"), std::string::npos) << rollout.error().message;
 }
 
 TEST_F(HeadGraph, OutOfRangeHeadIsAnError)

@@ -48,11 +48,16 @@ struct GraphEdge {
 /// attention (the diagonal) is not an edge.
 std::vector<GraphEdge> keptEdges(const CsrAttention& attention);
 
+/// Kamada-Kawai keeps two n × n matrices (hop distances, spring strengths): larger graphs are refused.
+constexpr int kMaxKamadaKawaiNodes = 2048;
+/// The structure, graph and rollout analyses hold several N × N matrices: longer texts are refused.
+constexpr int kMaxAnalysisTokens = 4096;
+
 /// Node positions for a graph of nNodes tokens, centred on their mean and scaled so the farthest
 /// node is at distance 1. Deterministic for a seed (only Fruchterman-Reingold uses it). Kamada-Kawai
 /// lays out disconnected graphs by chaining the components with one extra unit edge each.
-/// Errors: InvalidArgument (nNodes < 1, an edge out of range), Unsupported (a force layout without
-/// Boost.Graph).
+/// Errors: InvalidArgument (nNodes < 1, an edge out of range, Kamada-Kawai past kMaxKamadaKawaiNodes),
+/// Unsupported (a force layout without Boost.Graph).
 Result<std::vector<Point2>> layoutGraph(int nNodes, const std::vector<GraphEdge>& edges, GraphLayoutKind kind,
                                         std::uint32_t seed);
 
@@ -73,8 +78,9 @@ struct AttentionGraph {
     int clusterCount = 0;
 };
 
-/// Runs the variant on one head of the text and lays out its kept edges. Errors: those of
-/// headStructure and layoutGraph.
+/// Runs the variant on one head of the text and lays out its kept edges. For sbm the circle layout
+/// goes round the clusters in turn (each cluster one arc). Errors: those of headStructure and
+/// layoutGraph.
 Result<AttentionGraph> attentionGraph(Workspace& workspace, const std::vector<std::int32_t>& ids, int layer,
                                       int head, const std::string& variantSpec, GraphLayoutKind layout,
                                       std::uint32_t seed, const RunOptions& options);
@@ -101,7 +107,8 @@ struct HeadStructure {
     std::vector<int> keyOrder;
 };
 
-/// Errors: InvalidArgument (layer/head out of range, empty text, bad spec), Cancelled.
+/// Errors: InvalidArgument (layer/head out of range, empty text, more than kMaxAnalysisTokens, bad
+/// spec), Cancelled.
 Result<HeadStructure> headStructure(Workspace& workspace, const std::vector<std::int32_t>& ids, int layer, int head,
                                     const std::string& variantSpec, const RunOptions& options);
 
@@ -156,7 +163,8 @@ struct AttentionRollout {
 
 /// Rollout through layers 0..throughLayer of the model's attention ("dense") or of a variant's
 /// effective attention, each layer's variant run on that layer's dense-model Q/K/V (like compare).
-/// Errors: InvalidArgument (layer out of range, empty text, bad spec), Cancelled.
+/// Errors: InvalidArgument (layer out of range, empty text, more than kMaxAnalysisTokens, bad spec),
+/// Cancelled.
 Result<AttentionRollout> attentionRollout(Workspace& workspace, const std::vector<std::int32_t>& ids,
                                           const std::string& variantSpec, int throughLayer, const RunOptions& options);
 

@@ -237,6 +237,12 @@ Result<std::vector<Point2>> layoutGraph(int nNodes, const std::vector<GraphEdge>
                                  " is outside the graph's " + std::to_string(nNodes) + " nodes");
         }
     }
+    if (kind == GraphLayoutKind::KamadaKawai && nNodes > kMaxKamadaKawaiNodes) {
+        return makeError(ErrorCode::InvalidArgument,
+                         "the kamada-kawai layout is limited to " + std::to_string(kMaxKamadaKawaiNodes) +
+                             " tokens (it keeps two n × n matrices); this graph has " + std::to_string(nNodes) +
+                             ": use fruchterman-reingold, circle or position");
+    }
     std::vector<Point2> points;
     switch (kind) {
     case GraphLayoutKind::Circle:

@@ -34,6 +34,16 @@ Result<void> checkHeadRequest(const Workspace& workspace, const std::vector<std:
     return okResult();
 }
 
+Result<void> checkAnalysisLength(std::size_t nTokens)
+{
+    if (nTokens > static_cast<std::size_t>(kMaxAnalysisTokens)) {
+        return makeError(ErrorCode::InvalidArgument,
+                         "the text has " + std::to_string(nTokens) + " tokens; this analysis holds several N × N "
+                         "matrices and is limited to " + std::to_string(kMaxAnalysisTokens) + " (shorten the text)");
+    }
+    return okResult();
+}
+
 Result<LayerQkv> captureLayerQkv(Workspace& workspace, const std::vector<std::int32_t>& ids, int layer,
                                  const RunOptions& options)
 {
@@ -99,6 +109,7 @@ Result<HeadStructure> headStructure(Workspace& workspace, const std::vector<std:
                                     const std::string& variantSpec, const RunOptions& options)
 {
     ATTNSCOPE_TRY(analysis::checkHeadRequest(workspace, ids, layer, head));
+    ATTNSCOPE_TRY(analysis::checkAnalysisLength(ids.size()));
     auto spec = parseVariantSpec(variantSpec.empty() ? std::string("dense") : variantSpec);
     if (!spec) {
         return spec.error();
@@ -189,6 +200,13 @@ Result<AttentionGraph> attentionGraph(Workspace& workspace, const std::vector<st
     if (result.clusters > 0) {
         graph.clusters = dominantClusters(result.queryMemberships, graph.nTokens, result.clusters);
         graph.clusterCount = result.clusters;
+        // Grouped by cluster: the k-th node in cluster order takes the circle's k-th place.
+        if (layout == GraphLayoutKind::Circle && structure->queryOrder.size() == graph.positions.size()) {
+            const std::vector<Point2> circle = graph.positions;
+            for (std::size_t place = 0; place < circle.size(); ++place) {
+                graph.positions[static_cast<std::size_t>(structure->queryOrder[place])] = circle[place];
+            }
+        }
     }
     return graph;
 }

@@ -3,6 +3,7 @@
 // (heads averaged) multiplied from the first layer up. For a variant, each layer's effective
 // attention comes from the variant run on that layer's dense-model Q/K/V, as in compare.
 
+#include "analysis/head_structure.h"
 #include "attention/variant_runner.h"
 #include "attnscope/analysis.h"
 #include "model/dense_attention.h"
@@ -70,6 +71,7 @@ Result<AttentionRollout> attentionRollout(Workspace& workspace, const std::vecto
     if (ids.empty()) {
         return makeError(ErrorCode::InvalidArgument, "the input has no tokens");
     }
+    ATTNSCOPE_TRY(analysis::checkAnalysisLength(ids.size()));
     const bool dense = variantSpec.empty() || variantSpec == "dense";
     auto spec = parseVariantSpec(dense ? std::string("dense") : variantSpec);
     if (!spec) {
