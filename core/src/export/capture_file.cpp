@@ -93,14 +93,12 @@ Result<Capture> captureLayers(Workspace& workspace, const std::vector<std::int32
     if (ids.empty()) {
         return makeError(ErrorCode::InvalidArgument, "the input has no tokens");
     }
-    ATTNSCOPE_TRY(impl.checkLength(ids.size(), options.allowOverflow));
     Capture capture;
     capture.model = impl.info.path;
     capture.ids = ids;
     capture.tokens = workspace.tokenPieces(ids);
-    ForwardOptions forward;
-    forward.capture = layers.empty() ? LayerSelection::allLayers() : LayerSelection::only(layers);
-    forward.onLayer = [&](LayerCapture&& captured) -> Result<void> {
+    const LayerSelection selection = layers.empty() ? LayerSelection::allLayers() : LayerSelection::only(layers);
+    ATTNSCOPE_TRY(impl.captureLayers(ids, selection, options, [&](LayerCapture&& captured) -> Result<void> {
         CaptureLayer layer;
         layer.layer = captured.qkv.layer;
         layer.nHeads = captured.qkv.nHeads;
@@ -117,16 +115,7 @@ Result<Capture> captureLayers(Workspace& workspace, const std::vector<std::int32
         layer.lse = std::move(captured.lse);
         capture.layers.push_back(std::move(layer));
         return okResult();
-    };
-    forward.logits = LogitsMode::None;
-    forward.allowOverflow = options.allowOverflow;
-    forward.cancel = options.cancel;
-    forward.progress = options.progress;
-    const std::vector<int> intIds(ids.begin(), ids.end());
-    auto result = impl.model->forward(intIds, forward);
-    if (!result) {
-        return result.error();
-    }
+    }));
     std::sort(capture.layers.begin(), capture.layers.end(),
               [](const CaptureLayer& a, const CaptureLayer& b) { return a.layer < b.layer; });
     return capture;

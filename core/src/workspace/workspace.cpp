@@ -98,17 +98,13 @@ Result<void> WorkspaceImpl::checkMemoryFor(std::size_t nTokens) const
                              "shorten the text", info.name);
 }
 
-Result<LayerCapture> WorkspaceImpl::captureLayer(const std::vector<std::int32_t>& ids, int layer,
-                                                 const RunOptions& options) const
+Result<void> WorkspaceImpl::captureLayers(const std::vector<std::int32_t>& ids, const LayerSelection& layers,
+                                          const RunOptions& options, const LayerCallback& onLayer) const
 {
     ATTNSCOPE_TRY(checkLength(ids.size(), options.allowOverflow));
-    LayerCapture kept;
     ForwardOptions forward;
-    forward.capture = LayerSelection::only({layer});
-    forward.onLayer = [&](LayerCapture&& capture) -> Result<void> {
-        kept = std::move(capture);
-        return okResult();
-    };
+    forward.capture = layers;
+    forward.onLayer = onLayer;
     forward.logits = LogitsMode::None;
     forward.allowOverflow = options.allowOverflow;
     forward.cancel = options.cancel;
@@ -118,6 +114,17 @@ Result<LayerCapture> WorkspaceImpl::captureLayer(const std::vector<std::int32_t>
     if (!result) {
         return result.error();
     }
+    return okResult();
+}
+
+Result<LayerCapture> WorkspaceImpl::captureLayer(const std::vector<std::int32_t>& ids, int layer,
+                                                 const RunOptions& options) const
+{
+    LayerCapture kept;
+    ATTNSCOPE_TRY(captureLayers(ids, LayerSelection::only({layer}), options, [&](LayerCapture&& capture) -> Result<void> {
+        kept = std::move(capture);
+        return okResult();
+    }));
     return kept;
 }
 

@@ -19,6 +19,9 @@ public:
     Result<void> checkLength(std::size_t nTokens, bool allowOverflow) const;
     /// OutOfMemory when estimateTextPassBytes(spec, nTokens) exceeds the available memory.
     Result<void> checkMemoryFor(std::size_t nTokens) const;
+    /// Runs the forward pass over ids (logits skipped) handing each layer of `layers` to onLayer.
+    Result<void> captureLayers(const std::vector<std::int32_t>& ids, const LayerSelection& layers,
+                               const RunOptions& options, const LayerCallback& onLayer) const;
     /// Runs the forward pass over ids and returns the captured layer `layer`.
     Result<LayerCapture> captureLayer(const std::vector<std::int32_t>& ids, int layer, const RunOptions& options) const;
 };
