@@ -5,6 +5,7 @@
 
 #include "attnscope/capture.h"
 #include "test_support/cli_runner.h"
+#include "test_support/read_file.h"
 #include "test_support/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -22,14 +23,6 @@ namespace {
 using Json = nlohmann::json;
 
 const std::string kText = "In the beginning God created the heaven and the earth.";
-
-std::string readFile(const std::string& path)
-{
-    std::ifstream stream(path, std::ios::binary);
-    std::ostringstream contents;
-    contents << stream.rdbuf();
-    return contents.str();
-}
 
 std::vector<std::string> listDirectory(const std::string& path)
 {
@@ -50,7 +43,7 @@ struct Npy {
 
 Npy readNpy(const std::string& path)
 {
-    const std::string bytes = readFile(path);
+    const std::string bytes = readFileBytes(path);
     Npy npy;
     EXPECT_GE(bytes.size(), 10u);
     EXPECT_EQ(bytes.substr(0, 6), "\x93NUMPY");
@@ -118,10 +111,10 @@ TEST(CliExport, BatchWritesOneFigurePerCombinationWithPredictableNames)
     const Json manifest = Json::parse(run.out);
     EXPECT_EQ(manifest["files"].size(), expected.size());
     EXPECT_EQ(manifest["model_sha256"].get<std::string>().size(), 64u);
-    const std::string svg = readFile(out + "/compare_L1_H2_window_w3.svg");
+    const std::string svg = readFileBytes(out + "/compare_L1_H2_window_w3.svg");
     EXPECT_NE(svg.find("<svg"), std::string::npos);
     EXPECT_NE(svg.find("variant=\"window:w=3\""), std::string::npos);
-    const Json sidecar = Json::parse(readFile(out + "/compare_L1_H2_window_w3.json"));
+    const Json sidecar = Json::parse(readFileBytes(out + "/compare_L1_H2_window_w3.json"));
     EXPECT_EQ(sidecar["file"], "compare_L1_H2_window_w3.svg");
     EXPECT_EQ(sidecar["layer"], "1");
     EXPECT_EQ(sidecar["head"], "2");
@@ -161,11 +154,11 @@ TEST(CliExport, NpyMasksAndGraphsMatchTheAttentionCommandAndTheTopkClosedForm)
         EXPECT_EQ(rowKept, static_cast<float>(std::min<long>(4, row + 1))) << "row " << row;
         kept += static_cast<std::size_t>(rowKept);
     }
-    const std::string graphml = readFile(dir.path() + "/graph_L1_H3_topk_k4.graphml");
+    const std::string graphml = readFileBytes(dir.path() + "/graph_L1_H3_topk_k4.graphml");
     EXPECT_EQ(countOf(graphml, "<node "), static_cast<std::size_t>(n));
     EXPECT_EQ(countOf(graphml, "<edge "), kept);
     EXPECT_NE(graphml.find("attr.name=\"weight\""), std::string::npos);
-    const std::string dot = readFile(dir.path() + "/graph_L1_H3_topk_k4.dot");
+    const std::string dot = readFileBytes(dir.path() + "/graph_L1_H3_topk_k4.dot");
     EXPECT_EQ(dot.rfind("digraph", 0), 0u) << dot.substr(0, 40);
     EXPECT_EQ(countOf(dot, "->"), kept);
 }
@@ -189,10 +182,10 @@ TEST(CliExport, MetricsAreCompareJsonAndItsCsv)
     compareArgs.push_back("--json");
     const CliRun compare = runCli(compareArgs);
     ASSERT_EQ(compare.exitCode, 0) << compare.err;
-    const Json metrics = Json::parse(readFile(dir.path() + "/metrics.json"));
+    const Json metrics = Json::parse(readFileBytes(dir.path() + "/metrics.json"));
     EXPECT_EQ(metrics, Json::parse(compare.out));
     // The CSV has one row per (variant, layer, head) carrying the same numbers.
-    std::istringstream csv(readFile(dir.path() + "/metrics.csv"));
+    std::istringstream csv(readFileBytes(dir.path() + "/metrics.csv"));
     std::string line;
     std::getline(csv, line);
     EXPECT_EQ(line.rfind("variant,layer,head,density,recall,", 0), 0u) << line;
@@ -248,7 +241,7 @@ TEST(CliExport, CaptureReopensWithoutTheModelAndReproducesEveryHead)
                                     "--variant", "topk:k=4", "--no-figures", "--npy", "--out", dir.path() + "/capture"});
     ASSERT_EQ(reopened.exitCode, 0) << reopened.err;
     for (const std::string name : {"attention_L0_H1_dense.npy", "attention_L2_H1_topk_k4.npy", "mask_L2_H1_topk_k4.npy"}) {
-        EXPECT_EQ(readFile(dir.path() + "/capture/" + name), readFile(dir.path() + "/model/" + name)) << name;
+        EXPECT_EQ(readFileBytes(dir.path() + "/capture/" + name), readFileBytes(dir.path() + "/model/" + name)) << name;
     }
 }
 
@@ -262,13 +255,13 @@ TEST(CliExport, AnExistingFileWithoutForceStopsTheRunBeforeItWritesAnything)
     EXPECT_EQ(refused.exitCode, 3);
     EXPECT_NE(refused.err.find("compare_L0_H1_topk_k4.png"), std::string::npos) << refused.err;
     EXPECT_NE(refused.err.find("--force"), std::string::npos) << refused.err;
-    EXPECT_EQ(readFile(precious), "precious");
+    EXPECT_EQ(readFileBytes(precious), "precious");
     EXPECT_EQ(listDirectory(dir.path() + "/out"), std::vector<std::string>{"compare_L0_H1_topk_k4.png"});
     std::vector<std::string> forced = args;
     forced.push_back("--force");
     const CliRun replaced = runCli(forced);
     ASSERT_EQ(replaced.exitCode, 0) << replaced.err;
-    EXPECT_EQ(readFile(precious).substr(1, 3), "PNG");
+    EXPECT_EQ(readFileBytes(precious).substr(1, 3), "PNG");
 }
 
 TEST(CliExport, AnUnwritableOutputFailsCleanlyLeavingNothing)
@@ -290,7 +283,7 @@ TEST(CliExport, OneFigureToANamedFile)
     const CliRun run = runCli({"export", "demo", "--text", kText, "--layer", "2", "--head", "1", "--variant", "topk:k=4",
                                "--out", dir.path() + "/fig.pdf"});
     ASSERT_EQ(run.exitCode, 0) << run.err;
-    EXPECT_EQ(readFile(dir.path() + "/fig.pdf").rfind("%PDF-", 0), 0u);
+    EXPECT_EQ(readFileBytes(dir.path() + "/fig.pdf").rfind("%PDF-", 0), 0u);
     EXPECT_EQ(listDirectory(dir.path()), std::vector<std::string>{"fig.pdf"});
 }
 

@@ -6,6 +6,7 @@
 
 #include "attnscope/workspace.h"
 #include "test_support/cli_runner.h"
+#include "test_support/read_file.h"
 #include "test_support/temp_dir.h"
 
 #include <QGuiApplication>
@@ -20,14 +21,6 @@ namespace attnscope {
 namespace {
 
 const std::string kText = "In the beginning God created the heaven and the earth. And the earth was without form.";
-
-std::string readFile(const std::string& path)
-{
-    std::ifstream stream(path, std::ios::binary);
-    std::ostringstream contents;
-    contents << stream.rdbuf();
-    return contents.str();
-}
 
 class GuiFigureExport : public ::testing::Test {
 protected:
@@ -53,7 +46,7 @@ protected:
         scene.text = kText;
         const auto written = gui::exportSceneFigure(scene, path, {format, 150, false}, false);
         EXPECT_TRUE(written.ok()) << written.error().describe();
-        return readFile(path);
+        return readFileBytes(path);
     }
 
     std::string exportFromCli(int layer, int head, const std::string& variant, const std::string& path)
@@ -61,7 +54,7 @@ protected:
         const CliRun run = runCli({"export", "demo", "--text", kText, "--layer", std::to_string(layer), "--head",
                                    std::to_string(head), "--variant", variant, "--dpi", "150", "--out", path});
         EXPECT_EQ(run.exitCode, 0) << run.err;
-        return readFile(path);
+        return readFileBytes(path);
     }
 
     static QGuiApplication* s_app;

@@ -3,6 +3,7 @@
 // fuzzing entry point).
 
 #include "attnscope/workspace_file.h"
+#include "test_support/read_file.h"
 #include "test_support/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -27,14 +28,6 @@ WorkspaceState sampleState()
     return state;
 }
 
-std::string readFile(const std::string& path)
-{
-    std::ifstream stream(path, std::ios::binary);
-    std::ostringstream contents;
-    contents << stream.rdbuf();
-    return contents.str();
-}
-
 TEST(WorkspaceFile, SavedLoadedSavedIsByteIdentical)
 {
     TempDir dir;
@@ -44,8 +37,8 @@ TEST(WorkspaceFile, SavedLoadedSavedIsByteIdentical)
     ASSERT_TRUE(loaded.ok()) << loaded.error().describe();
     EXPECT_EQ(loaded.value(), state);
     ASSERT_TRUE(saveWorkspaceFile(dir.path() + "/second.attnscope.json", loaded.value()).ok());
-    const std::string first = readFile(dir.path() + "/first.attnscope.json");
-    EXPECT_EQ(first, readFile(dir.path() + "/second.attnscope.json"));
+    const std::string first = readFileBytes(dir.path() + "/first.attnscope.json");
+    EXPECT_EQ(first, readFileBytes(dir.path() + "/second.attnscope.json"));
     EXPECT_EQ(first.back(), '\n');
     EXPECT_EQ(first.rfind("{\n  \"format\": \"attnscope-workspace\",\n  \"version\": 1,\n", 0), 0u) << first;
 }
