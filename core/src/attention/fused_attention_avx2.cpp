@@ -9,8 +9,13 @@
 
 #include <immintrin.h>
 
+// Clang ignores GCC's target pragma and has its own form of the same thing.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#endif
 
 namespace attnscope::attn {
 
@@ -85,6 +90,10 @@ FusedKernel fusedKernelAvx2()
 
 } // namespace attnscope::attn
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 #endif

@@ -10,12 +10,18 @@
 
 #include <immintrin.h>
 
+// Clang ignores GCC's target pragma and has its own form of the same thing.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))), \
+                             apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")
 // GCC 12's AVX-512 intrinsics initialise their pass-through operand from _mm512_undefined_ps(),
 // which -Wmaybe-uninitialized reports at every inlined use (GCC bug 105593, fixed in 13).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace attnscope::attn {
 
@@ -74,7 +80,11 @@ FusedKernel fusedKernelAvx512()
 
 } // namespace attnscope::attn
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC diagnostic pop
 #pragma GCC pop_options
+#endif
 
 #endif
