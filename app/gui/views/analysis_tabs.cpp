@@ -79,7 +79,10 @@ QString AnalysisTabs::requestKey(int tab) const
     if (!tokens || tokens->ids.empty() || !parseVariantSpec(m_selection.variantSpec().toStdString())) {
         return {};
     }
-    QString key = QStringLiteral("%1/%2/%3/").arg(m_selection.layer()).arg(m_selection.head()).arg(m_selection.variantSpec());
+    // The model path too: another model may tokenise the text to the same ids.
+    QString key = m_selection.modelPath() + QLatin1Char('\n') + QString::number(m_selection.layer()) +
+                  QLatin1Char('/') + QString::number(m_selection.head()) + QLatin1Char('/') +
+                  m_selection.variantSpec() + QLatin1Char('/');
     for (const std::int32_t id : tokens->ids) {
         key += QString::number(id) + QLatin1Char(',');
     }

@@ -4,6 +4,7 @@
 
 #include <QMouseEvent>
 #include <QPainter>
+#include <QToolTip>
 
 #include <algorithm>
 #include <cmath>
@@ -162,14 +163,35 @@ void StructurePanelsView::mouseMoveEvent(QMouseEvent* event)
 {
     const std::vector<PanelRects> plots = layoutPanels();
     int position = -1;
+    QString tip;
     for (std::size_t index = 0; index < plots.size(); ++index) {
         const StructurePanel& panel = m_panels[index];
         const QRectF& plot = plots[index].plot;
-        if (panel.tokenRows && plot.contains(event->position())) {
-            position = static_cast<int>((event->position().y() - plot.top()) / plot.height() * panel.rows);
-            position = std::clamp(position, 0, panel.rows - 1);
-            break;
+        if (!plot.contains(event->position()) || panel.rows < 1) {
+            continue;
         }
+        const int row = std::clamp(static_cast<int>((event->position().y() - plot.top()) / plot.height() * panel.rows), 0,
+                                   panel.rows - 1);
+        const int column = panel.bars ? 0
+                                      : std::clamp(static_cast<int>((event->position().x() - plot.left()) / plot.width() *
+                                                                    panel.cols),
+                                                   0, panel.cols - 1);
+        const std::size_t cell = static_cast<std::size_t>(row) * (panel.bars ? 1 : panel.cols) + column;
+        if (cell < panel.values.size()) {
+            // The full title (the drawn one may be elided) and the value under the mouse.
+            tip = panel.bars ? tr("%1\nrow %2: %3").arg(panel.title).arg(row).arg(static_cast<double>(panel.values[cell]))
+                             : tr("%1\nrow %2, column %3: %4").arg(panel.title).arg(row).arg(column)
+                                   .arg(static_cast<double>(panel.values[cell]), 0, 'g', 4);
+        }
+        if (panel.tokenRows) {
+            position = row;
+        }
+        break;
+    }
+    if (tip.isEmpty()) {
+        QToolTip::hideText();
+    } else {
+        QToolTip::showText(event->globalPosition().toPoint(), tip, this);
     }
     if (position != m_hovered) {
         setHoveredToken(position);
