@@ -163,6 +163,8 @@ BENCHMARK_CAPTURE(runVariant, sea_tf, "sea:k=205,tm=128,features=256,grouping=qu
     ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(8);
 BENCHMARK_CAPTURE(runVariant, dsa_rp, "dsa:density=0.1,rank=16,bits=8")
     ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(8);
+BENCHMARK_CAPTURE(runVariant, dsa_rp_block16, "dsa:density=0.1,rank=16,bits=8,block=16")
+    ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(8);
 BENCHMARK_CAPTURE(runVariant, sbm_kmeans, "sbm:clusters=16,density=0.1")
     ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(8);
 BENCHMARK_CAPTURE(runVariant, topk_oracle, "topk:k=205")

@@ -13,13 +13,9 @@
 namespace attnscope {
 namespace {
 
-LayerVariantResult run(const LayerQkv& layer, const char* text)
+LayerVariantResult run(const LayerQkv& layer, const char* text, VariantRunOptions options = {})
 {
-    auto spec = parseVariantSpec(text);
-    EXPECT_TRUE(spec.ok()) << text;
-    auto result = attn::runLayerVariant(layer, *spec);
-    EXPECT_TRUE(result.ok()) << text;
-    return result.ok() ? std::move(*result) : LayerVariantResult{};
+    return testing::runVariantText(layer, text, options);
 }
 
 // Naive single-precision attention, the "same precision" yardstick of the tolerance rule.

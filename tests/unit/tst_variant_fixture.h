@@ -4,7 +4,10 @@
 // 17th token) that every query likes, as in real decoder layers.
 
 #include "attention/attention_common.h"
+#include "attention/variant_runner.h"
 #include "model/layer_qkv.h"
+
+#include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdint>
@@ -67,6 +70,20 @@ inline LayerQkv makeStructuredLayer(const LayerShape& shape)
     fill(layer.k, shape.nKvHeads, 1.0, true);
     fill(layer.v, shape.nKvHeads, 1.0, false);
     return layer;
+}
+
+/// Runs a variant given as text on every head of a layer; a parse or run error fails the test and
+/// gives an empty result.
+inline LayerVariantResult runVariantText(const LayerQkv& layer, const char* text, VariantRunOptions options = {})
+{
+    auto spec = parseVariantSpec(text);
+    EXPECT_TRUE(spec.ok()) << text;
+    if (!spec.ok()) {
+        return {};
+    }
+    auto result = attn::runLayerVariant(layer, *spec, options);
+    EXPECT_TRUE(result.ok()) << text << ": " << (result.ok() ? "" : result.error().message);
+    return result.ok() ? std::move(*result) : LayerVariantResult{};
 }
 
 } // namespace attnscope::testing

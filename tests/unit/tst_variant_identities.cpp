@@ -16,15 +16,9 @@
 namespace attnscope {
 namespace {
 
-using attn::runLayerVariant;
-
 LayerVariantResult run(const LayerQkv& layer, const char* text, VariantRunOptions options = {})
 {
-    auto spec = parseVariantSpec(text);
-    EXPECT_TRUE(spec.ok()) << text;
-    auto result = runLayerVariant(layer, *spec, options);
-    EXPECT_TRUE(result.ok()) << text << ": " << (result.ok() ? "" : result.error().message);
-    return result.ok() ? std::move(*result) : LayerVariantResult{};
+    return testing::runVariantText(layer, text, options);
 }
 
 double maxAbsDifference(const std::vector<float>& a, const std::vector<float>& b)
@@ -341,14 +335,14 @@ TEST(VariantIdentities, MasksAreNonTrivial)
     }
 }
 
-TEST(VariantIdentities, PrefilteredSelectionIsTheExactTopCount)
+TEST(VariantIdentities, RowSelectionIsTheExactTopCount)
 {
-    // Long rows take the sampled pre-filter path of selectTopIndices: it must return exactly what a
-    // stable full sort does (largest values, ties to the lower index, ascending indices), including
-    // rows with heavy ties and sorted rows where a strided sample is least representative.
+    // selectTopIndices (sampled pivots, vector partitions) must return exactly what a stable full
+    // sort does (largest values, ties to the lower index, ascending indices), including rows with
+    // heavy ties, constant rows, and sorted rows where a strided sample is least representative.
     attn::Rng rng(3);
-    for (int variant = 0; variant < 4; ++variant) {
-        const int n = 512 + 977 * variant;
+    for (int variant = 0; variant < 6; ++variant) {
+        const int n = variant == 5 ? 61 : 512 + 977 * variant;
         std::vector<float> values(static_cast<std::size_t>(n));
         for (int index = 0; index < n; ++index) {
             const double draw = rng.normal();
@@ -356,7 +350,9 @@ TEST(VariantIdentities, PrefilteredSelectionIsTheExactTopCount)
             case 0: values[static_cast<std::size_t>(index)] = static_cast<float>(draw); break;
             case 1: values[static_cast<std::size_t>(index)] = static_cast<float>(std::round(draw * 2.0)); break;
             case 2: values[static_cast<std::size_t>(index)] = static_cast<float>(index % 97); break;
-            default: values[static_cast<std::size_t>(index)] = static_cast<float>(index); break;
+            case 3: values[static_cast<std::size_t>(index)] = static_cast<float>(index); break;
+            case 4: values[static_cast<std::size_t>(index)] = 1.5f; break;
+            default: values[static_cast<std::size_t>(index)] = static_cast<float>(index % 2 == 0 ? -index : 3); break;
             }
         }
         for (int count : {1, 7, n / 10, n / 4, n / 4 + 1, n - 1}) {

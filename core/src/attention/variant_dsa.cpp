@@ -76,6 +76,72 @@ void predictedScoreRow(const HeadInput& input, const LowRankProjection& projecti
     }
 }
 
+namespace {
+
+// Keys per row under select=topk: k, or ceil(density·L_i), clamped to the row.
+int rowBudget(long long fixedK, double density, int rowKeys)
+{
+    const long long count = fixedK > 0 ? fixedK : static_cast<long long>(std::ceil(density * rowKeys - 1e-9));
+    return static_cast<int>(std::clamp<long long>(count, 0, rowKeys));
+}
+
+// Query-block prediction (block = B > 1): the B queries of a block share one pooled projected query
+// (the sum of their q~, so s·q̄·k~_j is the block's summed predicted score), the block selects its
+// top keys once, ceil(p·L) (or k) of the largest allowed range L among its rows, and every row keeps
+// those of them it may see. One rank-r GEMV and one selection per block instead of per row: the
+// prediction path costs O(N²·r/B) and the selection O(N²/B). A causal row keeps up to B − 1 fewer
+// keys than the block's budget (the selected keys after it), an earlier row of the block a few more
+// than its own ceil(p·L_i).
+// keysByDim is the projected keys transposed, [r, N] row-major, so that the block's scores are r
+// contiguous axpy sweeps over its key range.
+void selectByBlock(const HeadInput& input, const LowRankProjection& projection, const RowMatrixF& keysByDim,
+                   long long fixedK, double density, int rowBegin, int rowEnd, std::vector<std::int32_t>* rows,
+                   float* estimate)
+{
+    thread_local Eigen::VectorXf pooled;
+    thread_local Eigen::VectorXf scores;
+    thread_local std::vector<int> selected;
+    const int r = projection.rank;
+    const int n = input.nTokens;
+    const int keyBegin = allowedKeys(input, rowBegin).first;
+    const int keyEnd = allowedKeys(input, rowEnd - 1).last + 1;
+    const int span = keyEnd - keyBegin;
+    if (span <= 0) {
+        return;
+    }
+    pooled = Eigen::Map<const RowMatrixF>(projection.query.data() + static_cast<std::size_t>(rowBegin) * r,
+                                          rowEnd - rowBegin, r)
+                 .colwise()
+                 .sum()
+                 .transpose();
+    scores.resize(span);
+    scores.noalias() = (keysByDim.middleCols(keyBegin, span).transpose() * pooled) * input.scale;
+    int budget = 0;
+    for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
+        const KeyRange range = allowedKeys(input, queryPos);
+        budget = std::max(budget, rowBudget(fixedK, density, std::max(0, range.size())));
+        if (estimate != nullptr) {
+            // The exposed estimate is the score the row was ranked by: the block's mean query.
+            const float mean = 1.0f / static_cast<float>(rowEnd - rowBegin);
+            for (int keyPos = range.first; keyPos <= range.last; ++keyPos) {
+                estimate[static_cast<std::size_t>(queryPos) * n + keyPos] = mean * scores[keyPos - keyBegin];
+            }
+        }
+    }
+    selectTopIndices(scores.data(), span, budget, selected);
+    // Ascending keys: each row's share is one contiguous run of the block's selection.
+    for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
+        const KeyRange range = allowedKeys(input, queryPos);
+        const auto first = std::lower_bound(selected.begin(), selected.end(), range.first - keyBegin);
+        const auto last = std::upper_bound(first, selected.end(), range.last - keyBegin);
+        std::vector<std::int32_t>& cols = rows[queryPos - rowBegin];
+        cols.resize(static_cast<std::size_t>(last - first));
+        std::transform(first, last, cols.begin(), [&](int index) { return keyBegin + index; });
+    }
+}
+
+} // namespace
+
 Result<HeadVariantResult> runDsa(const HeadInput& input, const VariantSpec& spec, const VariantRunOptions& options)
 {
     const int d = input.headDim;
@@ -88,6 +154,7 @@ Result<HeadVariantResult> runDsa(const HeadInput& input, const VariantSpec& spec
     const long long fixedK = specInt(spec, "k");
     const double density = specFloat(spec, "density");
     const double delta = specFloat(spec, "delta");
+    const int queryBlock = static_cast<int>(specInt(spec, "block"));
 
     HeadVariantResult result;
     result.head = input.head;
@@ -99,6 +166,19 @@ Result<HeadVariantResult> runDsa(const HeadInput& input, const VariantSpec& spec
     if (keepEstimate) {
         result.estimate.assign(static_cast<std::size_t>(n) * n, 0.0f);
         result.estimateKind = "scores";
+    }
+    if (queryBlock > 1 && !byThreshold) {
+        const RowMatrixF keysByDim = Eigen::Map<const RowMatrixF>(projection.key.data(), n, projection.rank).transpose();
+        KeptSet set = keptSetFromRowBlocks(input, queryBlock, options.threads,
+                                           [&](int rowBegin, int rowEnd, std::vector<std::int32_t>* rows) {
+            selectByBlock(input, projection, keysByDim, fixedK, density, rowBegin, rowEnd, rows,
+                          keepEstimate ? result.estimate.data() : nullptr);
+        });
+        result.stats.estimateSeconds = watch.seconds();
+        result.stats.estimateFlops = 4.0 * n * d * projection.rank +
+                                     2.0 * static_cast<double>(allowedPairCount(input)) * projection.rank / queryBlock;
+        attendOnSet(input, std::move(set), options, result);
+        return result;
     }
     // Predicted scores of a block of queries against the keys the block may see: one rank-r GEMM
     // per block instead of a dot product per pair, then selection on each row of the block.
@@ -140,10 +220,7 @@ Result<HeadVariantResult> runDsa(const HeadInput& input, const VariantSpec& spec
                 }
                 continue;
             }
-            const long long count =
-                fixedK > 0 ? fixedK : static_cast<long long>(std::ceil(density * range.size() - 1e-9));
-            selectTopIndices(line, range.size(), static_cast<int>(std::min<long long>(count, range.size())),
-                             selected);
+            selectTopIndices(line, range.size(), rowBudget(fixedK, density, range.size()), selected);
             cols.reserve(selected.size());
             for (int index : selected) {
                 cols.push_back(range.first + index);

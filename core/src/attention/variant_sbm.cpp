@@ -8,12 +8,15 @@
 // collapsed to a simple graph, united with an independent Bernoulli floor, so pair (i, j) is kept
 // with probability 1 − (1 − floor)·exp(−c·P_ij) (≈ c·P_ij + floor where small). c is set by Newton
 // steps so that the mean of that probability over allowed pairs equals the target density.
-// Sampling is linear in the number of edges: Poisson counts per block pair (a, b), sources from the
-// alias table of column a of Q^, targets from column b of K^, pairs outside the allowed set
-// rejected; the floor draws geometric gaps per row. When the draws would outnumber the allowed
-// pairs (high density) the same probabilities are drawn per pair instead. All draws are seeded by
-// (seed, layer, head) and by block pair or row, so the mask does not depend on the thread count.
+// Sampling is linear in the number of edges and rejection-free: row i draws Poisson(c·Σ_{j allowed}
+// P_ij) edges, each from key cluster b with probability ∝ (Q^ B)_ib·Σ_{j allowed} K^_jb and then
+// a key of its allowed range ∝ K^_jb (inverse prefix sums, sbm_sampler.h), which is fastRG's
+// multigraph restricted to the allowed set without drawing the pairs outside it; the floor draws
+// geometric gaps per row. When the draws would outnumber the allowed pairs (high density) the same
+// probabilities are drawn per pair instead. All draws are seeded by (seed, layer, head) and by row,
+// so the mask does not depend on the thread count.
 // density = 1 keeps every allowed pair.
+#include "attention/sbm_sampler.h"
 #include "attention/variants.h"
 
 #include "attnscope_kernels/mask_predicates.h"
@@ -38,6 +41,8 @@ constexpr int kKmeansPoints = 2048;
 constexpr std::int64_t kBlockPairs = 1 << 18;
 // Above this many expected fastRG draws per allowed pair, per-pair Bernoulli draws are cheaper.
 constexpr double kMaxDrawsPerPair = 1.0;
+// Rows whose draws are resolved together, cluster by cluster (see the sampling step).
+constexpr int kSampleChunkRows = 32;
 
 RowMatrixF normalisedRows(const float* rows, int n, int d)
 {
@@ -146,56 +151,55 @@ double calibrateScale(const std::vector<float>& sample, double target, double fl
     return scale;
 }
 
-inline std::uint64_t splitmixNext(std::uint64_t& state)
-{
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-// Vose's alias table over non-negative weights: one uniform index and one coin per draw.
+// Vose's alias table over a few non-negative weights (a row's key clusters): one uniform per draw.
 struct AliasTable {
-    std::vector<float> keep;
-    std::vector<std::int32_t> alias;
+    std::vector<double> keep;
+    std::vector<int> alias;
+    std::vector<int> small;
+    std::vector<int> large;
 
-    explicit AliasTable(const std::vector<double>& weights)
+    void build(const std::vector<double>& weights)
     {
-        const int n = static_cast<int>(weights.size());
-        keep.assign(static_cast<std::size_t>(n), 1.0f);
-        alias.resize(static_cast<std::size_t>(n));
+        const int count = static_cast<int>(weights.size());
         double total = 0.0;
-        for (double w : weights) {
-            total += w;
+        for (double weight : weights) {
+            total += weight;
         }
-        std::vector<double> scaled(static_cast<std::size_t>(n));
-        std::vector<std::int32_t> small;
-        std::vector<std::int32_t> large;
-        for (int index = 0; index < n; ++index) {
+        keep.resize(static_cast<std::size_t>(count));
+        alias.resize(static_cast<std::size_t>(count));
+        small.clear();
+        large.clear();
+        for (int index = 0; index < count; ++index) {
+            keep[static_cast<std::size_t>(index)] = total > 0.0 ? weights[static_cast<std::size_t>(index)] * count / total : 1.0;
             alias[static_cast<std::size_t>(index)] = index;
-            scaled[static_cast<std::size_t>(index)] = total > 0.0 ? weights[static_cast<std::size_t>(index)] * n / total : 1.0;
-            (scaled[static_cast<std::size_t>(index)] < 1.0 ? small : large).push_back(index);
+            (keep[static_cast<std::size_t>(index)] < 1.0 ? small : large).push_back(index);
         }
         while (!small.empty() && !large.empty()) {
-            const std::int32_t low = small.back();
+            const int low = small.back();
             small.pop_back();
-            const std::int32_t high = large.back();
-            keep[static_cast<std::size_t>(low)] = static_cast<float>(scaled[static_cast<std::size_t>(low)]);
+            const int high = large.back();
             alias[static_cast<std::size_t>(low)] = high;
-            scaled[static_cast<std::size_t>(high)] -= 1.0 - scaled[static_cast<std::size_t>(low)];
-            if (scaled[static_cast<std::size_t>(high)] < 1.0) {
+            keep[static_cast<std::size_t>(high)] -= 1.0 - keep[static_cast<std::size_t>(low)];
+            if (keep[static_cast<std::size_t>(high)] < 1.0) {
                 large.pop_back();
                 small.push_back(high);
             }
         }
+        // Leftovers (rounding) keep their own column.
+        for (int index : small) {
+            keep[static_cast<std::size_t>(index)] = 1.0;
+        }
+        for (int index : large) {
+            keep[static_cast<std::size_t>(index)] = 1.0;
+        }
     }
 
-    std::int32_t draw(std::uint64_t bits) const
+    // uniform in [0, 1): its integer part over the columns picks one, the fraction is the coin.
+    int draw(double uniform) const
     {
-        const auto n = static_cast<std::uint64_t>(keep.size());
-        const auto index = static_cast<std::size_t>(((bits >> 32) * n) >> 32);
-        const float coin = static_cast<float>(bits & 0xffffffffu) * (1.0f / 4294967296.0f);
-        return coin < keep[index] ? static_cast<std::int32_t>(index) : alias[index];
+        const double scaled = uniform * static_cast<double>(keep.size());
+        const auto column = std::min(keep.size() - 1, static_cast<std::size_t>(scaled));
+        return scaled - static_cast<double>(column) < keep[column] ? static_cast<int>(column) : alias[column];
     }
 };
 
@@ -414,108 +418,112 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
         }
         result.stats.expectedDensity = allowedPairs > 0 ? expectedPairs / static_cast<double>(allowedPairs) : 0.0;
     } else {
-        // fastRG: Poisson counts per block pair, endpoints from the membership columns' alias tables.
-        std::vector<AliasTable> sources;
-        std::vector<AliasTable> targets;
-        std::vector<double> column(static_cast<std::size_t>(n));
-        for (int cluster = 0; cluster < clusters; ++cluster) {
-            for (int row = 0; row < n; ++row) {
-                column[static_cast<std::size_t>(row)] = queryMembers(row, cluster);
-            }
-            sources.emplace_back(column);
-            for (int row = 0; row < n; ++row) {
-                column[static_cast<std::size_t>(row)] = keyMembers(row, cluster);
-            }
-            targets.emplace_back(column);
-        }
-        const int blockPairs = clusters * clusters;
-        std::vector<std::vector<std::uint64_t>> draws(static_cast<std::size_t>(blockPairs));
-        parallelFor(
-            blockPairs,
-            [&](std::int64_t pair) {
-                const int a = static_cast<int>(pair / clusters);
-                const int b = static_cast<int>(pair % clusters);
-                Rng pairRng(mixSeed(drawKey, a, b, 0xfa57));
-                const std::int64_t count = poisson(scale * querySums[a] * block(a, b) * keySums[b], pairRng);
-                std::vector<std::uint64_t>& out = draws[static_cast<std::size_t>(pair)];
-                out.resize(static_cast<std::size_t>(count));
-                const AliasTable& sourceTable = sources[static_cast<std::size_t>(a)];
-                const AliasTable& targetTable = targets[static_cast<std::size_t>(b)];
-                // The hot loop: an inlined splitmix stream, the allowed test from the shared
-                // predicate, and a branch-free append.
-                std::uint64_t state = pairRng.next();
-                std::size_t accepted = 0;
-                for (std::int64_t draw = 0; draw < count; ++draw) {
-                    const std::int32_t queryPos = sourceTable.draw(splitmixNext(state));
-                    const std::int32_t keyPos = targetTable.draw(splitmixNext(state));
-                    int first = 0;
-                    int last = 0;
-                    modelAllowedRange(queryPos, n, input.causal, input.slidingWindow, &first, &last);
-                    out[accepted] = static_cast<std::uint64_t>(queryPos) << 32 | static_cast<std::uint32_t>(keyPos);
-                    accepted += (keyPos >= first && keyPos <= last) ? 1 : 0;
-                }
-                out.resize(accepted);
-            },
-            options.threads);
-        // Bucket the accepted draws by query row (counting sort), then per row: the floor's
-        // geometric gaps, a bitmap that collapses duplicates and yields ascending keys.
-        std::vector<std::int64_t> start(static_cast<std::size_t>(n) + 1, 0);
-        for (const auto& list : draws) {
-            for (std::uint64_t edge : list) {
-                ++start[static_cast<std::size_t>(edge >> 32) + 1];
-            }
-        }
-        for (int row = 0; row < n; ++row) {
-            start[static_cast<std::size_t>(row) + 1] += start[static_cast<std::size_t>(row)];
-        }
-        std::vector<std::int32_t> bucket(static_cast<std::size_t>(start.back()));
-        std::vector<std::int64_t> fill(start.begin(), start.end() - 1);
-        for (const auto& list : draws) {
-            for (std::uint64_t edge : list) {
-                bucket[static_cast<std::size_t>(fill[static_cast<std::size_t>(edge >> 32)]++)] =
-                    static_cast<std::int32_t>(edge & 0xffffffffu);
-            }
-        }
+        // Rejection-free: row by row, the Poisson multigraph restricted to the row's allowed keys.
+        // The rate of pair (i, j) is c·Σ_b w_ib·K^_jb with w = Q^ B, so row i draws
+        // Poisson(c·Σ_b w_ib·S_b(i)) edges (S_b(i) = the key-cluster-b membership mass of its
+        // allowed range), each from key cluster b with probability ∝ w_ib·S_b(i) and then a key of
+        // the range ∝ K^_jb by inverting the column's prefix sums. Same distribution as fastRG
+        // with the disallowed draws rejected, without drawing them, and no bucketing by row.
+        const KeyColumnSampler sampler(keyMembers.data(), n, clusters);
+        const RowMatrixF rowWeights = queryMembers * block.cast<float>(); // [N, k]: w = Q^ B
         const double logSkip = floor > 0.0 && floor < 1.0 ? std::log1p(-floor) : 0.0;
-        set = keptSetFromRows(input, options.threads, [&](int queryPos, std::vector<std::int32_t>& cols) {
+        // Rows in chunks: every draw of a chunk is first assigned its key cluster (from its row's
+        // own stream, so the mask does not depend on chunking or threads), then the chunk's draws
+        // are resolved cluster by cluster, so that one column's prefix sums and guide stay in L1.
+        struct PendingDraw {
+            double uniform;
+            std::int32_t row;
+        };
+        set = keptSetFromRowBlocks(input, kSampleChunkRows, options.threads,
+                                   [&](int rowBegin, int rowEnd, std::vector<std::int32_t>* rows) {
             thread_local std::vector<std::uint64_t> bits;
-            const KeyRange range = allowedKeys(input, queryPos);
-            if (range.size() <= 0) {
-                return;
+            thread_local std::vector<std::size_t> wordOffset;
+            thread_local std::vector<double> clusterMass;
+            thread_local AliasTable clusterChoice;
+            thread_local std::vector<std::vector<PendingDraw>> byCluster;
+            byCluster.resize(static_cast<std::size_t>(clusters));
+            for (auto& list : byCluster) {
+                list.clear();
             }
-            bits.assign(static_cast<std::size_t>((range.size() + 63) / 64), 0);
-            auto mark = [&](int keyPos) {
+            clusterMass.resize(static_cast<std::size_t>(clusters));
+            wordOffset.assign(static_cast<std::size_t>(rowEnd - rowBegin) + 1, 0);
+            for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
+                const KeyRange range = allowedKeys(input, queryPos);
+                wordOffset[static_cast<std::size_t>(queryPos - rowBegin) + 1] =
+                    wordOffset[static_cast<std::size_t>(queryPos - rowBegin)] +
+                    static_cast<std::size_t>((std::max(0, range.size()) + 63) / 64);
+            }
+            bits.assign(wordOffset.back(), 0);
+            auto mark = [&](int queryPos, KeyRange range, int keyPos) {
                 const int offset = keyPos - range.first;
-                bits[static_cast<std::size_t>(offset >> 6)] |= 1ull << (offset & 63);
+                bits[wordOffset[static_cast<std::size_t>(queryPos - rowBegin)] + static_cast<std::size_t>(offset >> 6)] |=
+                    1ull << (offset & 63);
             };
-            for (std::int64_t entry = start[static_cast<std::size_t>(queryPos)];
-                 entry < start[static_cast<std::size_t>(queryPos) + 1]; ++entry) {
-                mark(bucket[static_cast<std::size_t>(entry)]);
-            }
-            if (floor >= 1.0) {
-                for (int keyPos = range.first; keyPos <= range.last; ++keyPos) {
-                    mark(keyPos);
+            for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
+                const KeyRange range = allowedKeys(input, queryPos);
+                if (range.size() <= 0) {
+                    continue;
                 }
-            } else if (floor > 0.0) {
-                Rng rowRng(mixSeed(drawKey, input.layer, queryPos, 0xf1002));
-                double position = -1.0;
-                for (;;) {
-                    double u = rowRng.uniform();
-                    while (u <= 0.0) {
-                        u = rowRng.uniform();
+                double rowMass = 0.0;
+                for (int cluster = 0; cluster < clusters; ++cluster) {
+                    const double mass =
+                        static_cast<double>(rowWeights(queryPos, cluster)) * sampler.rangeMass(cluster, range);
+                    clusterMass[static_cast<std::size_t>(cluster)] = mass;
+                    rowMass += mass;
+                }
+                Rng rowRng(mixSeed(drawKey, input.layer, queryPos, 0x5b3d));
+                const std::int64_t draws = poisson(scale * rowMass, rowRng);
+                if (draws > 0) {
+                    clusterChoice.build(clusterMass);
+                }
+                for (std::int64_t draw = 0; draw < draws; ++draw) {
+                    const int cluster = clusterChoice.draw(rowRng.uniform());
+                    byCluster[static_cast<std::size_t>(cluster)].push_back({rowRng.uniform(), queryPos});
+                }
+                if (floor >= 1.0) {
+                    for (int keyPos = range.first; keyPos <= range.last; ++keyPos) {
+                        mark(queryPos, range, keyPos);
                     }
-                    position += 1.0 + std::floor(std::log(u) / logSkip);
-                    if (position >= range.size()) {
-                        break;
+                } else if (floor > 0.0) {
+                    Rng floorRng(mixSeed(drawKey, input.layer, queryPos, 0xf1002));
+                    double position = -1.0;
+                    for (;;) {
+                        double u = floorRng.uniform();
+                        while (u <= 0.0) {
+                            u = floorRng.uniform();
+                        }
+                        position += 1.0 + std::floor(std::log(u) / logSkip);
+                        if (position >= range.size()) {
+                            break;
+                        }
+                        mark(queryPos, range, range.first + static_cast<int>(position));
                     }
-                    mark(range.first + static_cast<int>(position));
                 }
             }
-            for (std::size_t word = 0; word < bits.size(); ++word) {
-                std::uint64_t value = bits[word];
-                while (value) {
-                    cols.push_back(range.first + static_cast<int>(word * 64) + __builtin_ctzll(value));
-                    value &= value - 1;
+            for (int cluster = 0; cluster < clusters; ++cluster) {
+                for (const PendingDraw& pending : byCluster[static_cast<std::size_t>(cluster)]) {
+                    const KeyRange range = allowedKeys(input, pending.row);
+                    mark(pending.row, range, sampler.draw(cluster, range, pending.uniform));
+                }
+            }
+            for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
+                const KeyRange range = allowedKeys(input, queryPos);
+                std::vector<std::int32_t>& cols = rows[queryPos - rowBegin];
+                std::size_t kept = 0;
+                for (std::size_t word = wordOffset[static_cast<std::size_t>(queryPos - rowBegin)];
+                     word < wordOffset[static_cast<std::size_t>(queryPos - rowBegin) + 1]; ++word) {
+                    kept += static_cast<std::size_t>(__builtin_popcountll(bits[word]));
+                }
+                cols.reserve(kept);
+                for (std::size_t word = wordOffset[static_cast<std::size_t>(queryPos - rowBegin)];
+                     word < wordOffset[static_cast<std::size_t>(queryPos - rowBegin) + 1]; ++word) {
+                    std::uint64_t value = bits[word];
+                    const int base = range.first +
+                                     static_cast<int>((word - wordOffset[static_cast<std::size_t>(queryPos - rowBegin)]) * 64);
+                    while (value) {
+                        cols.push_back(base + __builtin_ctzll(value));
+                        value &= value - 1;
+                    }
                 }
             }
         });

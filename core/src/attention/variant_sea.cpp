@@ -8,8 +8,11 @@
 //           compress → select → stretch pipeline).
 // Then top cells in the compressed domain (per head, or with grouping=heads the heads of a query
 // share one budget, SEA's causal_batch), stretched back to keys, exact attention on the kept set.
-// Deviation: a row uses U = min(tm, L_i) bins, so short rows have one key per bin and no unused
-// bins, and the budget is n_i = round(k·U/L_i) cells (≈ k keys) rather than k·tm/L_i.
+// Deviations: the 16 queries of a block share one tiling, min(tm, L) bins over the union L of
+// their allowed ranges, each row using the bins that overlap its own range (its first and last bin
+// cut by it), so a block's bin boundaries are one GEMM (row-relative bins differ by < 16 keys; a
+// bidirectional row's bins are its own). The budget is n_i = round(k·U_i/L_i) cells for the U_i
+// bins a row uses (≈ k keys) rather than k·tm/L_i; short blocks have one key per bin.
 #include "attention/variants.h"
 
 #include <Eigen/Core>
@@ -17,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <utility>
 
 namespace attnscope::attn {
 
@@ -28,6 +32,59 @@ int binStart(int bin, int bins, int length)
 {
     const std::int64_t numerator = 2LL * bin * length + bins;
     return static_cast<int>((numerator + 2LL * bins - 1) / (2LL * bins)) - 1;
+}
+
+// Queries per bin tiling: the rows of a block share the bins of the block's key range (the union
+// of their allowed ranges), so that the bin boundaries of a block are one GEMM of its Performer
+// query features against the prefix sums at those boundaries.
+constexpr int kTilingRows = 16;
+
+// The bins of a block of queries: `bins` = min(tm, length) bins over keys [first, first + length).
+struct BinTiling {
+    int first = 0;
+    int length = 0;
+    int bins = 0;
+    int start(int bin) const { return first + binStart(bin, bins, length); }
+    // The bin of key position keyPos, inverse of binStart: bin(c) = floor((2c − 1)·bins / (2·length)).
+    int binOf(int keyPos) const
+    {
+        return static_cast<int>((2LL * (keyPos - first) + 1) * bins / (2LL * length));
+    }
+};
+
+BinTiling blockTiling(const HeadInput& input, int queryPos, int tm)
+{
+    const int rowBegin = (queryPos / kTilingRows) * kTilingRows;
+    const int rowEnd = std::min(input.nTokens, rowBegin + kTilingRows);
+    // Allowed ranges only move forward with the query, so the union is [first of the first row,
+    // last of the last row].
+    BinTiling tiling;
+    tiling.first = allowedKeys(input, rowBegin).first;
+    tiling.length = std::max(0, allowedKeys(input, rowEnd - 1).last - tiling.first + 1);
+    tiling.bins = std::min(tm, tiling.length);
+    return tiling;
+}
+
+// The run of the tiling's bins that overlap a row's range; a row's first and last bins may be cut
+// by its range.
+struct RowBins {
+    int first = 0;
+    int count = 0;
+};
+
+RowBins rowBins(const BinTiling& tiling, KeyRange range)
+{
+    if (range.size() <= 0 || tiling.bins <= 0) {
+        return {};
+    }
+    const int first = tiling.binOf(range.first);
+    return {first, tiling.binOf(range.last) - first + 1};
+}
+
+// Keys [begin, end) of bin `bin` within the row's range.
+std::pair<int, int> clippedBin(const BinTiling& tiling, int bin, KeyRange range)
+{
+    return {std::max(range.first, tiling.start(bin)), std::min(range.last + 1, tiling.start(bin + 1))};
 }
 
 struct HeadEstimate {
@@ -48,13 +105,14 @@ HeadEstimate estimateHead(const HeadInput& input, bool oracle, int tm, int featu
                 thread_local std::vector<double> probabilities;
                 const int queryPos = static_cast<int>(row);
                 const KeyRange range = allowedKeys(input, queryPos);
+                const BinTiling tiling = blockTiling(input, queryPos, tm);
+                const RowBins used = rowBins(tiling, range);
                 denseProbabilityRow(input, queryPos, range, scratch, probabilities);
-                const int bins = std::min(tm, range.size());
                 float* out = estimate.compressed.data() + static_cast<std::size_t>(queryPos) * tm;
-                for (int bin = 0; bin < bins; ++bin) {
-                    const int end = binStart(bin + 1, bins, range.size());
-                    for (int offset = binStart(bin, bins, range.size()); offset < end; ++offset) {
-                        out[bin] += static_cast<float>(probabilities[static_cast<std::size_t>(offset)]);
+                for (int bin = used.first; bin < used.first + used.count; ++bin) {
+                    const auto [begin, end] = clippedBin(tiling, bin, range);
+                    for (int keyPos = begin; keyPos < end; ++keyPos) {
+                        out[bin] += static_cast<float>(probabilities[static_cast<std::size_t>(keyPos - range.first)]);
                     }
                 }
             },
@@ -65,9 +123,8 @@ HeadEstimate estimateHead(const HeadInput& input, bool oracle, int tm, int featu
     const PerformerFeatures phi = performerFeatures(input, features, seed, true, threads);
     const int m = features;
     // prefix[j] = Σ_{t<j} φ(k_t), summed in double and stored in float: a bin's mass is
-    // F(end) − F(start) with F(j) = φ(q_i)·prefix[j], so a row needs U + 1 float dot products (one
-    // per bin boundary) instead of U difference vectors in double. The rounding of F (≈ 1e-6 of the
-    // row's total mass) is far below the masses that compete for the top cells.
+    // F(end) − F(start) with F(j) = φ(q_i)·prefix[j]. The rounding of F (≈ 1e-6 of the row's total
+    // mass) is far below the masses that compete for the top cells.
     using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     RowMatrixF prefix(n + 1, m);
     {
@@ -79,39 +136,62 @@ HeadEstimate estimateHead(const HeadInput& input, bool oracle, int tm, int featu
             prefix.row(keyPos + 1) = running.cast<float>();
         }
     }
+    const int blocks = (n + kTilingRows - 1) / kTilingRows;
     parallelFor(
-        n,
-        [&](std::int64_t row) {
-            thread_local std::vector<double> cumulative;
-            // An aligned copy: a vectorised dot product's rounding must not depend on where the
-            // feature buffer happened to be allocated.
+        blocks,
+        [&](std::int64_t block) {
+            // F at the block's bin boundaries for all its rows: one [rows × m]·[m × (bins + 1)]
+            // GEMM over the gathered prefix rows, instead of U + 1 scattered dot products per row.
+            thread_local RowMatrixF boundaries;
+            thread_local RowMatrixF atBoundaries;
             thread_local Eigen::RowVectorXf query;
-            const int queryPos = static_cast<int>(row);
-            const KeyRange range = allowedKeys(input, queryPos);
-            const int bins = std::min(tm, range.size());
-            if (bins <= 0) {
+            const int rowBegin = static_cast<int>(block) * kTilingRows;
+            const int rowEnd = std::min(n, rowBegin + kTilingRows);
+            const BinTiling tiling = blockTiling(input, rowBegin, tm);
+            if (tiling.bins <= 0) {
                 return;
             }
-            query = Eigen::Map<const Eigen::RowVectorXf>(phi.query.data() + static_cast<std::size_t>(queryPos) * m, m);
-            cumulative.resize(static_cast<std::size_t>(bins) + 1);
-            for (int bin = 0; bin <= bins; ++bin) {
-                const int position = range.first + binStart(bin, bins, range.size());
-                cumulative[static_cast<std::size_t>(bin)] = prefix.row(position).dot(query);
+            boundaries.resize(tiling.bins + 1, m);
+            for (int bin = 0; bin <= tiling.bins; ++bin) {
+                boundaries.row(bin) = prefix.row(tiling.start(bin));
             }
-            float* out = estimate.compressed.data() + static_cast<std::size_t>(queryPos) * tm;
-            double total = 0.0;
-            for (int bin = 0; bin < bins; ++bin) {
-                const double mass =
-                    std::max(0.0, cumulative[static_cast<std::size_t>(bin) + 1] - cumulative[static_cast<std::size_t>(bin)]);
-                out[bin] = static_cast<float>(mass);
-                total += mass;
-            }
-            for (int bin = 0; bin < bins && total > 0.0; ++bin) {
-                out[bin] = static_cast<float>(out[bin] / total);
+            const Eigen::Map<const RowMatrixF> queries(phi.query.data() + static_cast<std::size_t>(rowBegin) * m,
+                                                       rowEnd - rowBegin, m);
+            atBoundaries.resize(rowEnd - rowBegin, tiling.bins + 1);
+            atBoundaries.noalias() = queries * boundaries.transpose();
+            for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
+                const KeyRange range = allowedKeys(input, queryPos);
+                const RowBins used = rowBins(tiling, range);
+                if (used.count <= 0) {
+                    continue;
+                }
+                const float* boundary = atBoundaries.row(queryPos - rowBegin).data();
+                // A row's range may cut its first and last bins: F at its own ends, by a dot
+                // product through an aligned copy (the rounding must not depend on the address).
+                query = queries.row(queryPos - rowBegin);
+                const int last = used.first + used.count - 1;
+                const double startMass = range.first == tiling.start(used.first)
+                                            ? boundary[used.first]
+                                            : static_cast<double>(prefix.row(range.first).dot(query));
+                const double endMass = range.last + 1 == tiling.start(last + 1)
+                                          ? boundary[last + 1]
+                                          : static_cast<double>(prefix.row(range.last + 1).dot(query));
+                float* out = estimate.compressed.data() + static_cast<std::size_t>(queryPos) * tm;
+                double total = 0.0;
+                for (int bin = used.first; bin <= last; ++bin) {
+                    const double low = bin == used.first ? startMass : boundary[bin];
+                    const double high = bin == last ? endMass : boundary[bin + 1];
+                    const double mass = std::max(0.0, high - low);
+                    out[bin] = static_cast<float>(mass);
+                    total += mass;
+                }
+                for (int bin = used.first; bin <= last && total > 0.0; ++bin) {
+                    out[bin] = static_cast<float>(out[bin] / total);
+                }
             }
         },
         threads);
-    estimate.flops = phi.flops + static_cast<double>(n) * m + 2.0 * n * static_cast<double>(tm + 1) * m;
+    estimate.flops = phi.flops + static_cast<double>(n) * m + 2.0 * n * static_cast<double>(tm + 3) * m;
     return estimate;
 }
 
@@ -150,7 +230,8 @@ Result<std::vector<HeadVariantResult>> runSea(const std::vector<HeadInput>& head
             thread_local std::vector<int> selected;
             const int queryPos = static_cast<int>(row);
             const KeyRange range = allowedKeys(first, queryPos);
-            const int bins = std::min(tm, range.size());
+            const RowBins used = rowBins(blockTiling(first, queryPos, tm), range);
+            const int bins = used.count;
             if (bins <= 0) {
                 return;
             }
@@ -162,14 +243,14 @@ Result<std::vector<HeadVariantResult>> runSea(const std::vector<HeadInput>& head
                 cells.resize(static_cast<std::size_t>(width) * bins);
                 for (int member = 0; member < width; ++member) {
                     const int head = grouped ? member : group;
-                    const float* source =
-                        estimates[static_cast<std::size_t>(head)].compressed.data() + static_cast<std::size_t>(queryPos) * tm;
+                    const float* source = estimates[static_cast<std::size_t>(head)].compressed.data() +
+                                          static_cast<std::size_t>(queryPos) * tm + used.first;
                     std::copy(source, source + bins, cells.begin() + static_cast<std::ptrdiff_t>(member) * bins);
                 }
                 selectTopIndices(cells.data(), width * bins, perHead * width, selected);
                 for (int cell : selected) {
                     const int head = grouped ? cell / bins : group;
-                    masks[static_cast<std::size_t>(head)][static_cast<std::size_t>(queryPos) * tm + cell % bins] = 1;
+                    masks[static_cast<std::size_t>(head)][static_cast<std::size_t>(queryPos) * tm + used.first + cell % bins] = 1;
                 }
             }
         },
@@ -190,23 +271,23 @@ Result<std::vector<HeadVariantResult>> runSea(const std::vector<HeadInput>& head
         // Only the kept bins are expanded, so stretching costs O(N·tm + kept), not O(N²).
         KeptSet set = keptSetFromRows(input, options.threads, [&](int queryPos, std::vector<std::int32_t>& cols) {
             const KeyRange range = allowedKeys(input, queryPos);
-            const int bins = std::min(tm, range.size());
-            for (int bin = 0; bin < bins; ++bin) {
+            const BinTiling tiling = blockTiling(input, queryPos, tm);
+            const RowBins used = rowBins(tiling, range);
+            for (int bin = used.first; bin < used.first + used.count; ++bin) {
                 const bool kept = mask[static_cast<std::size_t>(queryPos) * tm + bin] != 0;
                 if (!kept && !keepEstimate) {
                     continue;
                 }
-                const int start = binStart(bin, bins, range.size());
-                const int end = binStart(bin + 1, bins, range.size());
+                const auto [begin, end] = clippedBin(tiling, bin, range);
                 if (keepEstimate) {
                     const float cell = compressed[static_cast<std::size_t>(queryPos) * tm + bin];
-                    std::fill(result.estimate.begin() + static_cast<std::ptrdiff_t>(queryPos) * n + range.first + start,
-                              result.estimate.begin() + static_cast<std::ptrdiff_t>(queryPos) * n + range.first + end,
-                              cell / static_cast<float>(end - start));
+                    std::fill(result.estimate.begin() + static_cast<std::ptrdiff_t>(queryPos) * n + begin,
+                              result.estimate.begin() + static_cast<std::ptrdiff_t>(queryPos) * n + end,
+                              cell / static_cast<float>(end - begin));
                 }
                 if (kept) {
-                    for (int offset = start; offset < end; ++offset) {
-                        cols.push_back(range.first + offset);
+                    for (int keyPos = begin; keyPos < end; ++keyPos) {
+                        cols.push_back(keyPos);
                     }
                 }
             }

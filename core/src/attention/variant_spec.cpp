@@ -149,6 +149,9 @@ std::vector<VariantKindInfo> buildRegistry()
           intParam("k", 0, 0, kHugeBudget, 512, "keys per row (select=topk); 0 = ceil(density * allowed)"),
           floatParam("density", "0.1", 0, 1, true, 1, "kept fraction per row when k = 0"),
           floatParam("delta", "4", 0, 1e6, false, 16, "select=threshold: keep s~_ij >= max_j s~_ij - delta"),
+          intParam("block", 1, 1, 4096, 64,
+                   "select=topk: queries per prediction block; B > 1 ranks a block's keys once by its summed "
+                   "projected query (1 = per-row prediction, as in the paper)"),
           seedParam()}});
     kinds.push_back(
         {"sac",

@@ -1,0 +1,54 @@
+// Inverse-CDF sampling of keys from one key-cluster column of SBM's memberships (see sbm_sampler.h).
+#include "attention/sbm_sampler.h"
+
+#include <algorithm>
+
+namespace attnscope::attn {
+
+KeyColumnSampler::KeyColumnSampler(const float* keyMembers, int keys, int clusters)
+    : m_keys(keys), m_clusters(clusters)
+{
+    const auto stride = static_cast<std::size_t>(m_keys) + 1;
+    m_prefix.assign(static_cast<std::size_t>(m_clusters) * stride, 0.0);
+    m_guide.assign(static_cast<std::size_t>(m_clusters) * static_cast<std::size_t>(std::max(1, m_keys)), 0);
+    for (int cluster = 0; cluster < m_clusters; ++cluster) {
+        double* prefix = m_prefix.data() + static_cast<std::size_t>(cluster) * stride;
+        double running = 0.0;
+        for (int key = 0; key < m_keys; ++key) {
+            running += static_cast<double>(keyMembers[static_cast<std::size_t>(key) * clusters + cluster]);
+            prefix[key + 1] = running;
+        }
+        std::int32_t* guide = m_guide.data() + static_cast<std::size_t>(cluster) * m_keys;
+        int key = 0;
+        for (int cell = 0; cell < m_keys; ++cell) {
+            const double bound = running * cell / m_keys;
+            while (key + 1 < m_keys && prefix[key + 1] <= bound) {
+                ++key;
+            }
+            guide[cell] = key;
+        }
+    }
+}
+
+double KeyColumnSampler::rangeMass(int cluster, KeyRange range) const
+{
+    const double* prefix = m_prefix.data() + static_cast<std::size_t>(cluster) * (static_cast<std::size_t>(m_keys) + 1);
+    return prefix[range.last + 1] - prefix[range.first];
+}
+
+int KeyColumnSampler::draw(int cluster, KeyRange range, double uniform) const
+{
+    const double* prefix = m_prefix.data() + static_cast<std::size_t>(cluster) * (static_cast<std::size_t>(m_keys) + 1);
+    const double total = prefix[m_keys];
+    const double target = prefix[range.first] + uniform * (prefix[range.last + 1] - prefix[range.first]);
+    // guide[cell] is the first key whose prefix end exceeds cell·total/N, a lower bound of the
+    // answer (the first key j with prefix[j + 1] > target) for the cell that holds target.
+    const int cell = total > 0.0 ? std::min(m_keys - 1, static_cast<int>(target / total * m_keys)) : 0;
+    int key = std::max(range.first, m_guide[static_cast<std::size_t>(cluster) * m_keys + static_cast<std::size_t>(cell)]);
+    while (key < range.last && prefix[key + 1] <= target) {
+        ++key;
+    }
+    return key;
+}
+
+} // namespace attnscope::attn
