@@ -8,6 +8,7 @@
 //   BM_OpenBlasSgemm      the same SGEMM with Debian's OpenBLAS (pthreads build), when found
 //   BM_FmaPeak            independent FMA chains in registers: the FP32 peak per ISA and thread count
 //   BM_KernelExp          the fused kernel's vector exp, in L1 (isa=0 portable, 1 AVX2, 2 AVX-512)
+//   BM_ProbabilityTile    a 512 × 512 tile of exact probabilities from Q, K and the LSE (N = 8192)
 //   BM_ForwardPeakMemory  stories260K forward over 8192 tokens: getrusage max-RSS growth (run it in a
 //                         process of its own; scripts/bench-cpu does)
 // FLOPs: attention 4·N²·d (bidirectional; causal reports the same convention over the visible half,
@@ -93,6 +94,31 @@ void BM_FusedAttention(benchmark::State& state)
     setFlops(state, 4.0 * pairs * headDim);
     state.SetLabel(cpuIsaName(attn::fusedAttentionIsa(resolveIsa(activeCpuIsa(), isaCap), headDim)));
 }
+
+// A view zooming in (perf_anchors.md G-M3): one 512 × 512 tile of exact probabilities from Q, K and
+// the fused kernel's LSE, in the middle of an N = 8192 head.
+void BM_ProbabilityTile(benchmark::State& state)
+{
+    const int nTokens = 8192;
+    const int headDim = static_cast<int>(state.range(0));
+    const int threads = static_cast<int>(state.range(1));
+    const LayerQkv qkv = randomHead(nTokens, headDim, true);
+    std::vector<float> output(qkv.q.size());
+    std::vector<float> lse(static_cast<std::size_t>(nTokens));
+    if (!attn::fusedAttention(qkv, output.data(), lse.data()).ok()) {
+        state.SkipWithError("fused attention failed");
+        return;
+    }
+    std::vector<float> tile;
+    for (auto _ : state) {
+        if (!attn::attentionProbabilityTile(qkv, 0, lse.data(), lse.size(), 4096, 512, 3584, 512, tile, threads).ok()) {
+            state.SkipWithError("probability tile failed");
+            return;
+        }
+        benchmark::DoNotOptimize(tile.data());
+    }
+}
+BENCHMARK(BM_ProbabilityTile)->ArgsProduct({{64, 128}, {1, 2}})->ArgNames({"d", "threads"})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Row softmax of an N×N block in place (Eigen's vectorised exp), rows split over the threads.
 void softmaxRows(float* scores, int rows, int columns, float scale, int threads)

@@ -73,6 +73,13 @@ def main() -> None:
         if entry:
             exp_rates.append(f"{entry.get('label', isa)} {entry.get('Gexp/s', float('nan')):.2f}")
     print("Kernel exp (G exp/s, 1 thread, in L1): " + ", ".join(exp_rates))
+    tiles = []
+    for d in (64, 128):
+        for t in (1, 2):
+            entry = find(kernels, "BM_ProbabilityTile", d=d, threads=t)
+            if entry:
+                tiles.append(f"d = {d}, {t} thread{'s' if t > 1 else ''}: {entry['real_time']:.2f} {entry['time_unit']}")
+    print("Exact 512 × 512 probability tile from Q, K and the LSE (N = 8192): " + "; ".join(tiles))
     print()
     print("| N | d | threads | kernel | fused GFLOP/s | unfused GFLOP/s | torch SDPA GFLOP/s "
           "| fused ÷ Eigen SGEMM | fused ÷ OpenBLAS SGEMM | fused ÷ unfused | fused ÷ torch | 2 threads ÷ 1 |")

@@ -80,6 +80,7 @@ struct ReferenceRow {
     std::vector<double> output;
     double lse = 0.0;
     std::vector<double> weightedAbsValue; ///< Σ_j p_j·|v_jd| per dim
+    std::vector<double> probabilities;    ///< [nTokens], 0 where masked
     double maxScoreError = 0.0;           ///< max_j bound on |fp32 score − exact score|
     int visible = 0;
 };
@@ -126,8 +127,10 @@ ReferenceRow referenceRow(const LayerQkv& qkv, int head, int query)
     row.lse = maxScore + std::log(sum);
     row.output.assign(static_cast<std::size_t>(d), 0.0);
     row.weightedAbsValue.assign(static_cast<std::size_t>(d), 0.0);
+    row.probabilities.assign(static_cast<std::size_t>(qkv.nTokens), 0.0);
     for (int key = 0; key < qkv.nTokens; ++key) {
         const double p = scores[static_cast<std::size_t>(key)] / sum;
+        row.probabilities[static_cast<std::size_t>(key)] = p;
         for (int dim = 0; dim < d; ++dim) {
             const double value = values[static_cast<std::size_t>(key) * d + dim];
             row.output[static_cast<std::size_t>(dim)] += p * value;
@@ -360,6 +363,65 @@ TEST(FusedAttention, DenseAttentionComputesProbabilitiesOnlyForAskedHeads)
     EXPECT_EQ(outputs, fusedOutputs);
     EXPECT_EQ(lse, fusedLse);
     EXPECT_EQ(denseAttention(qkv, &outputs, &lse, 2, &probabilities, {4}).error().code, ErrorCode::InvalidArgument);
+}
+
+// A view's zoomed tile: p = exp(score − lse) from the fused kernel's LSE, against float64. Each
+// probability's relative error is bounded by its score's and the LSE's (the bounds above), the
+// exp's, and the rounding of score − lse.
+TEST(FusedAttention, ProbabilityTileFromLseMatchesFloat64)
+{
+    for (const Case& c : {Case{"window_gqa", 4, 2, 230, 64, true, 50, 0.0f, 2.0f},
+                          Case{"softcap", 2, 2, 140, 32, false, 0, 5.0f, 4.0f}}) {
+        SCOPED_TRACE(c.name);
+        const LayerQkv qkv = makeInput(c, 11u);
+        std::vector<float> output(qkv.q.size());
+        std::vector<float> lse(static_cast<std::size_t>(c.nHeads) * c.nTokens);
+        ASSERT_TRUE(fusedAttention(qkv, output.data(), lse.data()).ok());
+        const int head = 1;
+        const float* headLse = lse.data() + static_cast<std::size_t>(head) * c.nTokens;
+        const int rowBegin = 37;
+        const int rowCount = 80;
+        const int colBegin = 10;
+        const int colCount = c.nTokens - 10;
+        std::vector<float> tile;
+        ASSERT_TRUE(attentionProbabilityTile(qkv, head, headLse, static_cast<std::size_t>(c.nTokens), rowBegin,
+                                             rowCount, colBegin, colCount, tile)
+                        .ok());
+        ASSERT_EQ(tile.size(), static_cast<std::size_t>(rowCount) * colCount);
+        int masked = 0;
+        for (int row = 0; row < rowCount; ++row) {
+            const ReferenceRow reference = referenceRow(qkv, head, rowBegin + row);
+            for (int column = 0; column < colCount; ++column) {
+                const double expected = reference.probabilities[static_cast<std::size_t>(colBegin + column)];
+                const double actual = tile[static_cast<std::size_t>(row) * colCount + column];
+                if (!modelAllows(rowBegin + row, colBegin + column, c.causal, c.slidingWindow)) {
+                    EXPECT_EQ(actual, 0.0f);
+                    ++masked;
+                    continue;
+                }
+                const double exponent = std::abs(std::log(expected));
+                const double relative = reference.maxScoreError + lseBound(reference) + kExpRelativeError +
+                                        kUnitRoundoff * (exponent + 1.0);
+                ASSERT_LE(std::abs(actual - expected), expected * relative)
+                    << "row " << rowBegin + row << " key " << colBegin + column;
+            }
+        }
+        EXPECT_EQ(masked > 0, c.causal) << "the causal case must cover masked entries, the other none";
+    }
+}
+
+TEST(FusedAttention, ProbabilityTileRejectsBadRequests)
+{
+    const LayerQkv qkv = makeInput(Case{"bad", 2, 2, 20, 16, true, 0, 0.0f, 1.0f}, 5u);
+    const std::vector<float> lse(20, 0.0f);
+    std::vector<float> tile;
+    EXPECT_EQ(attentionProbabilityTile(qkv, 0, lse.data(), 20, 10, 11, 0, 5, tile).error().code,
+              ErrorCode::InvalidArgument);
+    EXPECT_EQ(attentionProbabilityTile(qkv, 2, lse.data(), 20, 0, 5, 0, 5, tile).error().code,
+              ErrorCode::InvalidArgument);
+    EXPECT_EQ(attentionProbabilityTile(qkv, 0, lse.data(), 19, 0, 5, 0, 5, tile).error().code,
+              ErrorCode::InvalidArgument);
+    EXPECT_TRUE(attentionProbabilityTile(qkv, 0, lse.data(), 20, 0, 20, 0, 20, tile).ok());
 }
 
 // The kernel exp on a dense grid of [−87.3, 88] (1.3 M points) against std::exp in double, within

@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <vector>
 
 namespace attnscope::attn {
 
@@ -35,6 +36,16 @@ CpuIsa fusedAttentionIsa(CpuIsa available, int headDim);
 /// Extra memory: the keys of every KV head repacked (nKvHeads × nTokens × headDim floats) plus one
 /// tile set per thread. Errors: InvalidArgument (inconsistent LayerQkv), OutOfMemory.
 Result<void> fusedAttention(const LayerQkv& qkv, float* output, float* lse, const FusedAttentionOptions& options = {});
+
+/// Exact probabilities of one head on rows [rowBegin, rowBegin + rowCount) × keys [colBegin,
+/// colBegin + colCount), from Q, K and that head's row LSE (headLse [nTokens], the slice of
+/// fusedAttention's lse): p = exp(score − lse), 0 where the model's mask hides the key. What a view
+/// asks for when it zooms in; no other tile of the matrix is computed. probs: [rowCount, colCount].
+/// Errors: InvalidArgument (inconsistent LayerQkv, head or rectangle out of range, short lse),
+/// OutOfMemory.
+Result<void> attentionProbabilityTile(const LayerQkv& qkv, int head, const float* headLse, std::size_t lseCount,
+                                      int rowBegin, int rowCount, int colBegin, int colCount,
+                                      std::vector<float>& probs, int threads = 0);
 
 /// The kernel's vectorised exp applied to in[0, count) → out (for tests and benchmarks). Domain
 /// x ≤ 88; results below FLT_MIN (x < −87.34) are flushed to 0, and −inf gives 0 exactly.
