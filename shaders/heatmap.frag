@@ -1,6 +1,7 @@
 #version 330 core
-// Values stay raw in an R32F texture; the scale and the colour map are applied here so that a new
-// range or map costs no re-upload. The LUT is the same 256-entry table the QPainter path uses.
+// The R32F texture holds colour positions of the visible tile (the scale is applied on the CPU with
+// the pooling); the colour map is applied here, so a new map costs no re-upload. The LUT is the
+// same 256-entry table the QPainter path uses.
 in vec2 uv;
 out vec4 fragColor;
 

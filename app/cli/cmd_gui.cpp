@@ -55,7 +55,14 @@ Result<int> runGuiCommand(const ParsedArgs& args)
         buffer << stream.rdbuf();
         options.text = buffer.str();
     }
-    options.variantSpec = args.get("variant").value_or(std::string());
+    const std::vector<std::string> variants = args.all("variant");
+    if (variants.size() > 4) {
+        return makeError(ErrorCode::InvalidArgument, "gui compares at most 4 variants at once");
+    }
+    if (!variants.empty()) {
+        options.variantSpec = variants.front();
+        options.moreVariants.assign(variants.begin() + 1, variants.end());
+    }
     for (const auto& [name, target] : {std::pair<const char*, int*>{"layer", &options.layer}, {"head", &options.head}}) {
         auto value = args.getInt(name);
         if (!value) {
@@ -80,12 +87,12 @@ Command guiCommand()
 {
     Command command;
     command.name = "gui";
-    command.usage = "gui [MODEL] [--text T | --text-file F] [--variant SPEC] [--layer L] [--head H] [--screenshot PNG]";
+    command.usage = "gui [MODEL] [--text T | --text-file F] [--variant SPEC]... [--layer L] [--head H] [--screenshot PNG]";
     command.summary = "open the workbench window (the demo model and a sample text by default)";
     command.options = {
         {"text", true, false, "the text to open with"},
         {"text-file", true, false, "read the text to open with from a file"},
-        {"variant", true, false, "the variant to compare with dense (default topk:k=8)"},
+        {"variant", true, true, "a variant to compare with dense; repeat for up to 4 side by side (default topk:k=8)"},
         {"layer", true, false, "the layer to show first"},
         {"head", true, false, "the head to show first"},
         {"screenshot", true, false, "wait for the first results, save the window as PNG and exit"},

@@ -39,6 +39,34 @@ const Colormap& Colormap::viridis()
     return map;
 }
 
+const Colormap& Colormap::magma()
+{
+    static const Colormap map(":/colormaps/magma.txt");
+    return map;
+}
+
+const Colormap& Colormap::cividis()
+{
+    static const Colormap map(":/colormaps/cividis.txt");
+    return map;
+}
+
+QStringList Colormap::sequentialNames()
+{
+    return {QStringLiteral("viridis"), QStringLiteral("magma"), QStringLiteral("cividis")};
+}
+
+const Colormap& Colormap::sequential(const QString& name)
+{
+    if (name == QLatin1String("magma")) {
+        return magma();
+    }
+    if (name == QLatin1String("cividis")) {
+        return cividis();
+    }
+    return viridis();
+}
+
 const Colormap& Colormap::diverging()
 {
     static const Colormap map(":/colormaps/diverging.txt");

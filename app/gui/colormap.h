@@ -5,6 +5,8 @@
 #include <QColor>
 #include <QImage>
 
+#include <QStringList>
+
 #include <array>
 
 namespace attnscope::gui {
@@ -12,7 +14,13 @@ namespace attnscope::gui {
 class Colormap {
 public:
     static const Colormap& viridis();
+    static const Colormap& magma();
+    static const Colormap& cividis();
     static const Colormap& diverging();
+    /// The perceptually uniform sequential maps the views offer, in menu order.
+    static QStringList sequentialNames();
+    /// The sequential map called `name` (one of sequentialNames()); viridis for any other name.
+    static const Colormap& sequential(const QString& name);
 
     /// Colour at t in [0, 1] (clamped), nearest of the 256 entries.
     QRgb map(float t) const;

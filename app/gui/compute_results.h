@@ -2,8 +2,10 @@
 // What the worker hands back to the UI thread. Immutable once built; shared as shared_ptr<const>.
 
 #include "attnscope/backends.h"
+#include "attnscope/sweep.h"
 #include "attnscope/workspace.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,16 +18,27 @@ struct ModelLoaded {
     double seconds = 0.0;
 };
 
-/// One head, dense against one variant, on the same token ids.
+/// One variant's side of a comparison.
+struct VariantHead {
+    std::string variant;      ///< canonical spec
+    HeadAttention effective;  ///< [N, N] + kept mask
+    VariantMetrics metrics;
+};
+
+/// One head, dense against 1–4 variants, on the same token ids.
 struct HeadComparison {
     std::vector<std::int32_t> ids;
     int layer = 0;
     int head = 0;
-    std::string variant;      ///< canonical spec
-    HeadAttention dense;      ///< [N, N]
-    HeadAttention effective;  ///< [N, N] + kept mask
-    VariantMetrics metrics;
+    HeadAttention dense;               ///< [N, N]
+    std::vector<VariantHead> variants; ///< in the selection's order
     double seconds = 0.0;
+
+    /// The variant at `index` clamped into range (views that show one variant pass the active one).
+    const VariantHead& variantAt(int index) const
+    {
+        return variants[static_cast<std::size_t>(std::clamp(index, 0, static_cast<int>(variants.size()) - 1))];
+    }
 };
 
 /// Every layer × head: what it does (dense scores) and how close the variant is to it.
@@ -34,6 +47,23 @@ struct HeadGrid {
     std::string variant;
     std::vector<std::vector<HeadScores>> scores;      ///< [layer][head]
     std::vector<std::vector<VariantMetrics>> metrics; ///< [layer][head]
+    double seconds = 0.0;
+};
+
+/// The metrics panel's on-demand numbers for each variant: its recall-vs-density sweep on the
+/// selected head and the model's perplexity with the variant in every layer (causal LMs only).
+struct VariantCurves {
+    std::vector<std::int32_t> ids;
+    int layer = 0;
+    int head = 0;
+    double densePerplexity = -1.0;   ///< -1: not a causal LM
+    struct Curve {
+        std::string variant;
+        SweepResult sweep;           ///< empty points when the kind has no budget (dense, fast)
+        std::string sweepError;      ///< why there is no sweep
+        double perplexity = -1.0;
+    };
+    std::vector<Curve> curves;
     double seconds = 0.0;
 };
 

@@ -21,6 +21,15 @@ Error noModel()
     return makeError(ErrorCode::InvalidArgument, "no model is open");
 }
 
+std::vector<std::string> toStdStrings(const QStringList& list)
+{
+    std::vector<std::string> strings;
+    for (const QString& item : list) {
+        strings.push_back(item.toStdString());
+    }
+    return strings;
+}
+
 } // namespace
 
 ComputeService::ComputeService(QObject* parent) : QObject(parent)
@@ -101,6 +110,7 @@ void ComputeService::workerLoop()
         }
         RunOptions options;
         options.cancel = &m_cancel;
+        options.allowOverflow = m_allowOverflow;
         auto lastReport = std::make_shared<std::chrono::steady_clock::time_point>();
         options.progress = [this, tag = job.tag, lastReport](double fraction, const std::string& label) {
             // The core may report per head; the UI needs a few updates a second at most.
@@ -203,11 +213,12 @@ void ComputeService::tokenize(const QString& text)
     });
 }
 
-void ComputeService::compareHead(std::vector<std::int32_t> ids, int layer, int head, const QString& variantSpec)
+void ComputeService::compareHead(std::vector<std::int32_t> ids, int layer, int head, const QStringList& variantSpecs)
 {
     const QString tag = QStringLiteral("compare");
-    submit(tag, [this, tag, ids = std::move(ids), layer, head, spec = variantSpec.toStdString()](
-                    std::unique_ptr<Workspace>& workspace, const RunOptions& options) -> Deliver {
+    const std::vector<std::string> specs = toStdStrings(variantSpecs);
+    submit(tag, [this, tag, ids = std::move(ids), layer, head, specs](std::unique_ptr<Workspace>& workspace,
+                                                                      const RunOptions& options) -> Deliver {
         if (!workspace) {
             return failure(tag, noModel());
         }
@@ -221,14 +232,19 @@ void ComputeService::compareHead(std::vector<std::int32_t> ids, int layer, int h
             return failure(tag, dense.error());
         }
         result->dense = std::move(dense.value());
-        auto effective = workspace->headAttention(ids, layer, head, spec, options);
-        if (!effective) {
-            return failure(tag, effective.error());
+        for (const std::string& spec : specs) {
+            auto effective = workspace->headAttention(ids, layer, head, spec, options);
+            if (!effective) {
+                return failure(tag, effective.error());
+            }
+            VariantHead variant;
+            variant.effective = std::move(effective.value());
+            variant.variant = variant.effective.variant;
+            result->variants.push_back(std::move(variant));
         }
-        result->effective = std::move(effective.value());
-        result->variant = result->effective.variant;
+        // One compare call scores every variant on one forward pass.
         CompareRequest request;
-        request.variants = {spec};
+        request.variants = specs;
         request.layers = {layer};
         request.heads = {head};
         request.perplexity = false;
@@ -236,9 +252,11 @@ void ComputeService::compareHead(std::vector<std::int32_t> ids, int layer, int h
         if (!compared) {
             return failure(tag, compared.error());
         }
-        if (!compared->variants.empty() && !compared->variants.front().layers.empty() &&
-            !compared->variants.front().layers.front().heads.empty()) {
-            result->metrics = compared->variants.front().layers.front().heads.front();
+        for (std::size_t i = 0; i < result->variants.size() && i < compared->variants.size(); ++i) {
+            const VariantComparison& scored = compared->variants[i];
+            if (!scored.layers.empty() && !scored.layers.front().heads.empty()) {
+                result->variants[i].metrics = scored.layers.front().heads.front();
+            }
         }
         result->seconds = secondsSince(start);
         std::shared_ptr<const HeadComparison> shared = result;
@@ -290,6 +308,59 @@ void ComputeService::computeGrid(std::vector<std::int32_t> ids, const QString& v
         result->seconds = secondsSince(start);
         std::shared_ptr<const HeadGrid> shared = result;
         return [this, shared] { emit gridReady(shared); };
+    });
+}
+
+void ComputeService::computeCurves(std::vector<std::int32_t> ids, int layer, int head, const QStringList& variantSpecs)
+{
+    const QString tag = QStringLiteral("curves");
+    const std::vector<std::string> specs = toStdStrings(variantSpecs);
+    submit(tag, [this, tag, ids = std::move(ids), layer, head, specs](std::unique_ptr<Workspace>& workspace,
+                                                                      const RunOptions& options) -> Deliver {
+        if (!workspace) {
+            return failure(tag, noModel());
+        }
+        const auto start = std::chrono::steady_clock::now();
+        auto result = std::make_shared<VariantCurves>();
+        result->ids = ids;
+        result->layer = layer;
+        result->head = head;
+        const bool causal = workspace->info().causal;
+        if (causal) {
+            auto dense = workspace->evaluate(ids, "dense", options);
+            if (!dense) {
+                return failure(tag, dense.error());
+            }
+            result->densePerplexity = dense->perplexity;
+        }
+        for (const std::string& spec : specs) {
+            VariantCurves::Curve curve;
+            curve.variant = spec;
+            SweepRequest sweep;
+            sweep.variant = spec;
+            sweep.layers = {layer};
+            sweep.heads = {head};
+            auto swept = sweepVariant(*workspace, ids, sweep, options);
+            if (swept) {
+                curve.sweep = std::move(swept.value());
+                curve.variant = curve.sweep.variant;
+            } else if (swept.error().code == ErrorCode::Cancelled) {
+                return {};
+            } else {
+                curve.sweepError = swept.error().message;  // a kind without a budget still gets its perplexity
+            }
+            if (causal) {
+                auto evaluated = workspace->evaluate(ids, spec, options);
+                if (!evaluated) {
+                    return failure(tag, evaluated.error());
+                }
+                curve.perplexity = evaluated->perplexity;
+            }
+            result->curves.push_back(std::move(curve));
+        }
+        result->seconds = secondsSince(start);
+        std::shared_ptr<const VariantCurves> shared = result;
+        return [this, shared] { emit curvesReady(shared); };
     });
 }
 

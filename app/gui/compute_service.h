@@ -10,6 +10,9 @@
 
 #include <QObject>
 #include <QString>
+#include <QStringList>
+
+#include <atomic>
 
 #include <condition_variable>
 #include <cstdint>
@@ -32,8 +35,15 @@ public:
 
     void openModel(const QString& path);
     void tokenize(const QString& text);
-    void compareHead(std::vector<std::int32_t> ids, int layer, int head, const QString& variantSpec);
+    /// Dense attention of one head and each variant's effective attention and metrics (tag "compare").
+    void compareHead(std::vector<std::int32_t> ids, int layer, int head, const QStringList& variantSpecs);
+    /// Every head's dense scores and the variant's metrics (tag "grid").
     void computeGrid(std::vector<std::int32_t> ids, const QString& variantSpec);
+    /// Each variant's recall-vs-density sweep on one head and the model's perplexity with it
+    /// (tag "curves"; on demand, it runs the model once per variant).
+    void computeCurves(std::vector<std::int32_t> ids, int layer, int head, const QStringList& variantSpecs);
+    /// Lets texts run past the model's context (RoPE models; the benchmark's long inputs).
+    void setAllowOverflow(bool allow) { m_allowOverflow = allow; }
     /// What a view's own job returns: the call to make on the UI thread, or an error for failed().
     using ViewDelivery = Result<std::function<void()>>;
     using ViewJob = std::function<ViewDelivery(Workspace& workspace, const RunOptions& options)>;
@@ -51,6 +61,7 @@ signals:
     void tokensReady(std::shared_ptr<const attnscope::TokenizedText> tokens);
     void headCompared(std::shared_ptr<const attnscope::gui::HeadComparison> comparison);
     void gridReady(std::shared_ptr<const attnscope::gui::HeadGrid> grid);
+    void curvesReady(std::shared_ptr<const attnscope::gui::VariantCurves> curves);
     void failed(const QString& tag, const QString& message);
     void busyChanged(bool busy);
     void progress(const QString& tag, double fraction, const QString& label);
@@ -84,6 +95,7 @@ private:
     std::map<QString, std::uint64_t> m_latest;     // UI thread only
     std::uint64_t m_nextSequence = 0;              // UI thread only
     int m_inFlight = 0;                            // UI thread only
+    std::atomic<bool> m_allowOverflow = false;
 };
 
 } // namespace attnscope::gui

@@ -1,13 +1,12 @@
 #include "gui_entry.h"
 
 #include "main_window.h"
+#include "workbench_settings.h"
 
 #include "attnscope/workspace.h"
 
 #include <QApplication>
 #include <QFile>
-#include <QPalette>
-#include <QStyleFactory>
 #include <QSurfaceFormat>
 
 #include <cstdio>
@@ -38,28 +37,6 @@ QString defaultText()
     return QString::fromLatin1(kBuiltInSample);
 }
 
-void applyDarkTheme(QApplication& app)
-{
-    app.setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
-    QPalette palette;
-    const QColor window(35, 36, 39);
-    const QColor base(27, 28, 30);
-    const QColor text(215, 215, 222);
-    palette.setColor(QPalette::Window, window);
-    palette.setColor(QPalette::WindowText, text);
-    palette.setColor(QPalette::Base, base);
-    palette.setColor(QPalette::AlternateBase, window);
-    palette.setColor(QPalette::Text, text);
-    palette.setColor(QPalette::Button, QColor(45, 47, 51));
-    palette.setColor(QPalette::ButtonText, text);
-    palette.setColor(QPalette::ToolTipBase, QColor(45, 47, 51));
-    palette.setColor(QPalette::ToolTipText, text);
-    palette.setColor(QPalette::Highlight, QColor(245, 166, 35));
-    palette.setColor(QPalette::HighlightedText, QColor(20, 20, 20));
-    palette.setColor(QPalette::PlaceholderText, QColor(120, 120, 128));
-    app.setPalette(palette);
-}
-
 } // namespace
 
 bool displayAvailable()
@@ -80,7 +57,7 @@ int runGui(const LaunchOptions& options)
     static char* argv[] = {name, nullptr};
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("attnscope"));
-    applyDarkTheme(app);
+    applyTheme(options.screenshotPath.empty() ? WorkbenchSettings().theme() : Theme::Dark);
 
     MainWindowOptions windowOptions;
     windowOptions.modelPath = QString::fromStdString(options.modelPath.empty() ? std::string("demo") : options.modelPath);
@@ -88,6 +65,11 @@ int runGui(const LaunchOptions& options)
     if (!options.variantSpec.empty()) {
         windowOptions.variantSpec = QString::fromStdString(options.variantSpec);
     }
+    for (const std::string& spec : options.moreVariants) {
+        windowOptions.moreVariants << QString::fromStdString(spec);
+    }
+    // A screenshot shows the defaults, not this user's saved layout.
+    windowOptions.restoreLayout = options.screenshotPath.empty();
     windowOptions.layer = options.layer;
     windowOptions.head = options.head;
     windowOptions.useGl = openGlAvailable();

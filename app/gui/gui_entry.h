@@ -3,6 +3,7 @@
 // CLI's cmd_gui.cpp does not compile Qt headers.
 
 #include <string>
+#include <vector>
 
 namespace attnscope::gui {
 
@@ -10,6 +11,7 @@ struct LaunchOptions {
     std::string modelPath;       ///< a model folder, a .gguf or .safetensors file, or "demo"
     std::string text;            ///< initial text; empty = the built-in sample
     std::string variantSpec;     ///< initial variant; empty = topk:k=8
+    std::vector<std::string> moreVariants;  ///< compared beside it (up to 3)
     int layer = 0;
     int head = 0;
     std::string screenshotPath;  ///< when set: wait for the first results, save the window as PNG, quit

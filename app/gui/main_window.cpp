@@ -10,13 +10,20 @@
 #include "views/model_panel.h"
 #include "views/text_panel_view.h"
 #include "views/token_strip.h"
+#include "workbench_settings.h"
 
 #include "attnscope/backends.h"
 #include "attnscope/variant_spec.h"
 
 #include <QApplication>
+#include <QCloseEvent>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QElapsedTimer>
 #include <QFileDialog>
+#include <QFileInfo>
+#include <QMimeData>
+#include <QUrl>
 #include <QGuiApplication>
 #include <QLabel>
 #include <QMenuBar>
@@ -26,6 +33,16 @@
 #include <QStatusBar>
 
 namespace attnscope::gui {
+
+namespace {
+
+// Identifies a token sequence in a request key.
+QString idsKey(const std::vector<std::int32_t>& ids)
+{
+    return QStringLiteral("%1:%2").arg(ids.size()).arg(qHashBits(ids.data(), ids.size() * sizeof(std::int32_t)));
+}
+
+} // namespace
 
 bool openGlAvailable()
 {
@@ -75,7 +92,10 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     m_modelPanel = new ModelPanel(this);
     m_compareView = new CompareView(m_useGl, this);
     m_headGrid = new HeadGridView(this);
+    setAcceptDrops(true);
     auto* centre = new QSplitter(Qt::Vertical, this);
+    centre->setObjectName(QStringLiteral("centreSplitter"));
+    m_centre = centre;
     centre->addWidget(m_compareView);
     // Below the compare view: the head grid beside the analysis tabs (issue #6 views).
     auto* lower = new QSplitter(Qt::Horizontal, this);
@@ -87,16 +107,18 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     centre->setStretchFactor(0, 3);
     centre->setStretchFactor(1, 2);
     auto* columns = new QSplitter(Qt::Horizontal, this);
+    columns->setObjectName(QStringLiteral("columnsSplitter"));
+    m_columns = columns;
     columns->addWidget(m_modelPanel);
     columns->addWidget(centre);
     if (m_useGl) {
         m_imguiPanel = new ImGuiPanelView(this);
         columns->addWidget(m_imguiPanel);
-        connect(m_imguiPanel, &ImGuiPanelView::variantSpecRequested, m_selection, &SelectionModel::setVariantSpec);
+        connect(m_imguiPanel, &ImGuiPanelView::actionsRequested, this, &MainWindow::applyPanelActions);
     } else {
         m_textPanel = new TextPanelView(this);
         columns->addWidget(m_textPanel);
-        connect(m_textPanel, &TextPanelView::variantSpecRequested, m_selection, &SelectionModel::setVariantSpec);
+        connect(m_textPanel, &TextPanelView::actionsRequested, this, &MainWindow::applyPanelActions);
     }
     columns->setStretchFactor(0, 0);
     columns->setStretchFactor(1, 1);
@@ -137,6 +159,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
         requestCompare();
     });
     connect(m_selection, &SelectionModel::variantSpecChanged, this, [this] {
+        m_compareView->setActiveVariant(m_selection->activeVariant());
         requestCompare();
         requestGrid();
         refreshPanels();
@@ -194,6 +217,11 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
         m_headGrid->setSelected(m_selection->layer(), m_selection->head());
         refreshPanels();
     });
+    connect(m_compute, &ComputeService::curvesReady, this, [this](std::shared_ptr<const VariantCurves> curves) {
+        clearError(QStringLiteral("curves"));
+        m_curves = curves;
+        refreshPanels();
+    });
     connect(m_compute, &ComputeService::failed, this, &MainWindow::showError);
     connect(m_compute, &ComputeService::busyChanged, this, [this](bool busy) {
         if (m_error.isEmpty()) {
@@ -207,11 +235,14 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
         }
     });
 
-    m_selection->setVariantSpec(options.variantSpec);
+    m_selection->setVariantSpecs(QStringList{options.variantSpec} + options.moreVariants);
     m_selection->setText(options.text);
     m_modelPanel->setText(options.text);
     m_textDebounce.stop();  // the first tokenisation follows the model load
-    m_selection->setModelPath(options.modelPath);
+    if (options.restoreLayout) {
+        restoreLayout();
+    }
+    openModel(options.modelPath);
     refreshPanels();
 }
 
@@ -220,9 +251,13 @@ MainWindow::~MainWindow() = default;
 void MainWindow::buildMenus()
 {
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    file->addAction(tr("Open model &folder…"), this, [this] { openModelDialog(false); });
-    file->addAction(tr("Open model f&ile (.gguf, .safetensors)…"), this, [this] { openModelDialog(true); });
-    file->addAction(tr("Open the &demo model"), this, [this] { m_selection->setModelPath(QStringLiteral("demo")); });
+    file->addAction(tr("Open model &folder…"), QKeySequence::Open, this, [this] { openModelDialog(false); });
+    file->addAction(tr("Open model f&ile (.gguf, .safetensors)…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this,
+                    [this] { openModelDialog(true); });
+    m_recentMenu = file->addMenu(tr("Open &recent"));
+    connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
+    rebuildRecentMenu();
+    file->addAction(tr("Open the &demo model"), this, [this] { openModel(QStringLiteral("demo")); });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -235,10 +270,49 @@ void MainWindow::buildMenus()
     view->addAction(tr("Previous head"), QKeySequence(Qt::ALT | Qt::Key_Left), this, [step] { step(0, -1); });
     view->addAction(tr("Next head"), QKeySequence(Qt::ALT | Qt::Key_Right), this, [step] { step(0, 1); });
     view->addSeparator();
+    view->addAction(tr("Previous variant"), QKeySequence(Qt::ALT | Qt::Key_PageUp), this,
+                    [this] { m_selection->setActiveVariant(m_selection->activeVariant() - 1); });
+    view->addAction(tr("Next variant"), QKeySequence(Qt::ALT | Qt::Key_PageDown), this,
+                    [this] { m_selection->setActiveVariant(m_selection->activeVariant() + 1); });
+    view->addAction(tr("Add a variant"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A), this,
+                    [this] { m_selection->addVariant(m_selection->variantSpec()); });
+    view->addAction(tr("Remove the active variant"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D), this,
+                    [this] { m_selection->removeVariant(m_selection->activeVariant()); });
+    view->addSeparator();
+    view->addAction(tr("Reset zoom"), QKeySequence(Qt::CTRL | Qt::Key_0), m_compareView, &CompareView::resetViewport);
+    view->addAction(tr("Sweep budgets + perplexity"), QKeySequence(Qt::CTRL | Qt::Key_R), this, &MainWindow::requestCurves);
+    m_lightTheme = view->addAction(tr("Light theme"));
+    m_lightTheme->setCheckable(true);
+    m_lightTheme->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L));
+    connect(m_lightTheme, &QAction::toggled, this, &MainWindow::setTheme);
+    view->addSeparator();
     view->addAction(tr("Cancel computations"), QKeySequence(Qt::Key_Escape), this, [this] {
         m_compute->cancelAll();
+        m_lastCompareKey.clear();
+        m_lastGridKey.clear();
         m_statusLabel->setText(tr("cancelled"));
     });
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    m_recentMenu->clear();
+    const QStringList recent = WorkbenchSettings().recentModels();
+    for (const QString& path : recent) {
+        m_recentMenu->addAction(path, this, [this, path] { openModel(path); });
+    }
+    m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::openModel(const QString& path)
+{
+    if (path.isEmpty()) {
+        return;
+    }
+    WorkbenchSettings settings;
+    settings.addRecentModel(path);
+    settings.sync();
+    m_selection->setModelPath(path);
 }
 
 void MainWindow::openModelDialog(bool file)
@@ -246,8 +320,96 @@ void MainWindow::openModelDialog(bool file)
     const QString path = file ? QFileDialog::getOpenFileName(this, tr("Open model"), QString(),
                                                              tr("Models (*.gguf *.safetensors)"))
                               : QFileDialog::getExistingDirectory(this, tr("Open model folder"));
+    openModel(path);
+}
+
+QString MainWindow::droppedModelPath(const QMimeData* mime)
+{
+    if (!mime || !mime->hasUrls() || mime->urls().size() != 1 || !mime->urls().front().isLocalFile()) {
+        return {};
+    }
+    const QFileInfo info(mime->urls().front().toLocalFile());
+    const QString suffix = info.suffix().toLower();
+    if (info.isDir() || (info.isFile() && (suffix == QLatin1String("gguf") || suffix == QLatin1String("safetensors")))) {
+        return info.absoluteFilePath();
+    }
+    return {};
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+{
+    if (!droppedModelPath(event->mimeData()).isEmpty()) {
+        event->acceptProposedAction();
+    }
+}
+
+void MainWindow::dropEvent(QDropEvent* event)
+{
+    const QString path = droppedModelPath(event->mimeData());
     if (!path.isEmpty()) {
-        m_selection->setModelPath(path);
+        event->acceptProposedAction();
+        openModel(path);
+    }
+}
+
+void MainWindow::setTheme(bool light)
+{
+    applyTheme(light ? Theme::Light : Theme::Dark);
+    if (m_imguiPanel) {
+        m_imguiPanel->setLightTheme(light);
+    }
+}
+
+void MainWindow::restoreLayout()
+{
+    WorkbenchSettings settings;
+    restoreGeometry(settings.windowGeometry());
+    restoreState(settings.windowState());
+    const QList<QByteArray> splitters = settings.splitterStates();
+    if (splitters.size() == 2) {
+        m_columns->restoreState(splitters[0]);
+        m_centre->restoreState(splitters[1]);
+    }
+    m_compareView->setColorOptions(settings.colorOptions());
+    const bool light = settings.theme() == Theme::Light;
+    if (light != m_lightTheme->isChecked()) {
+        m_lightTheme->setChecked(light);  // applies it
+    }
+}
+
+void MainWindow::saveLayout()
+{
+    WorkbenchSettings settings;
+    settings.setWindowLayout(saveGeometry(), saveState(), {m_columns->saveState(), m_centre->saveState()});
+    settings.setColorOptions(m_compareView->colorOptions());
+    settings.setTheme(m_lightTheme->isChecked() ? Theme::Light : Theme::Dark);
+    if (!settings.sync()) {
+        showError(QStringLiteral("settings"), tr("could not write %1").arg(settings.fileName()));
+    }
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    saveLayout();
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::applyPanelActions(const PanelActions& actions)
+{
+    if (actions.activeVariant) {
+        m_selection->setActiveVariant(*actions.activeVariant);
+    }
+    if (actions.variantSpec) {
+        m_selection->setVariantSpec(QString::fromStdString(*actions.variantSpec));
+    }
+    if (actions.removeVariant) {
+        m_selection->removeVariant(*actions.removeVariant);
+    }
+    if (actions.addVariant) {
+        m_selection->addVariant(QString::fromStdString(*actions.addVariant));
+    }
+    if (actions.computeCurves) {
+        requestCurves();
     }
 }
 
@@ -267,12 +429,22 @@ void MainWindow::requestCompare()
     if (!tokens || tokens->ids.empty()) {
         return;
     }
-    if (auto parsed = parseVariantSpec(m_selection->variantSpec().toStdString()); !parsed) {
-        showError(QStringLiteral("variant"), QString::fromStdString(parsed.error().describe()));
-        return;
+    for (const QString& spec : m_selection->variantSpecs()) {
+        if (auto parsed = parseVariantSpec(spec.toStdString()); !parsed) {
+            showError(QStringLiteral("variant"), QString::fromStdString(parsed.error().describe()));
+            return;
+        }
     }
     clearError(QStringLiteral("variant"));
-    m_compute->compareHead(tokens->ids, m_selection->layer(), m_selection->head(), m_selection->variantSpec());
+    // Switching the active variant changes nothing to compute: the last request (delivered or still
+    // running; a failure clears the key) already covers it.
+    const QString key = QStringLiteral("%1/%2/%3/%4").arg(idsKey(tokens->ids)).arg(m_selection->layer())
+                            .arg(m_selection->head()).arg(m_selection->variantSpecs().join(QLatin1Char('|')));
+    if (key == m_lastCompareKey) {
+        return;
+    }
+    m_lastCompareKey = key;
+    m_compute->compareHead(tokens->ids, m_selection->layer(), m_selection->head(), m_selection->variantSpecs());
 }
 
 void MainWindow::requestGrid()
@@ -281,11 +453,31 @@ void MainWindow::requestGrid()
     if (!tokens || tokens->ids.empty() || !parseVariantSpec(m_selection->variantSpec().toStdString())) {
         return;
     }
+    const QString key = idsKey(tokens->ids) + QLatin1Char('/') + m_selection->variantSpec();
+    if (key == m_lastGridKey) {
+        return;
+    }
+    m_lastGridKey = key;
     m_compute->computeGrid(tokens->ids, m_selection->variantSpec());
+}
+
+void MainWindow::requestCurves()
+{
+    const auto tokens = m_selection->tokens();
+    if (!tokens || tokens->ids.size() < 2) {
+        return;
+    }
+    m_statusLabel->setText(tr("sweeping %1 variant(s) and running the model with each…").arg(m_selection->variantSpecs().size()));
+    m_compute->computeCurves(tokens->ids, m_selection->layer(), m_selection->head(), m_selection->variantSpecs());
 }
 
 void MainWindow::showError(const QString& tag, const QString& message)
 {
+    if (tag == QLatin1String("compare")) {
+        m_lastCompareKey.clear();  // let the same request run again
+    } else if (tag == QLatin1String("grid")) {
+        m_lastGridKey.clear();
+    }
     m_error = message;
     m_errorTag = tag;
     m_statusLabel->setText(message);
@@ -313,6 +505,12 @@ PanelState MainWindow::panelState() const
 {
     PanelState state;
     state.variantSpec = m_selection->variantSpec().toStdString();
+    for (const QString& spec : m_selection->variantSpecs()) {
+        state.variantSpecs.push_back(spec.toStdString());
+    }
+    state.activeVariant = m_selection->activeVariant();
+    state.maxVariants = SelectionModel::kMaxVariants;
+    state.curves = m_curves;
     state.comparison = m_comparison;
     state.grid = m_grid;
     state.layer = m_selection->layer();

@@ -5,12 +5,17 @@
 
 #include <QMainWindow>
 #include <QString>
+#include <QStringList>
 #include <QTimer>
 
 #include <functional>
 #include <memory>
 
+class QAction;
 class QLabel;
+class QMenu;
+class QMimeData;
+class QSplitter;
 
 namespace attnscope::gui {
 
@@ -23,13 +28,17 @@ class SelectionModel;
 class TextPanelView;
 struct HeadComparison;
 struct HeadGrid;
+struct PanelActions;
 struct PanelState;
+struct VariantCurves;
 
 struct MainWindowOptions {
     QString modelPath = QStringLiteral("demo");
     QString text;
     bool useGl = false;  ///< decide with openGlAvailable() before constructing
     QString variantSpec = QStringLiteral("topk:k=8");
+    QStringList moreVariants;  ///< compared beside variantSpec (at most 3 more)
+    bool restoreLayout = true; ///< geometry, splitters, theme and colour options from the settings
     int layer = 0;  ///< selected once the model is open (clamped to its shape)
     int head = 0;
 };
@@ -49,13 +58,32 @@ public:
     QString errorText() const { return m_error; }
     /// Nothing queued or pending, and both the compare view and the head grid show a result.
     bool isIdle() const;
+    /// The last sweep/perplexity result (null until requested and delivered).
+    std::shared_ptr<const VariantCurves> curves() const { return m_curves; }
+    /// Does what the knob panels asked for (also the no-GL panel and tests).
+    void applyPanelActions(const PanelActions& actions);
+    /// Opens a model and records it in the recent files.
+    void openModel(const QString& path);
+    /// The model a drop would open: one local folder, .gguf or .safetensors file; "" otherwise.
+    static QString droppedModelPath(const QMimeData* mime);
+    /// Writes geometry, splitters, theme and colour options to the settings.
+    void saveLayout();
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
 
 private:
     void buildMenus();
+    void rebuildRecentMenu();
+    void restoreLayout();
+    void setTheme(bool light);
     void openModelDialog(bool file);
     void requestTokens();
     void requestCompare();
     void requestGrid();
+    void requestCurves();
     void showError(const QString& tag, const QString& message);
     void clearError(const QString& tag);
     void refreshPanels();
@@ -69,6 +97,10 @@ private:
     HeadGridView* m_headGrid = nullptr;
     ImGuiPanelView* m_imguiPanel = nullptr;
     TextPanelView* m_textPanel = nullptr;
+    QSplitter* m_columns = nullptr;
+    QSplitter* m_centre = nullptr;
+    QMenu* m_recentMenu = nullptr;
+    QAction* m_lightTheme = nullptr;
     QLabel* m_backendLabel = nullptr;
     QLabel* m_timeLabel = nullptr;
     QLabel* m_statusLabel = nullptr;
@@ -80,6 +112,9 @@ private:
     bool m_firstModel = true;
     std::shared_ptr<const HeadComparison> m_comparison;
     std::shared_ptr<const HeadGrid> m_grid;
+    std::shared_ptr<const VariantCurves> m_curves;
+    QString m_lastCompareKey;  // what the last compare request was for (tokens, head, variants)
+    QString m_lastGridKey;
 };
 
 /// True when a GL context can be created here (not offscreen/minimal, and a test context works).

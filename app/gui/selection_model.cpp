@@ -54,10 +54,58 @@ void SelectionModel::setHead(int layer, int head)
 
 void SelectionModel::setVariantSpec(const QString& spec)
 {
-    if (spec == m_variantSpec) {
+    if (m_variantSpecs.isEmpty()) {
+        setVariantSpecs({spec});
         return;
     }
-    m_variantSpec = spec;
+    if (spec == m_variantSpecs[m_activeVariant]) {
+        return;
+    }
+    m_variantSpecs[m_activeVariant] = spec;
+    emit variantSpecChanged();
+}
+
+void SelectionModel::setVariantSpecs(const QStringList& specs)
+{
+    const QStringList cut = specs.mid(0, kMaxVariants);
+    if (cut.isEmpty() || cut == m_variantSpecs) {
+        return;
+    }
+    m_variantSpecs = cut;
+    m_activeVariant = std::clamp(m_activeVariant, 0, static_cast<int>(m_variantSpecs.size()) - 1);
+    emit variantSpecChanged();
+}
+
+void SelectionModel::setActiveVariant(int index)
+{
+    index = std::clamp(index, 0, std::max(0, static_cast<int>(m_variantSpecs.size()) - 1));
+    if (index == m_activeVariant) {
+        return;
+    }
+    m_activeVariant = index;
+    emit variantSpecChanged();
+}
+
+bool SelectionModel::addVariant(const QString& spec)
+{
+    if (m_variantSpecs.size() >= kMaxVariants) {
+        return false;
+    }
+    m_variantSpecs.append(spec);
+    m_activeVariant = static_cast<int>(m_variantSpecs.size()) - 1;
+    emit variantSpecChanged();
+    return true;
+}
+
+void SelectionModel::removeVariant(int index)
+{
+    if (m_variantSpecs.size() <= 1 || index < 0 || index >= m_variantSpecs.size()) {
+        return;
+    }
+    m_variantSpecs.removeAt(index);
+    if (m_activeVariant > index || m_activeVariant >= m_variantSpecs.size()) {
+        m_activeVariant = std::max(0, m_activeVariant - 1);
+    }
     emit variantSpecChanged();
 }
 

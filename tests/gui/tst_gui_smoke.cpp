@@ -2,6 +2,8 @@
 // model drives computations through ComputeService, the compare view gets N×N maps, the head grid
 // layers × heads, errors stay in the status area; the ImGui panels run headless on a bare context.
 
+#include "gui/gui_test_support.h"
+
 #include "compute_service.h"
 #include "main_window.h"
 #include "panels/metrics_panel.h"
@@ -24,37 +26,16 @@
 
 using namespace attnscope;
 using namespace attnscope::gui;
+using attnscope::gui::test::application;
+using attnscope::gui::test::modelPath;
 
 namespace {
 
 constexpr int kTimeoutMs = 60000;
 const char* const kText = "Once upon a time there was a little cat. The little cat";
 
-QApplication& application()
-{
-    static int argc = 1;
-    static char name[] = "tst_gui_smoke";
-    static char* argv[] = {name, nullptr};
-    // Never destroyed: a static QApplication torn down by exit handlers crashes in Qt's own cleanup.
-    static QApplication* app = new QApplication(argc, argv);
-    return *app;
-}
-
-QString modelPath()
-{
-    return QStringLiteral(ATTNSCOPE_SHARED_MODELS "/stories260K/hf");
-}
-
-class GuiSmoke : public ::testing::Test {
+class GuiSmoke : public test::RealModelTest {
 protected:
-    void SetUp() override
-    {
-        application();
-        if (!QFile::exists(modelPath() + QStringLiteral("/config.json"))) {
-            FAIL() << "stories260K not found under " ATTNSCOPE_SHARED_MODELS;
-        }
-    }
-
     std::unique_ptr<MainWindow> openWindow()
     {
         MainWindowOptions options;
@@ -65,11 +46,6 @@ protected:
         window->resize(1400, 900);
         window->show();
         return window;
-    }
-
-    static bool settled(const MainWindow& window)
-    {
-        return window.isIdle() || !window.errorText().isEmpty();
     }
 };
 
@@ -95,13 +71,17 @@ TEST_F(GuiSmoke, MainWindowShowsDenseVariantAndDifferenceOfOneHead)
     EXPECT_EQ(window->compareView()->matrixSize(), n);
     EXPECT_EQ(comparison->dense.nTokens, n);
     EXPECT_EQ(comparison->dense.attention.size(), static_cast<std::size_t>(n) * n);
-    EXPECT_EQ(comparison->effective.attention.size(), static_cast<std::size_t>(n) * n);
-    EXPECT_EQ(comparison->effective.mask.size(), static_cast<std::size_t>(n) * n);
+    ASSERT_EQ(comparison->variants.size(), 1u);
+    const VariantHead& variant = comparison->variants.front();
+    EXPECT_EQ(variant.effective.attention.size(), static_cast<std::size_t>(n) * n);
+    EXPECT_EQ(variant.effective.mask.size(), static_cast<std::size_t>(n) * n);
+    ASSERT_EQ(window->compareView()->panelCount(), 3);
     for (int i = 0; i < 3; ++i) {
         const auto data = window->compareView()->heatmap(i)->data();
         ASSERT_TRUE(data) << "map " << i;
         EXPECT_EQ(data->n, n);
-        EXPECT_EQ(data->values.size(), static_cast<std::size_t>(n) * n);
+        ASSERT_TRUE(data->pyramid) << "map " << i;
+        EXPECT_EQ(data->pyramid->n(), n);
     }
     // Non-trivial: dense rows are distributions, and top-8 keeps fewer keys than dense on row n-1.
     double lastRow = 0.0;
@@ -109,9 +89,9 @@ TEST_F(GuiSmoke, MainWindowShowsDenseVariantAndDifferenceOfOneHead)
         lastRow += comparison->dense.attention[static_cast<std::size_t>(n - 1) * n + j];
     }
     EXPECT_NEAR(lastRow, 1.0, 1e-4);
-    EXPECT_GT(comparison->metrics.density, 0.0);
-    EXPECT_LT(comparison->metrics.density, 1.0);
-    EXPECT_GT(comparison->metrics.recall, 0.0);
+    EXPECT_GT(variant.metrics.density, 0.0);
+    EXPECT_LT(variant.metrics.density, 1.0);
+    EXPECT_GT(variant.metrics.recall, 0.0);
 
     const auto grid = window->headGridView()->grid();
     ASSERT_TRUE(grid);
@@ -128,7 +108,8 @@ TEST_F(GuiSmoke, SelectingAHeadAndAVariantRecomputes)
     window->selection().setVariantSpec(QStringLiteral("window:w=4"));
     ASSERT_TRUE(waitUntil([&] {
         const auto c = window->compareView()->comparison();
-        return settled(*window) && c && c->layer == 3 && c->head == 5 && c->variant == "window:w=4";
+        return settled(*window) && c && c->layer == 3 && c->head == 5 && c->variants.size() == 1 &&
+               c->variants.front().variant == "window:w=4";
     }, kTimeoutMs));
     EXPECT_TRUE(window->errorText().isEmpty()) << window->errorText().toStdString();
     EXPECT_EQ(window->headGridView()->grid()->variant, "window:w=4");
@@ -160,7 +141,7 @@ TEST_F(GuiSmoke, NewerRequestsWithTheSameTagReplaceOlderOnes)
     std::vector<std::shared_ptr<const HeadComparison>> delivered;
     QObject::connect(&service, &ComputeService::headCompared, [&](auto result) { delivered.push_back(result); });
     for (int head = 0; head < 8; ++head) {
-        service.compareHead(tokens->ids, 1, head, QStringLiteral("topk:k=4"));
+        service.compareHead(tokens->ids, 1, head, {QStringLiteral("topk:k=4")});
     }
     ASSERT_TRUE(waitUntil([&] { return !service.busy(); }, kTimeoutMs));
     ASSERT_EQ(delivered.size(), 1u) << "superseded requests must be dropped";
@@ -185,12 +166,33 @@ TEST(ImGuiPanels, DrawHeadlessForAFewFrames)
     auto comparison = std::make_shared<HeadComparison>();
     comparison->layer = 1;
     comparison->head = 2;
-    comparison->variant = "sea:k=8";
     comparison->dense.nTokens = 16;
-    comparison->metrics.density = 0.25;
-    comparison->metrics.recall = 0.9;
+    for (const char* spec : {"sea:k=8", "topk:k=4"}) {
+        VariantHead variant;
+        variant.variant = spec;
+        variant.metrics.density = 0.25;
+        variant.metrics.recall = 0.9;
+        comparison->variants.push_back(variant);
+    }
+    auto curves = std::make_shared<VariantCurves>();
+    curves->layer = 1;
+    curves->head = 2;
+    curves->densePerplexity = 10.0;
+    VariantCurves::Curve curve;
+    curve.variant = "sea:k=8";
+    curve.perplexity = 11.0;
+    for (int k : {1, 4, 16}) {
+        SweepPoint point;
+        point.value = k;
+        point.mean.density = k / 16.0;
+        point.mean.recall = std::sqrt(k / 16.0);
+        curve.sweep.points.push_back(point);
+    }
+    curves->curves = {curve};
     PanelState state;
     state.variantSpec = "sea:k=8";
+    state.variantSpecs = {"sea:k=8", "topk:k=4"};
+    state.curves = curves;
     state.comparison = comparison;
     VariantPanel variants;
     MetricsPanel metrics;
@@ -199,11 +201,13 @@ TEST(ImGuiPanels, DrawHeadlessForAFewFrames)
         const PanelActions actions = drawPanels(variants, metrics, state);
         ImGui::Render();
         EXPECT_FALSE(actions.variantSpec.has_value()) << "no input, no intent";
+        EXPECT_FALSE(actions.addVariant || actions.removeVariant || actions.activeVariant || actions.computeCurves);
     }
     EXPECT_GT(ImGui::GetDrawData()->TotalVtxCount, 100);
     // Every registered kind draws its generated controls without tripping an ImGui assert.
     for (const VariantKindInfo& kind : variantRegistry()) {
         state.variantSpec = kind.name;
+        state.variantSpecs = {kind.name};
         ImGui::NewFrame();
         drawPanels(variants, metrics, state);
         ImGui::Render();

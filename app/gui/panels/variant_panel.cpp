@@ -74,6 +74,43 @@ std::string specForKind(const std::string& previous, const std::string& kind)
     return formatVariantSpec(pruneDefaults(next));
 }
 
+void VariantPanel::drawVariantList(const PanelState& state, PanelActions& actions)
+{
+    ImGui::Text("Variants (%d of %d)", static_cast<int>(state.variantSpecs.size()), state.maxVariants);
+    ImGui::Separator();
+    const bool removable = state.variantSpecs.size() > 1;
+    for (int index = 0; index < static_cast<int>(state.variantSpecs.size()); ++index) {
+        ImGui::PushID(index);
+        const bool active = index == state.activeVariant;
+        if (removable) {
+            if (ImGui::SmallButton("x")) {
+                actions.removeVariant = index;
+            }
+            if (ImGui::IsItemHovered()) {
+                ImGui::SetTooltip("remove this variant");
+            }
+            ImGui::SameLine();
+        }
+        char label[300];
+        std::snprintf(label, sizeof label, "%d  %s", index + 1, state.variantSpecs[static_cast<std::size_t>(index)].c_str());
+        if (ImGui::Selectable(label, active) && !active) {
+            actions.activeVariant = index;
+        }
+        if (ImGui::IsItemHovered()) {
+            ImGui::SetTooltip("edit this variant's knobs (Alt+PgUp/PgDn steps)");
+        }
+        ImGui::PopID();
+    }
+    if (static_cast<int>(state.variantSpecs.size()) < state.maxVariants) {
+        if (ImGui::Button("+ add variant")) {
+            actions.addVariant = state.variantSpec.empty() ? std::string("topk") : state.variantSpec;
+        }
+        if (ImGui::IsItemHovered()) {
+            ImGui::SetTooltip("compare one more variant (starts as a copy of the active one)");
+        }
+    }
+}
+
 PanelActions VariantPanel::draw(const PanelState& state)
 {
     PanelActions actions;
@@ -81,7 +118,7 @@ PanelActions VariantPanel::draw(const PanelState& state)
     const VariantSpec spec = parsed ? parsed.value() : VariantSpec{"dense", {}};
     const VariantKindInfo* kind = findVariantKind(spec.kind);
 
-    ImGui::TextUnformatted("Variant");
+    drawVariantList(state, actions);
     ImGui::Separator();
     const auto& registry = variantRegistry();
     if (ImGui::BeginCombo("kind", spec.kind.c_str())) {

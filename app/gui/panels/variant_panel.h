@@ -1,5 +1,6 @@
 #pragma once
-// ImGui knobs of the selected variant: a kind combo and one control per parameter, generated from
+// ImGui list of the compared variants (select, add, remove) and the knobs of the active one: a kind
+// combo and one control per parameter, generated from
 // variantRegistry() (slider over [min, sliderMax] for numbers, combo for enums, checkbox for bools).
 // Only parameters that differ from their default are written into the spec.
 
@@ -14,6 +15,8 @@ public:
     PanelActions draw(const PanelState& state);
 
 private:
+    void drawVariantList(const PanelState& state, PanelActions& actions);
+
     std::string m_bufferSpec;            // what the text field was last synced to
     std::array<char, 256> m_edit{};      // the spec text field
 };

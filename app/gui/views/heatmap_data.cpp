@@ -3,8 +3,7 @@
 #include "colormap.h"
 
 #include <QFontMetricsF>
-#include <QToolTip>
-#include <QWidget>
+#include <QPalette>
 #include <QPainterPath>
 
 #include <algorithm>
@@ -17,7 +16,9 @@ namespace {
 constexpr double kTitleHeight = 20.0;
 constexpr double kLabelWidth = 64.0;   // room for token labels beside and below the matrix
 constexpr double kMinLabelCell = 8.0;  // cells smaller than this get no labels
+constexpr double kMinOutlineCell = 3.0;
 constexpr double kMargin = 6.0;
+constexpr double kLogDecades = 4.0;
 
 QFont labelFont(double cell)
 {
@@ -26,33 +27,145 @@ QFont labelFont(double cell)
     return font;
 }
 
+// The cells of `viewport` that are at least partly visible: [first, last).
+std::pair<int, int> visibleRange(double origin, double span, int n)
+{
+    const int first = std::clamp(static_cast<int>(std::floor(origin)), 0, n);
+    const int last = std::clamp(static_cast<int>(std::ceil(origin + span)), first, n);
+    return {first, last};
+}
+
 } // namespace
 
-HeatmapGeometry heatmapGeometry(const QSizeF& size, const HeatmapData& data)
+float mapColorValue(float x, float vmax, ColorScale scale)
+{
+    const float sign = x < 0.0f ? -1.0f : 1.0f;
+    const double u = std::min(1.0, std::abs(static_cast<double>(x)) / std::max(1e-12, static_cast<double>(vmax)));
+    double t = u;
+    if (scale == ColorScale::Sqrt) {
+        t = std::sqrt(u);
+    } else if (scale == ColorScale::Log) {
+        t = u <= 0.0 ? 0.0 : std::max(0.0, (std::log10(u) + kLogDecades) / kLogDecades);
+    }
+    return sign * static_cast<float>(t);
+}
+
+double unmapColorValue(double t, double vmax, ColorScale scale)
+{
+    if (scale == ColorScale::Sqrt) {
+        return t * t * vmax;
+    }
+    if (scale == ColorScale::Log) {
+        return t <= 0.0 ? 0.0 : vmax * std::pow(10.0, kLogDecades * (t - 1.0));
+    }
+    return t * vmax;
+}
+
+HeatmapViewport HeatmapViewport::clamped(int n) const
+{
+    if (n <= 0) {
+        return {};
+    }
+    HeatmapViewport v = *this;
+    if (v.span <= 0.0 || v.span > n) {
+        v.span = n;
+    }
+    v.span = std::max(v.span, std::min(static_cast<double>(n), kMinViewportSpan));
+    v.x0 = std::clamp(v.x0, 0.0, n - v.span);
+    v.y0 = std::clamp(v.y0, 0.0, n - v.span);
+    return v;
+}
+
+bool HeatmapViewport::isWhole(int n) const
+{
+    const HeatmapViewport v = clamped(n);
+    return v.span >= n;
+}
+
+HeatmapGeometry heatmapGeometry(const QSizeF& size, const HeatmapData& data, const HeatmapViewport& viewport)
 {
     HeatmapGeometry geometry;
     if (data.n <= 0) {
         return geometry;
     }
+    const double span = viewport.clamped(data.n).span;
     // Every map reserves the label column, so that the maps side by side share one cell size.
-    const double left = kLabelWidth;
     auto fit = [&](double leftRoom, double bottomRoom) {
         return std::max(0.0, std::min(size.width() - leftRoom - kMargin, size.height() - kTitleHeight - bottomRoom - kMargin));
     };
-    double side = fit(left, kLabelWidth);
-    geometry.labels = side / data.n >= kMinLabelCell;
+    double side = fit(kLabelWidth, kLabelWidth);
+    geometry.labels = side / span >= kMinLabelCell;
     if (!geometry.labels) {
         side = fit(kMargin, kMargin);
     }
-    const double leftRoom = geometry.labels ? left : kMargin;
+    const double leftRoom = geometry.labels ? kLabelWidth : kMargin;
     const double x = leftRoom + std::max(0.0, (size.width() - leftRoom - kMargin - side) / 2.0);
     geometry.plot = QRectF(x, kTitleHeight, side, side);
-    geometry.cell = side / data.n;
+    geometry.cell = side / span;
     return geometry;
 }
 
-void paintHeatmapDecorations(QPainter& painter, const HeatmapData& data, const HeatmapGeometry& geometry,
-                             int hoveredToken)
+QRectF HeatmapTile::rect(const HeatmapGeometry& geometry, const HeatmapViewport& viewport) const
+{
+    return QRectF(geometry.plot.left() + (column0 - viewport.x0) * geometry.cell,
+                  geometry.plot.top() + (row0 - viewport.y0) * geometry.cell, columns * block * geometry.cell,
+                  rows * block * geometry.cell);
+}
+
+HeatmapTile heatmapTile(const HeatmapData& data, const HeatmapViewport& viewport, double pixels)
+{
+    HeatmapTile tile;
+    if (!data.pyramid || data.n <= 0 || pixels <= 0.0) {
+        return tile;
+    }
+    const HeatmapPyramid& pyramid = *data.pyramid;
+    const HeatmapViewport v = viewport.clamped(data.n);
+    tile.level = pyramid.levelFor(v.span / pixels);
+    tile.block = HeatmapPyramid::blockSize(tile.level);
+    const int side = pyramid.side(tile.level);
+    const auto [rowFirst, rowLast] = visibleRange(v.y0, v.span, data.n);
+    const auto [columnFirst, columnLast] = visibleRange(v.x0, v.span, data.n);
+    const int blockRow0 = rowFirst / tile.block;
+    const int blockColumn0 = columnFirst / tile.block;
+    const int blockRow1 = std::min(side, (rowLast + tile.block - 1) / tile.block);
+    const int blockColumn1 = std::min(side, (columnLast + tile.block - 1) / tile.block);
+    tile.row0 = blockRow0 * tile.block;
+    tile.column0 = blockColumn0 * tile.block;
+    tile.rows = std::max(0, blockRow1 - blockRow0);
+    tile.columns = std::max(0, blockColumn1 - blockColumn0);
+    tile.values.resize(static_cast<std::size_t>(tile.rows) * tile.columns);
+    // Sums are shown per query row of the block (sum / block): a block holding one full row of
+    // mass reads as that row's probability would, so the colour scale stays the same at every level.
+    const float sumScale = data.pooling == Pooling::Sum ? 1.0f / static_cast<float>(tile.block) : 1.0f;
+    for (int r = 0; r < tile.rows; ++r) {
+        for (int c = 0; c < tile.columns; ++c) {
+            const float value = pyramid.at(tile.level, blockRow0 + r, blockColumn0 + c, data.pooling) * sumScale;
+            tile.values[static_cast<std::size_t>(r) * tile.columns + c] = mapColorValue(value, data.vmax, data.scale);
+        }
+    }
+    return tile;
+}
+
+QImage heatmapTileImage(const HeatmapData& data, const HeatmapTile& tile)
+{
+    if (tile.rows <= 0 || tile.columns <= 0) {
+        return {};
+    }
+    const Colormap& map = data.diverging ? Colormap::diverging() : (data.colormap ? *data.colormap : Colormap::viridis());
+    QImage image(tile.columns, tile.rows, QImage::Format_RGB32);
+    for (int r = 0; r < tile.rows; ++r) {
+        auto* line = reinterpret_cast<QRgb*>(image.scanLine(r));
+        for (int c = 0; c < tile.columns; ++c) {
+            const float v = tile.values[static_cast<std::size_t>(r) * tile.columns + c];
+            line[c] = map.map(data.diverging ? (v + 1.0f) * 0.5f : v);
+        }
+    }
+    return image;
+}
+
+void paintHeatmapDecorations(QPainter& painter, const QPalette& palette, const HeatmapData& data,
+                             const HeatmapGeometry& geometry, const HeatmapViewport& viewport, int hoveredToken,
+                             const QRectF& band)
 {
     painter.save();
     painter.setRenderHint(QPainter::Antialiasing, false);
@@ -60,7 +173,8 @@ void paintHeatmapDecorations(QPainter& painter, const HeatmapData& data, const H
     titleFont.setPixelSize(13);
     titleFont.setBold(true);
     painter.setFont(titleFont);
-    painter.setPen(QColor(220, 220, 225));
+    const QColor text = palette.color(QPalette::WindowText);
+    painter.setPen(text);
     if (data.n <= 0) {
         painter.restore();
         return;
@@ -69,19 +183,26 @@ void paintHeatmapDecorations(QPainter& painter, const HeatmapData& data, const H
     const QRectF plot = geometry.plot;
     const double cell = geometry.cell;
     const int n = data.n;
-    if (!data.outline.empty() && cell >= 3.0) {
-        // Edges between a kept and a dropped cell: the outline of the kept region.
+    const HeatmapViewport v = viewport.clamped(n);
+    const auto [rowFirst, rowLast] = visibleRange(v.y0, v.span, n);
+    const auto [columnFirst, columnLast] = visibleRange(v.x0, v.span, n);
+    auto cellX = [&](double column) { return plot.left() + (column - v.x0) * cell; };
+    auto cellY = [&](double row) { return plot.top() + (row - v.y0) * cell; };
+    painter.setClipRect(plot.adjusted(-1, -1, 1, 1));
+    if (data.outline && data.outline->size() == static_cast<std::size_t>(n) * n && cell >= kMinOutlineCell) {
+        // Edges between a kept and a dropped cell: the outline of the kept region (visible cells only).
+        const std::vector<std::uint8_t>& mask = *data.outline;
         QPainterPath path;
         auto kept = [&](int r, int c) {
-            return r >= 0 && c >= 0 && r < n && c < n && data.outline[static_cast<std::size_t>(r) * n + c] != 0;
+            return r >= 0 && c >= 0 && r < n && c < n && mask[static_cast<std::size_t>(r) * n + c] != 0;
         };
-        for (int r = 0; r < n; ++r) {
-            for (int c = 0; c < n; ++c) {
+        for (int r = rowFirst; r < rowLast; ++r) {
+            for (int c = columnFirst; c < columnLast; ++c) {
                 if (!kept(r, c)) {
                     continue;
                 }
-                const double x0 = plot.left() + c * cell;
-                const double y0 = plot.top() + r * cell;
+                const double x0 = cellX(c);
+                const double y0 = cellY(r);
                 if (!kept(r - 1, c)) { path.moveTo(x0, y0); path.lineTo(x0 + cell, y0); }
                 if (!kept(r + 1, c)) { path.moveTo(x0, y0 + cell); path.lineTo(x0 + cell, y0 + cell); }
                 if (!kept(r, c - 1)) { path.moveTo(x0, y0); path.lineTo(x0, y0 + cell); }
@@ -94,57 +215,50 @@ void paintHeatmapDecorations(QPainter& painter, const HeatmapData& data, const H
     if (hoveredToken >= 0 && hoveredToken < n) {
         painter.setPen(QPen(QColor(255, 255, 255, 170), 1.0));
         painter.setBrush(Qt::NoBrush);
-        painter.drawRect(QRectF(plot.left(), plot.top() + hoveredToken * cell, plot.width(), cell));
-        painter.drawRect(QRectF(plot.left() + hoveredToken * cell, plot.top(), cell, plot.height()));
+        painter.drawRect(QRectF(plot.left(), cellY(hoveredToken), plot.width(), std::max(1.0, cell)));
+        painter.drawRect(QRectF(cellX(hoveredToken), plot.top(), std::max(1.0, cell), plot.height()));
     }
-    painter.setPen(QColor(80, 80, 88));
+    if (!band.isNull()) {
+        painter.setPen(QPen(QColor(255, 255, 255, 220), 1.0, Qt::DashLine));
+        painter.setBrush(QColor(255, 255, 255, 40));
+        painter.drawRect(band.normalized());
+    }
+    painter.setClipping(false);
+    painter.setPen(palette.color(QPalette::Mid));
     painter.setBrush(Qt::NoBrush);
     painter.drawRect(plot.adjusted(-0.5, -0.5, 0.5, 0.5));
     if (geometry.labels && data.tokens.size() == n) {
         painter.setFont(labelFont(cell));
         const QFontMetricsF metrics(painter.font());
-        for (int i = 0; i < n; ++i) {
-            const QColor colour = i == hoveredToken ? QColor(255, 200, 80) : QColor(185, 185, 195);
+        for (int i = std::min(rowFirst, columnFirst); i < std::max(rowLast, columnLast); ++i) {
+            const QColor colour = i == hoveredToken ? palette.color(QPalette::Highlight) : text;
             painter.setPen(colour);
             const QString label = metrics.elidedText(data.tokens[i], Qt::ElideRight, kLabelWidth - 8);
-            if (data.rowLabels) {
-                painter.drawText(QRectF(plot.left() - kLabelWidth, plot.top() + i * cell, kLabelWidth - 4, cell),
+            if (data.rowLabels && i >= rowFirst && i < rowLast) {
+                painter.drawText(QRectF(plot.left() - kLabelWidth, cellY(i), kLabelWidth - 4, cell),
                                  Qt::AlignRight | Qt::AlignVCenter, label);
             }
-            painter.save();
-            painter.translate(plot.left() + (i + 0.5) * cell, plot.bottom() + 4);
-            painter.rotate(90);
-            painter.drawText(QRectF(0, -cell / 2, kLabelWidth - 4, cell), Qt::AlignLeft | Qt::AlignVCenter, label);
-            painter.restore();
+            if (i >= columnFirst && i < columnLast) {
+                painter.save();
+                painter.translate(cellX(i + 0.5), plot.bottom() + 4);
+                painter.rotate(90);
+                painter.drawText(QRectF(0, -cell / 2, kLabelWidth - 4, cell), Qt::AlignLeft | Qt::AlignVCenter, label);
+                painter.restore();
+            }
         }
     }
     painter.restore();
 }
 
-QImage heatmapImage(const HeatmapData& data)
-{
-    if (data.n <= 0) {
-        return {};
-    }
-    const Colormap& map = data.diverging ? Colormap::diverging() : Colormap::viridis();
-    QImage image(data.n, data.n, QImage::Format_RGB32);
-    for (int r = 0; r < data.n; ++r) {
-        auto* line = reinterpret_cast<QRgb*>(image.scanLine(r));
-        for (int c = 0; c < data.n; ++c) {
-            const float v = data.values[static_cast<std::size_t>(r) * data.n + c];
-            line[c] = map.map(data.diverging ? (v + 1.0f) * 0.5f : v);
-        }
-    }
-    return image;
-}
-
-std::pair<int, int> heatmapCellAt(const HeatmapGeometry& geometry, int n, const QPointF& position)
+std::pair<int, int> heatmapCellAt(const HeatmapGeometry& geometry, const HeatmapViewport& viewport, int n,
+                                  const QPointF& position)
 {
     if (n <= 0 || !geometry.plot.contains(position) || geometry.cell <= 0.0) {
         return {-1, -1};
     }
-    const int row = std::min(n - 1, static_cast<int>((position.y() - geometry.plot.top()) / geometry.cell));
-    const int column = std::min(n - 1, static_cast<int>((position.x() - geometry.plot.left()) / geometry.cell));
+    const HeatmapViewport v = viewport.clamped(n);
+    const int row = std::clamp(static_cast<int>(v.y0 + (position.y() - geometry.plot.top()) / geometry.cell), 0, n - 1);
+    const int column = std::clamp(static_cast<int>(v.x0 + (position.x() - geometry.plot.left()) / geometry.cell), 0, n - 1);
     return {row, column};
 }
 
@@ -153,28 +267,13 @@ QString heatmapCellText(const HeatmapData& data, int row, int column)
     if (row < 0 || column < 0 || row >= data.n || column >= data.n) {
         return {};
     }
-    const std::size_t index = static_cast<std::size_t>(row) * data.n + column;
+    if (data.describe) {
+        return data.describe(row, column);
+    }
     const QString query = row < data.tokens.size() ? data.tokens[row] : QString();
     const QString key = column < data.tokens.size() ? data.tokens[column] : QString();
-    QString text = QStringLiteral("%1: q #%2 \"%3\" → k #%4 \"%5\" = %6")
-                       .arg(data.title).arg(row).arg(query).arg(column).arg(key)
-                       .arg(index < data.raw.size() ? data.raw[index] : 0.0f, 0, 'g', 4);
-    if (!data.outline.empty()) {
-        text += data.outline[index] ? QStringLiteral(" · kept") : QStringLiteral(" · dropped");
-    }
-    return text;
-}
-
-void reportHeatmapHover(QWidget* widget, const HeatmapData& data, const QPointF& position,
-                        const QPoint& globalPosition, const std::function<void(int, int)>& hover)
-{
-    const auto [row, column] = heatmapCellAt(heatmapGeometry(widget->size(), data), data.n, position);
-    if (row >= 0) {
-        QToolTip::showText(globalPosition, heatmapCellText(data, row, column), widget);
-    }
-    if (hover) {
-        hover(row, column);
-    }
+    return QStringLiteral("%1: q #%2 \"%3\" → k #%4 \"%5\" = %6")
+        .arg(data.title).arg(row).arg(query).arg(column).arg(key).arg(data.cellValue(row, column), 0, 'g', 4);
 }
 
 } // namespace attnscope::gui

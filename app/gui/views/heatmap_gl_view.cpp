@@ -3,11 +3,12 @@
 #include "colormap.h"
 #include "views/heatmap_painter_view.h"
 
-#include <QMouseEvent>
 #include <QOpenGLContext>
 #include <QPainter>
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 
 namespace attnscope::gui {
 
@@ -22,7 +23,7 @@ HeatmapView* createHeatmapView(bool useGl, QWidget* parent)
 HeatmapGlView::HeatmapGlView(QWidget* parent) : QOpenGLWidget(parent), m_quad(QOpenGLBuffer::VertexBuffer)
 {
     setMouseTracking(true);
-    setMinimumSize(160, 160);
+    setMinimumSize(120, 120);
 }
 
 HeatmapGlView::~HeatmapGlView()
@@ -37,8 +38,17 @@ HeatmapGlView::~HeatmapGlView()
 void HeatmapGlView::setData(std::shared_ptr<const HeatmapData> data)
 {
     m_data = std::move(data);
-    m_valuesDirty = true;
+    m_tileDirty = true;
     update();
+}
+
+void HeatmapGlView::setViewport(const HeatmapViewport& viewport)
+{
+    if (viewport != m_viewport) {
+        m_viewport = viewport;
+        m_tileDirty = true;
+        update();
+    }
 }
 
 void HeatmapGlView::setHoveredToken(int position)
@@ -76,9 +86,10 @@ void HeatmapGlView::initializeGL()
     m_vao.release();
     m_quad.release();
 
-    glGenTextures(2, m_lutTextures);
-    const Colormap* maps[2] = {&Colormap::viridis(), &Colormap::diverging()};
-    for (int i = 0; i < 2; ++i) {
+    glGenTextures(kLutCount, m_lutTextures);
+    const Colormap* maps[kLutCount] = {&Colormap::viridis(), &Colormap::magma(), &Colormap::cividis(),
+                                       &Colormap::diverging()};
+    for (int i = 0; i < kLutCount; ++i) {
         const QImage lut = maps[i]->lutImage();
         glBindTexture(GL_TEXTURE_2D, m_lutTextures[i]);
         glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
@@ -98,7 +109,21 @@ void HeatmapGlView::initializeGL()
     if (!m_blitter->create()) {
         m_blitter.reset();
     }
-    m_valuesDirty = true;
+    m_tileDirty = true;
+}
+
+GLuint HeatmapGlView::lutFor(const HeatmapData& data) const
+{
+    if (data.diverging) {
+        return m_lutTextures[3];
+    }
+    if (data.colormap == &Colormap::magma()) {
+        return m_lutTextures[1];
+    }
+    if (data.colormap == &Colormap::cividis()) {
+        return m_lutTextures[2];
+    }
+    return m_lutTextures[0];
 }
 
 void HeatmapGlView::cleanupGL()
@@ -107,9 +132,9 @@ void HeatmapGlView::cleanupGL()
         return;
     }
     makeCurrent();
-    glDeleteTextures(2, m_lutTextures);
+    glDeleteTextures(kLutCount, m_lutTextures);
     glDeleteTextures(1, &m_valueTexture);
-    m_lutTextures[0] = m_lutTextures[1] = 0;
+    std::fill(std::begin(m_lutTextures), std::end(m_lutTextures), 0u);
     m_valueTexture = 0;
     m_quad.destroy();
     m_vao.destroy();
@@ -122,40 +147,51 @@ void HeatmapGlView::cleanupGL()
     doneCurrent();
 }
 
-void HeatmapGlView::uploadValues()
+void HeatmapGlView::uploadTile()
 {
     glBindTexture(GL_TEXTURE_2D, m_valueTexture);
     glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_R32F, m_data->n, m_data->n, 0, GL_RED, GL_FLOAT, m_data->values.data());
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_R32F, m_tile.columns, m_tile.rows, 0, GL_RED, GL_FLOAT, m_tile.values.data());
     glBindTexture(GL_TEXTURE_2D, 0);
-    m_valuesDirty = false;
 }
 
 void HeatmapGlView::paintGL()
 {
-    glClearColor(24 / 255.0f, 25 / 255.0f, 27 / 255.0f, 1.0f);
+    const QColor background = palette().color(QPalette::Window);
+    glClearColor(background.redF(), background.greenF(), background.blueF(), 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     if (!m_program || !m_data || m_data->n <= 0) {
         return;
     }
-    const HeatmapGeometry geometry = heatmapGeometry(size(), *m_data);
+    const HeatmapGeometry geometry = heatmapGeometry(size(), *m_data, m_viewport);
     const qreal ratio = devicePixelRatioF();
-    if (geometry.plot.width() >= 1.0) {
-        if (m_valuesDirty) {
-            uploadValues();
-        }
+    const double pixels = geometry.plot.width() * ratio;
+    if (m_tileDirty || pixels != m_tilePixels) {
+        m_tile = heatmapTile(*m_data, m_viewport, pixels);
+        m_tilePixels = pixels;
+        m_tileDirty = false;
+        uploadTile();
+    }
+    if (geometry.plot.width() >= 1.0 && m_tile.rows > 0 && m_tile.columns > 0) {
+        // The tile may overhang the plot by part of a block: draw it whole, clipped to the plot.
+        const QRectF target = m_tile.rect(geometry, m_viewport.clamped(m_data->n));
         const QRectF plot = geometry.plot;
-        glViewport(static_cast<GLint>(std::lround(plot.left() * ratio)),
-                   static_cast<GLint>(std::lround((height() - plot.bottom()) * ratio)),
-                   static_cast<GLsizei>(std::lround(plot.width() * ratio)),
-                   static_cast<GLsizei>(std::lround(plot.height() * ratio)));
+        glEnable(GL_SCISSOR_TEST);
+        glScissor(static_cast<GLint>(std::lround(plot.left() * ratio)),
+                  static_cast<GLint>(std::lround((height() - plot.bottom()) * ratio)),
+                  static_cast<GLsizei>(std::lround(plot.width() * ratio)),
+                  static_cast<GLsizei>(std::lround(plot.height() * ratio)));
+        glViewport(static_cast<GLint>(std::lround(target.left() * ratio)),
+                   static_cast<GLint>(std::lround((height() - target.bottom()) * ratio)),
+                   static_cast<GLsizei>(std::lround(target.width() * ratio)),
+                   static_cast<GLsizei>(std::lround(target.height() * ratio)));
         glDisable(GL_BLEND);
         glDisable(GL_DEPTH_TEST);
         m_program->bind();
         glActiveTexture(GL_TEXTURE0);
         glBindTexture(GL_TEXTURE_2D, m_valueTexture);
         glActiveTexture(GL_TEXTURE1);
-        glBindTexture(GL_TEXTURE_2D, m_lutTextures[m_data->diverging ? 1 : 0]);
+        glBindTexture(GL_TEXTURE_2D, lutFor(*m_data));
         m_program->setUniformValue("values", 0);
         m_program->setUniformValue("lut", 1);
         m_program->setUniformValue("valueMin", m_data->diverging ? -1.0f : 0.0f);
@@ -166,6 +202,7 @@ void HeatmapGlView::paintGL()
         m_program->release();
         glBindTexture(GL_TEXTURE_2D, 0);
         glActiveTexture(GL_TEXTURE0);
+        glDisable(GL_SCISSOR_TEST);
     }
     glViewport(0, 0, static_cast<GLsizei>(std::lround(width() * ratio)), static_cast<GLsizei>(std::lround(height() * ratio)));
     drawOverlay(geometry);
@@ -182,7 +219,7 @@ void HeatmapGlView::drawOverlay(const HeatmapGeometry& geometry)
     overlay.fill(Qt::transparent);
     {
         QPainter painter(&overlay);
-        paintHeatmapDecorations(painter, *m_data, geometry, m_hoveredToken);
+        paintHeatmapDecorations(painter, palette(), *m_data, geometry, m_viewport, m_hoveredToken, m_navigation.band());
     }
     m_overlay = std::make_unique<QOpenGLTexture>(overlay, QOpenGLTexture::DontGenerateMipMaps);
     m_overlay->setMinMagFilters(QOpenGLTexture::Nearest, QOpenGLTexture::Nearest);
@@ -196,19 +233,12 @@ void HeatmapGlView::drawOverlay(const HeatmapGeometry& geometry)
     glDisable(GL_BLEND);
 }
 
-void HeatmapGlView::mouseMoveEvent(QMouseEvent* event)
+bool HeatmapGlView::event(QEvent* event)
 {
-    if (!m_data) {
-        return;
+    if (m_data && m_navigation.handle(this, *m_data, m_viewport, event)) {
+        return true;
     }
-    reportHeatmapHover(this, *m_data, event->position(), event->globalPosition().toPoint(), m_hover);
-}
-
-void HeatmapGlView::leaveEvent(QEvent*)
-{
-    if (m_hover) {
-        m_hover(-1, -1);
-    }
+    return QOpenGLWidget::event(event);
 }
 
 } // namespace attnscope::gui

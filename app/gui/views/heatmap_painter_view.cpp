@@ -1,6 +1,5 @@
 #include "views/heatmap_painter_view.h"
 
-#include <QMouseEvent>
 #include <QPainter>
 
 namespace attnscope::gui {
@@ -8,14 +7,23 @@ namespace attnscope::gui {
 HeatmapPainterView::HeatmapPainterView(QWidget* parent) : QWidget(parent)
 {
     setMouseTracking(true);
-    setMinimumSize(160, 160);
+    setMinimumSize(120, 120);
 }
 
 void HeatmapPainterView::setData(std::shared_ptr<const HeatmapData> data)
 {
     m_data = std::move(data);
-    m_image = m_data ? heatmapImage(*m_data) : QImage();
+    m_tileDirty = true;
     update();
+}
+
+void HeatmapPainterView::setViewport(const HeatmapViewport& viewport)
+{
+    if (viewport != m_viewport) {
+        m_viewport = viewport;
+        m_tileDirty = true;
+        update();
+    }
 }
 
 void HeatmapPainterView::setHoveredToken(int position)
@@ -29,30 +37,33 @@ void HeatmapPainterView::setHoveredToken(int position)
 void HeatmapPainterView::paintEvent(QPaintEvent*)
 {
     QPainter painter(this);
-    painter.fillRect(rect(), QColor(24, 25, 27));
-    if (!m_data) {
+    painter.fillRect(rect(), palette().color(QPalette::Window));
+    if (!m_data || m_data->n <= 0) {
         return;
     }
-    const HeatmapGeometry geometry = heatmapGeometry(size(), *m_data);
+    const HeatmapGeometry geometry = heatmapGeometry(size(), *m_data, m_viewport);
+    const double pixels = geometry.plot.width() * devicePixelRatioF();
+    if (m_tileDirty || pixels != m_tilePixels) {
+        m_tile = heatmapTile(*m_data, m_viewport, pixels);
+        m_image = heatmapTileImage(*m_data, m_tile);
+        m_tilePixels = pixels;
+        m_tileDirty = false;
+    }
     // Nearest-neighbour: one cell is one flat square, never a blur (stack_notes §5).
     painter.setRenderHint(QPainter::SmoothPixmapTransform, false);
-    painter.drawImage(geometry.plot, m_image);
-    paintHeatmapDecorations(painter, *m_data, geometry, m_hoveredToken);
+    painter.save();
+    painter.setClipRect(geometry.plot);
+    painter.drawImage(m_tile.rect(geometry, m_viewport.clamped(m_data->n)), m_image);
+    painter.restore();
+    paintHeatmapDecorations(painter, palette(), *m_data, geometry, m_viewport, m_hoveredToken, m_navigation.band());
 }
 
-void HeatmapPainterView::mouseMoveEvent(QMouseEvent* event)
+bool HeatmapPainterView::event(QEvent* event)
 {
-    if (!m_data) {
-        return;
+    if (m_data && m_navigation.handle(this, *m_data, m_viewport, event)) {
+        return true;
     }
-    reportHeatmapHover(this, *m_data, event->position(), event->globalPosition().toPoint(), m_hover);
-}
-
-void HeatmapPainterView::leaveEvent(QEvent*)
-{
-    if (m_hover) {
-        m_hover(-1, -1);
-    }
+    return QWidget::event(event);
 }
 
 } // namespace attnscope::gui

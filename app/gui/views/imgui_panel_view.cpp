@@ -11,15 +11,19 @@
 
 namespace attnscope::gui {
 
-void setupImGuiStyle(float devicePixelRatio)
+void setupImGuiStyle(float devicePixelRatio, bool light)
 {
-    ImGui::StyleColorsDark();
+    if (light) {
+        ImGui::StyleColorsLight();
+    } else {
+        ImGui::StyleColorsDark();
+    }
     ImGuiStyle& style = ImGui::GetStyle();
     style.WindowRounding = 0.0f;
     style.FrameRounding = 3.0f;
     style.GrabRounding = 3.0f;
     style.ItemSpacing = ImVec2(8.0f, 6.0f);
-    style.Colors[ImGuiCol_WindowBg] = ImVec4(0.14f, 0.14f, 0.15f, 1.0f);
+    style.Colors[ImGuiCol_WindowBg] = light ? ImVec4(0.96f, 0.96f, 0.97f, 1.0f) : ImVec4(0.14f, 0.14f, 0.15f, 1.0f);
     ImGuiIO& io = ImGui::GetIO();
     io.IniFilename = nullptr;  // layout is ours, nothing to persist from ImGui
     // 1.86 has no DPI support: rasterise at the device pixel ratio and scale back (stack_notes §4).
@@ -46,7 +50,7 @@ PanelActions drawPanels(VariantPanel& variants, MetricsPanel& metrics, const Pan
     PanelActions actions = variants.draw(state);
     ImGui::Spacing();
     ImGui::Spacing();
-    metrics.draw(state);
+    metrics.draw(state, actions);
     ImGui::PopItemWidth();
     if (!state.error.empty()) {
         ImGui::Spacing();
@@ -81,6 +85,15 @@ void ImGuiPanelView::setState(const PanelState& state)
 {
     m_state = state;
     m_settleFrames = 2;
+    update();
+}
+
+void ImGuiPanelView::setLightTheme(bool light)
+{
+    ImGuiContext* previous = ImGui::GetCurrentContext();
+    ImGui::SetCurrentContext(m_context);
+    setupImGuiStyle(static_cast<float>(devicePixelRatioF()), light);
+    ImGui::SetCurrentContext(previous);
     update();
 }
 
@@ -122,11 +135,10 @@ void ImGuiPanelView::paintGL()
     ImGui::Render();
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
     ++m_frames;
-    if (actions.variantSpec) {
+    if (actions.variantSpec || actions.addVariant || actions.removeVariant || actions.activeVariant ||
+        actions.computeCurves) {
         // Leave paintGL before the selection changes and views repaint.
-        QTimer::singleShot(0, this, [this, spec = QString::fromStdString(*actions.variantSpec)] {
-            emit variantSpecRequested(spec);
-        });
+        QTimer::singleShot(0, this, [this, actions] { emit actionsRequested(actions); });
     }
     // ImGui settles hover/active states one frame after the input that caused them.
     if (ImGui::IsAnyItemActive() || m_settleFrames > 0) {

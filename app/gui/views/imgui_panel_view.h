@@ -24,10 +24,13 @@ public:
     ~ImGuiPanelView() override;
 
     void setState(const PanelState& state);
+    /// Light or dark ImGui colours, to match the window's theme.
+    void setLightTheme(bool light);
     int framesDrawn() const { return m_frames; }
 
 signals:
-    void variantSpecRequested(const QString& spec);
+    /// What the user asked for in the panels (a knob, the variant list, the sweep button).
+    void actionsRequested(const attnscope::gui::PanelActions& actions);
 
 protected:
     void initializeGL() override;
@@ -46,8 +49,8 @@ private:
     int m_settleFrames = 0;
 };
 
-/// Applies attnscope's dark ImGui style and font to the current context (also used by tests).
-void setupImGuiStyle(float devicePixelRatio);
+/// Applies attnscope's ImGui style (dark unless `light`) and font to the current context (also used by tests).
+void setupImGuiStyle(float devicePixelRatio, bool light = false);
 
 /// Both panels in one full-size window (the body of a frame; also run headless by tests).
 PanelActions drawPanels(VariantPanel& variants, MetricsPanel& metrics, const PanelState& state);
