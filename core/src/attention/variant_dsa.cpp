@@ -95,7 +95,7 @@ int rowBudget(long long fixedK, double density, int rowKeys)
 // keysByDim is the projected keys transposed, [r, N] row-major, so that the block's scores are r
 // contiguous axpy sweeps over its key range.
 void selectByBlock(const HeadInput& input, const LowRankProjection& projection, const RowMatrixF& keysByDim,
-                   long long fixedK, double density, int rowBegin, int rowEnd, std::vector<std::int32_t>* rows,
+                   long long fixedK, double density, int rowBegin, int rowEnd, std::vector<std::int32_t>& blockKeys,
                    float* estimate)
 {
     thread_local Eigen::VectorXf pooled;
@@ -129,15 +129,40 @@ void selectByBlock(const HeadInput& input, const LowRankProjection& projection, 
         }
     }
     selectTopIndices(scores.data(), span, budget, selected);
-    // Ascending keys: each row's share is one contiguous run of the block's selection.
-    for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
+    blockKeys.resize(selected.size());
+    std::transform(selected.begin(), selected.end(), blockKeys.begin(), [&](int index) { return keyBegin + index; });
+}
+
+// The kept set of query blocks: each row keeps the run of its block's selected keys (ascending)
+// that lies in its own range, copied straight into the CSR (no per-row vectors).
+KeptSet keptSetFromBlockKeys(const HeadInput& input, int queryBlock, const std::vector<std::vector<std::int32_t>>& blockKeys,
+                             int threads)
+{
+    const int n = input.nTokens;
+    auto rowRun = [&](int queryPos) {
+        const std::vector<std::int32_t>& keys = blockKeys[static_cast<std::size_t>(queryPos / queryBlock)];
         const KeyRange range = allowedKeys(input, queryPos);
-        const auto first = std::lower_bound(selected.begin(), selected.end(), range.first - keyBegin);
-        const auto last = std::upper_bound(first, selected.end(), range.last - keyBegin);
-        std::vector<std::int32_t>& cols = rows[queryPos - rowBegin];
-        cols.resize(static_cast<std::size_t>(last - first));
-        std::transform(first, last, cols.begin(), [&](int index) { return keyBegin + index; });
+        const auto first = std::lower_bound(keys.begin(), keys.end(), range.first);
+        return std::make_pair(first, std::upper_bound(first, keys.end(), range.last));
+    };
+    KeptSet set;
+    set.rowPtr.assign(static_cast<std::size_t>(n) + 1, 0);
+    for (int queryPos = 0; queryPos < n; ++queryPos) {
+        const auto [first, last] = rowRun(queryPos);
+        set.rowPtr[static_cast<std::size_t>(queryPos) + 1] = set.rowPtr[static_cast<std::size_t>(queryPos)] + (last - first);
     }
+    set.cols.resize(static_cast<std::size_t>(set.rowPtr.back()));
+    parallelFor(
+        (n + queryBlock - 1) / queryBlock,
+        [&](std::int64_t block) {
+            const int rowBegin = static_cast<int>(block) * queryBlock;
+            for (int queryPos = rowBegin; queryPos < std::min(n, rowBegin + queryBlock); ++queryPos) {
+                const auto [first, last] = rowRun(queryPos);
+                std::copy(first, last, set.cols.begin() + set.rowPtr[static_cast<std::size_t>(queryPos)]);
+            }
+        },
+        threads);
+    return set;
 }
 
 } // namespace
@@ -169,11 +194,16 @@ Result<HeadVariantResult> runDsa(const HeadInput& input, const VariantSpec& spec
     }
     if (queryBlock > 1 && !byThreshold) {
         const RowMatrixF keysByDim = Eigen::Map<const RowMatrixF>(projection.key.data(), n, projection.rank).transpose();
-        KeptSet set = keptSetFromRowBlocks(input, queryBlock, options.threads,
-                                           [&](int rowBegin, int rowEnd, std::vector<std::int32_t>* rows) {
-            selectByBlock(input, projection, keysByDim, fixedK, density, rowBegin, rowEnd, rows,
-                          keepEstimate ? result.estimate.data() : nullptr);
-        });
+        std::vector<std::vector<std::int32_t>> blockKeys(static_cast<std::size_t>((n + queryBlock - 1) / queryBlock));
+        parallelFor(
+            static_cast<std::int64_t>(blockKeys.size()),
+            [&](std::int64_t block) {
+                const int rowBegin = static_cast<int>(block) * queryBlock;
+                selectByBlock(input, projection, keysByDim, fixedK, density, rowBegin, std::min(n, rowBegin + queryBlock),
+                              blockKeys[static_cast<std::size_t>(block)], keepEstimate ? result.estimate.data() : nullptr);
+            },
+            options.threads);
+        KeptSet set = keptSetFromBlockKeys(input, queryBlock, blockKeys, options.threads);
         result.stats.estimateSeconds = watch.seconds();
         result.stats.estimateFlops = 4.0 * n * d * projection.rank +
                                      2.0 * static_cast<double>(allowedPairCount(input)) * projection.rank / queryBlock;
