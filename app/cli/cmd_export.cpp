@@ -142,12 +142,14 @@ class HeadExporter {
 public:
     HeadExporter(const ExportRequest& request, const ExportSource& source) : m_request(request), m_source(source) {}
 
-    Result<void> write(const PlannedFile& file, const HeadAttention& dense, const HeadAttention* effective)
+    /// `effective` holds every requested variant's map of the file's head, by canonical spec.
+    Result<void> write(const PlannedFile& file, const HeadAttention& dense, const std::map<std::string, HeadAttention>& effective)
     {
-        const HeadAttention& chosen = effective != nullptr ? *effective : dense;
         if (file.kind == "figure") {
             return writeFigureFile(file, dense, effective);
         }
+        const auto found = effective.find(file.variant);
+        const HeadAttention& chosen = found != effective.end() ? found->second : dense;
         if (file.kind == "provenance") {
             return writeTextFileAtomic(file.path, provenanceJson(provenanceFor(file), figureNameFor(file)), m_request.force);
         }
@@ -177,14 +179,27 @@ private:
         return std::filesystem::path(file.path).stem().string() + "." + m_request.format;
     }
 
-    Result<void> writeFigureFile(const PlannedFile& file, const HeadAttention& dense, const HeadAttention* effective)
+    Result<void> writeFigureFile(const PlannedFile& file, const HeadAttention& dense, const std::map<std::string, HeadAttention>& effective)
     {
 #ifdef ATTNSCOPE_HAVE_FIGURE
+        // The file's variants: one spec, or "spec; spec" for --together.
+        std::vector<const HeadAttention*> shown;
+        for (std::size_t start = 0; start < file.variant.size();) {
+            std::size_t end = file.variant.find("; ", start);
+            end = end == std::string::npos ? file.variant.size() : end;
+            if (const auto found = effective.find(file.variant.substr(start, end - start)); found != effective.end()) {
+                shown.push_back(&found->second);
+            }
+            start = end + 2;
+        }
         figure::HeadFigure request;
-        const bool compare = m_request.view == ExportView::Compare;
-        // Compare: dense | variant | difference. Heatmap: the variant alone (or dense alone).
-        request.attention = compare || effective == nullptr ? &dense : effective;
-        request.variant = compare ? effective : nullptr;
+        // Compare: dense | variants | differences. Heatmap: the variant alone (or dense alone).
+        if (m_request.view == ExportView::Compare) {
+            request.attention = &dense;
+            request.variants = shown;
+        } else {
+            request.attention = shown.empty() ? &dense : shown.front();
+        }
         request.pieces = m_source.capture.tokens;
         request.scale = m_request.scale;
         request.provenance = provenanceFor(file);
@@ -297,8 +312,7 @@ Result<int> runExport(const ParsedArgs& args)
         } else if (file.kind == "capture") {
             ATTNSCOPE_TRY(writeCapture(file.path, source.capture, request->force));
         } else {
-            const auto found = effective.find(file.variant);
-            ATTNSCOPE_TRY(exporter.write(file, dense, found != effective.end() ? &found->second : nullptr));
+            ATTNSCOPE_TRY(exporter.write(file, dense, effective));
         }
         progress.step(std::filesystem::path(file.path).filename().string());
     }
@@ -337,6 +351,7 @@ Command exportCommand()
     options.push_back({"dpi", true, false, "PNG resolution in pixels per inch (default 150)"});
     options.push_back({"scale", true, false, "colour scale: sqrt (default, as the GUI), linear or log"});
     options.push_back({"caption", false, false, "print the provenance under each figure"});
+    options.push_back({"together", false, false, "compare view: all variants (1-4) of a head in one figure, as the window shows them"});
     options.push_back({"no-figures", false, false, "write only the data files asked for"});
     options.push_back({"npy", false, false, "each head's dense and effective attention and mask as NPY"});
     options.push_back({"graph", false, false, "each variant's kept edges as GraphML and DOT"});

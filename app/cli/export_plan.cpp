@@ -116,6 +116,10 @@ Result<ExportRequest> readRequest(const ParsedArgs& args, int nLayers, int nHead
     }
     request.dpi = static_cast<int>(dpi->value_or(150));
     request.caption = args.has("caption");
+    request.together = args.has("together");
+    if (request.together && (request.view != ExportView::Compare || request.variants.size() > 4)) {
+        return makeError(ErrorCode::InvalidArgument, "--together draws 1 to 4 variants in one compare figure");
+    }
     request.figures = !args.has("no-figures");
     request.npy = args.has("npy");
     request.graph = args.has("graph");
@@ -135,7 +139,8 @@ Result<ExportRequest> readRequest(const ParsedArgs& args, int nLayers, int nHead
     }
     if (request.singleFile) {
         const std::size_t figures = request.layers.size() * request.heads.size() *
-                                    (request.view == ExportView::Compare ? request.variants.size() : request.variants.size() + 1);
+                                    (request.view == ExportView::Heatmap ? request.variants.size() + 1
+                                                                                : request.together ? 1 : request.variants.size());
         if (figures != 1 || request.npy || request.graph || request.metrics || request.capture || !request.figures) {
             return makeError(ErrorCode::InvalidArgument, "--out " + request.out +
                                                              " names one figure; give --out DIR for several files or data");
@@ -168,7 +173,16 @@ std::vector<PlannedFile> planFiles(const ExportRequest& request)
                 if (request.view == ExportView::Heatmap) {
                     figure("heatmap_" + part + "_dense", layer, head, "dense");
                 }
-                for (const std::string& variant : request.variants) {
+                if (request.together) {
+                    std::string slugs;
+                    std::string specs;
+                    for (const std::string& variant : request.variants) {
+                        slugs += (slugs.empty() ? "" : "+") + specSlug(variant);
+                        specs += (specs.empty() ? "" : "; ") + variant;
+                    }
+                    figure("compare_" + part + "_" + slugs, layer, head, specs);
+                }
+                for (const std::string& variant : request.together ? std::vector<std::string>{} : request.variants) {
                     figure((request.view == ExportView::Compare ? "compare_" : "heatmap_") + part + "_" + specSlug(variant),
                            layer, head, variant);
                 }

@@ -33,6 +33,7 @@ struct ExportRequest {
     std::string format = "png";
     int dpi = 150;
     bool caption = false;
+    bool together = false;  ///< compare view: all variants of a head in one figure
     bool figures = true;
     bool npy = false;
     bool graph = false;

@@ -228,8 +228,8 @@ Result<FigureModel> headFigureModel(const HeadFigure& head)
     if (head.attention == nullptr) {
         return makeError(ErrorCode::InvalidArgument, "no attention to draw");
     }
-    auto model = head.variant != nullptr ? buildCompareFigure(*head.attention, *head.variant, head.pieces, head.scale)
-                                         : buildHeatmapFigure(*head.attention, head.pieces, head.scale);
+    auto model = head.variants.empty() ? buildHeatmapFigure(*head.attention, head.pieces, head.scale)
+                                       : buildCompareFigure(*head.attention, head.variants, head.pieces, head.scale, head.outlined);
     if (!model) {
         return model.error();
     }

@@ -47,8 +47,9 @@ Result<void> writeFigure(const FigureModel& figure, const std::string& path, con
 
 /// One head's figure as the GUI shows it and `attnscope export` writes it: both build it here.
 struct HeadFigure {
-    const HeadAttention* attention = nullptr;  ///< dense (compare), or the one map of a heatmap figure
-    const HeadAttention* variant = nullptr;    ///< the variant's effective attention; null: a heatmap figure
+    const HeadAttention* attention = nullptr;     ///< dense (compare), or the one map of a heatmap figure
+    std::vector<const HeadAttention*> variants;   ///< 1–4 effective attentions; empty: a heatmap figure
+    int outlined = 0;                             ///< the variant whose kept mask is outlined on dense
     std::vector<std::string> pieces;           ///< token pieces (labels), or empty
     ColourScale scale = ColourScale::Sqrt;
     FigureProvenance provenance;

@@ -28,25 +28,43 @@ FigureLayout layoutFigure(const FigureModel& figure)
         }
         layout.labelRoom = std::clamp(std::ceil(widest) + 4.0, 16.0, kMaxLabelRoom);
     }
-    const double plotTop = kMargin + kTitleHeight + kPanelTitleHeight;
-    double x = kMargin;
-    layout.barRects.resize(figure.colourBars.size());
-    for (std::size_t index = 0; index < figure.panels.size(); ++index) {
-        if (figure.panels[index].rowLabels) {
-            x += layout.labelRoom;
-        }
-        layout.plots.emplace_back(x, plotTop, side, side);
+    // Columns left to right, each followed by the colour bars drawn after it; rows top to bottom,
+    // each with room for its panel titles above and its column labels below.
+    int columns = 0;
+    int rows = 0;
+    bool rowLabels = false;
+    for (const FigurePanel& panel : figure.panels) {
+        columns = std::max(columns, panel.column + 1);
+        rows = std::max(rows, panel.row + 1);
+        rowLabels = rowLabels || (panel.rowLabels && panel.column == 0);
+    }
+    std::vector<double> columnX(static_cast<std::size_t>(columns));
+    std::vector<double> barX(static_cast<std::size_t>(columns), 0.0);
+    double x = kMargin + (rowLabels ? layout.labelRoom : 0.0);
+    for (int column = 0; column < columns; ++column) {
+        columnX[static_cast<std::size_t>(column)] = x;
         x += side;
-        for (std::size_t bar = 0; bar < figure.colourBars.size(); ++bar) {
-            if (figure.colourBars[bar].afterPanel == static_cast<int>(index)) {
-                layout.barRects[bar] = QRectF(x + kBarGap, plotTop, kBarWidth, side);
-                x += kBarGap + kBarWidth + kBarTickRoom;
-            }
+        bool bars = false;
+        for (const FigureColourBar& bar : figure.colourBars) {
+            bars = bars || bar.afterColumn == column;
         }
-        x += index + 1 < figure.panels.size() ? kPanelGap : 0.0;
+        if (bars) {
+            barX[static_cast<std::size_t>(column)] = x + kBarGap;
+            x += kBarGap + kBarWidth + kBarTickRoom;
+        }
+        x += column + 1 < columns ? kPanelGap : 0.0;
+    }
+    const double rowHeight = kPanelTitleHeight + side + std::max(layout.labelRoom, 4.0);
+    auto plotTop = [&](int row) { return kMargin + kTitleHeight + row * rowHeight + kPanelTitleHeight; };
+    for (const FigurePanel& panel : figure.panels) {
+        layout.plots.emplace_back(columnX[static_cast<std::size_t>(panel.column)], plotTop(panel.row), side, side);
+    }
+    for (const FigureColourBar& bar : figure.colourBars) {
+        const int column = std::clamp(bar.afterColumn, 0, std::max(0, columns - 1));
+        layout.barRects.emplace_back(barX[static_cast<std::size_t>(column)], plotTop(bar.row), kBarWidth, side);
     }
     const double width = x + kMargin;
-    double bottom = plotTop + side + std::max(layout.labelRoom, 4.0);
+    double bottom = kMargin + kTitleHeight + std::max(1, rows) * rowHeight;
     if (figure.caption) {
         layout.caption = QRectF(kMargin, bottom, width - 2 * kMargin, kCaptionHeight);
         bottom += kCaptionHeight;

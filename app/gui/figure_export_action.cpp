@@ -34,13 +34,18 @@ Result<void> exportSceneFigure(const FigureScene& scene, const std::string& path
     if (!hash) {
         return hash.error();
     }
-    const HeadAttention& shown = scene.variant != nullptr ? *scene.variant : *scene.dense;
+    std::string specs = scene.variants.empty() ? scene.dense->variant : std::string();
+    for (const HeadAttention* variant : scene.variants) {
+        specs += (specs.empty() ? "" : "; ") + variant->variant;
+    }
     figure::HeadFigure head;
     head.attention = scene.dense;
-    head.variant = scene.variant;
+    head.variants = scene.variants;
+    head.outlined = scene.activeVariant;
     head.pieces = scene.pieces;
     head.scale = scene.scale;
-    head.provenance = headProvenance(scene.modelPath, hash.value(), sha256Hex(scene.text), shown.layer, shown.head, shown.variant);
+    head.provenance = headProvenance(scene.modelPath, hash.value(), sha256Hex(scene.text), scene.dense->layer,
+                                     scene.dense->head, specs);
     head.caption = caption;
     return figure::exportHeadFigure(head, path, options);
 }

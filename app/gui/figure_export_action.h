@@ -21,7 +21,8 @@ namespace attnscope::gui {
 /// What the compare view shows, in core types.
 struct FigureScene {
     const HeadAttention* dense = nullptr;
-    const HeadAttention* variant = nullptr;  ///< the active variant; null: dense alone
+    std::vector<const HeadAttention*> variants;  ///< the compared variants (1–4); empty: dense alone
+    int activeVariant = 0;                       ///< its kept mask is outlined on the dense map
     std::vector<std::string> pieces;         ///< token pieces of the text
     ColourScale scale = ColourScale::Sqrt;
     std::string modelPath;  ///< ModelInfo::path of the open model (what the CLI records too)

@@ -287,6 +287,21 @@ TEST(CliExport, OneFigureToANamedFile)
     EXPECT_EQ(listDirectory(dir.path()), std::vector<std::string>{"fig.pdf"});
 }
 
+TEST(CliExport, TogetherDrawsEveryVariantOfAHeadInOneFigure)
+{
+    TempDir dir;
+    const CliRun run = runCli({"export", "demo", "--text", kText, "--heads", "0-1", "--variant", "topk:k=4", "--variant",
+                               "window:w=3", "--together", "--format", "svg", "--out", dir.path()});
+    ASSERT_EQ(run.exitCode, 0) << run.err;
+    EXPECT_EQ(listDirectory(dir.path()), (std::vector<std::string>{"compare_L0_H0_topk_k4+window_w3.svg",
+                                                                    "compare_L0_H1_topk_k4+window_w3.svg"}));
+    const std::string svg = readFileBytes(dir.path() + "/compare_L0_H1_topk_k4+window_w3.svg");
+    EXPECT_NE(svg.find("variant=\"topk:k=4; window:w=3\""), std::string::npos);
+    const CliRun tooMany = runCli({"export", "demo", "--text", kText, "--together", "--variant", "topk:k=1", "--variant", "topk:k=2",
+                                   "--variant", "topk:k=3", "--variant", "topk:k=4", "--variant", "topk:k=5", "--out", dir.path() + "/x"});
+    EXPECT_EQ(tooMany.exitCode, 2) << tooMany.err;
+}
+
 TEST(CliExport, BadRequestsAreUsageErrors)
 {
     TempDir dir;

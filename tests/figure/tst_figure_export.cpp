@@ -322,6 +322,51 @@ TEST_F(FigureExport, BadRequestsAreErrorsNotCrashes)
               ErrorCode::ShapeMismatch);
 }
 
+TEST_F(FigureExport, SeveralVariantsShareOneScaleWithDifferencesUnderTheirVariants)
+{
+    // A second variant: the first key of each row only (the largest values stay in the first).
+    HeadAttention first = m_scene.effective;
+    first.variant = "sink:k=1";
+    const int n = m_scene.dense.nTokens;
+    std::fill(first.attention.begin(), first.attention.end(), 0.0f);
+    std::fill(first.mask.begin(), first.mask.end(), 0);
+    for (int row = 0; row < n; ++row) {
+        first.attention[static_cast<std::size_t>(row) * n] = 1.0f;
+        first.mask[static_cast<std::size_t>(row) * n] = 1;
+    }
+    auto figure = buildCompareFigure(m_scene.dense, {&m_scene.effective, &first}, m_scene.pieces, ColourScale::Sqrt, 1);
+    ASSERT_TRUE(figure.ok()) << figure.error().describe();
+    ASSERT_EQ(figure->panels.size(), 5u);
+    EXPECT_EQ(figure->panels[0].outline, first.mask) << "the outlined variant's mask";
+    EXPECT_EQ(figure->provenance.variant, "topk:k=2; sink:k=1");
+    const figure::FigureLayout layout = figure::layoutFigure(figure.value());
+    // Variants on the top row beside dense, each difference right under its variant.
+    EXPECT_EQ(layout.plots[1].top(), layout.plots[0].top());
+    EXPECT_EQ(layout.plots[3].top(), layout.plots[0].top());
+    EXPECT_EQ(layout.plots[2].left(), layout.plots[1].left());
+    EXPECT_EQ(layout.plots[4].left(), layout.plots[3].left());
+    EXPECT_GT(layout.plots[2].top(), layout.plots[1].bottom());
+    auto bytes = figure::renderFigure(figure.value(), {figure::FigureFormat::Png, 144, false});
+    ASSERT_TRUE(bytes.ok());
+    QImage image;
+    ASSERT_TRUE(image.loadFromData(bytes.value(), "PNG"));
+    const std::array<const HeadAttention*, 2> variants{&m_scene.effective, &first};
+    for (int row = 0; row < n; ++row) {
+        for (int column = 0; column < n; ++column) {
+            const std::size_t index = static_cast<std::size_t>(row) * n + column;
+            for (std::size_t v = 0; v < 2; ++v) {
+                const double value = variants[v]->attention[index];
+                const double difference = value - m_scene.dense.attention[index];
+                EXPECT_EQ(image.pixel(cellCentre(layout, static_cast<int>(1 + 2 * v), row, column, 2.0)),
+                          expectedColour(value, 1.0, false)) << "variant " << v << " cell " << row << "," << column;
+                EXPECT_EQ(image.pixel(cellCentre(layout, static_cast<int>(2 + 2 * v), row, column, 2.0)),
+                          expectedColour(difference, 1.0, true)) << "difference " << v << " cell " << row << "," << column;
+            }
+        }
+    }
+    EXPECT_FALSE(buildCompareFigure(m_scene.dense, std::vector<const HeadAttention*>{}, m_scene.pieces, ColourScale::Sqrt).ok());
+}
+
 TEST_F(FigureExport, LargeMapsDropLabelsButKeepEveryCell)
 {
     const testing::SyntheticScene big = makeSyntheticScene(200);

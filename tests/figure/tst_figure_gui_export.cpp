@@ -39,7 +39,7 @@ protected:
         EXPECT_TRUE(dense.ok() && effective.ok());
         gui::FigureScene scene;
         scene.dense = &dense.value();
-        scene.variant = &effective.value();
+        scene.variants = {&effective.value()};
         scene.pieces = tokens->tokens;
         scene.scale = ColourScale::Sqrt;
         scene.modelPath = workspace.value()->info().path;

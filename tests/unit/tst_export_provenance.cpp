@@ -90,5 +90,17 @@ TEST(ExportProvenance, EntriesSkipWhatIsUnknownAndCaptionShortensHashes)
     EXPECT_EQ(caption.find(std::string(13, 'f')), std::string::npos) << caption;
 }
 
+TEST(ExportProvenance, SeedsComeFromTheVariantSpecs)
+{
+    EXPECT_EQ(headProvenance("m", "h", "t", 0, 1, "topk:k=4").seed, "");
+    EXPECT_EQ(headProvenance("m", "h", "t", 0, 1, "sbm:clusters=4,density=0.3,seed=7").seed, "7");
+    const FigureProvenance two = headProvenance("m", "h", "t", 2, 3, "topk:k=4; sbm:clusters=4,density=0.3,seed=2");
+    EXPECT_EQ(two.seed, "-; 2");
+    EXPECT_EQ(two.variant, "topk:k=4; sbm:clusters=4,density=0.3,seed=2");
+    EXPECT_EQ(two.layer, 2);
+    EXPECT_EQ(two.head, 3);
+    EXPECT_EQ(two.version, versionString());
+}
+
 } // namespace
 } // namespace attnscope

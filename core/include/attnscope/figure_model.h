@@ -53,7 +53,8 @@ struct FigureProvenance {
 };
 
 /// The provenance of one head's figure: this attnscope's version, the variant's seed parameter
-/// (when it has one) and the given identifiers. Shared by the CLI and the GUI.
+/// (when it has one) and the given identifiers. Shared by the CLI and the GUI. Several variants are
+/// written "spec; spec" and their seeds "seed; seed" ("-" for a variant without one).
 FigureProvenance headProvenance(const std::string& modelPath, const std::string& modelHash, const std::string& textHash,
                                 int layer, int head, const std::string& variant);
 
@@ -64,7 +65,9 @@ struct FigurePanel {
     std::vector<float> values;          ///< [n, n] mapped to [0, 1] (viridis) or [-1, 1] (diverging)
     bool diverging = false;
     std::vector<std::uint8_t> outline;  ///< [n, n] kept cells to outline, or empty
-    bool rowLabels = false;             ///< query token labels on the left (first panel only)
+    bool rowLabels = false;             ///< query token labels on the left (first column only)
+    int row = 0;                        ///< grid position: panels share one cell size
+    int column = 0;
 };
 
 /// A vertical colour bar: its map, a title and tick labels at positions t in [0, 1] (bottom = 0).
@@ -72,10 +75,11 @@ struct FigureColourBar {
     std::string title;
     bool diverging = false;
     std::vector<std::pair<double, std::string>> ticks;
-    int afterPanel = 0;  ///< drawn right of this panel index
+    int row = 0;          ///< beside the panels of this grid row
+    int afterColumn = 0;  ///< right of this grid column
 };
 
-/// A whole figure: title, panels side by side on one cell size, colour bars, token labels.
+/// A whole figure: title, panels on a grid with one cell size, colour bars, token labels.
 struct FigureModel {
     std::string title;
     std::vector<std::string> tokens;  ///< n display labels (tokenDisplayText), shared by the panels
@@ -85,12 +89,19 @@ struct FigureModel {
     bool caption = false;  ///< print the provenance under the figure
 };
 
-/// Dense | variant | difference of one head on one shared scale (vmax = the largest value of either
+/// Dense | variant | difference of one head on one shared scale (vmax = the largest value of any
 /// map), the variant's kept mask outlined on the dense map, one bar for attention and one
 /// (diverging) for the difference. `pieces` are the raw token pieces (labelled with
-/// tokenDisplayText). Errors: ShapeMismatch (the two matrices or the tokens disagree in size).
+/// tokenDisplayText). Errors: ShapeMismatch (the matrices or the tokens disagree in size).
 Result<FigureModel> buildCompareFigure(const HeadAttention& dense, const HeadAttention& effective,
                                        const std::vector<std::string>& pieces, ColourScale scale);
+
+/// The same with 1–4 variants, laid out as the GUI's compare view: one row for one variant;
+/// otherwise dense and the variants on the top row and each difference under its variant. The
+/// mask of variants[outlined] is outlined on the dense map. Errors: InvalidArgument (no variant or
+/// more than 4), ShapeMismatch.
+Result<FigureModel> buildCompareFigure(const HeadAttention& dense, const std::vector<const HeadAttention*>& variants,
+                                       const std::vector<std::string>& pieces, ColourScale scale, int outlined = 0);
 
 /// A single heatmap of one head (dense or a variant's effective attention) with its colour bar.
 /// Errors: ShapeMismatch.

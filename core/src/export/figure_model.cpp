@@ -117,8 +117,20 @@ FigureProvenance headProvenance(const std::string& modelPath, const std::string&
     provenance.layer = layer;
     provenance.head = head;
     provenance.variant = variant;
-    if (auto spec = parseVariantSpec(variant); spec && spec->find("seed") != nullptr) {
-        provenance.seed = *spec->find("seed");
+    // "spec; spec": one seed per variant, in order, when any of them has one.
+    std::vector<std::string> seeds;
+    bool anySeed = false;
+    for (std::size_t start = 0; start <= variant.size();) {
+        std::size_t end = variant.find("; ", start);
+        end = end == std::string::npos ? variant.size() : end;
+        auto spec = parseVariantSpec(variant.substr(start, end - start));
+        const std::string* seed = spec ? spec->find("seed") : nullptr;
+        seeds.push_back(seed != nullptr ? *seed : std::string("-"));
+        anySeed = anySeed || seed != nullptr;
+        start = end + 2;
+    }
+    for (std::size_t index = 0; anySeed && index < seeds.size(); ++index) {
+        provenance.seed += (index == 0 ? "" : "; ") + seeds[index];
     }
     return provenance;
 }
@@ -215,42 +227,71 @@ float largestValue(const std::vector<float>& values, float floor)
 Result<FigureModel> buildCompareFigure(const HeadAttention& dense, const HeadAttention& effective,
                                        const std::vector<std::string>& pieces, ColourScale scale)
 {
+    return buildCompareFigure(dense, std::vector<const HeadAttention*>{&effective}, pieces, scale, 0);
+}
+
+Result<FigureModel> buildCompareFigure(const HeadAttention& dense, const std::vector<const HeadAttention*>& variants,
+                                       const std::vector<std::string>& pieces, ColourScale scale, int outlined)
+{
+    constexpr std::size_t kMaxVariants = 4;
+    if (variants.empty() || variants.size() > kMaxVariants) {
+        return makeError(ErrorCode::InvalidArgument, "a compare figure shows 1 to 4 variants, not " + std::to_string(variants.size()));
+    }
     auto cells = checkedCells(dense);
     if (!cells) {
         return cells.error();
     }
-    ATTNSCOPE_TRY(checkedCells(effective));
-    if (effective.nTokens != dense.nTokens) {
-        return makeError(ErrorCode::ShapeMismatch, "dense and variant attention differ in size");
+    for (const HeadAttention* variant : variants) {
+        ATTNSCOPE_TRY(checkedCells(*variant));
+        if (variant->nTokens != dense.nTokens) {
+            return makeError(ErrorCode::ShapeMismatch, "dense and " + variant->variant + " attention differ in size");
+        }
     }
     auto labels = displayLabels(pieces, dense.nTokens);
     if (!labels) {
         return labels.error();
     }
     const int n = dense.nTokens;
-    // One scale for all three maps: the largest value of either map is the top of both bars.
-    const float vmax = largestValue(effective.attention, largestValue(dense.attention, 1e-6f));
+    // One scale for every map: the largest value of any map is the top of both bars.
+    float vmax = largestValue(dense.attention, 1e-6f);
+    std::string names;
+    for (const HeadAttention* variant : variants) {
+        vmax = largestValue(variant->attention, vmax);
+        names += (names.empty() ? "" : "; ") + variant->variant;
+    }
+    const bool oneRow = variants.size() == 1;
+    const int last = static_cast<int>(variants.size());
     FigureModel figure;
-    figure.title = headTitle(dense) + " \xC2\xB7 " + effective.variant + " vs dense \xC2\xB7 " + colourScaleName(scale) + " scale";
+    figure.title = headTitle(dense) + " \xC2\xB7 " + (oneRow ? names : std::to_string(variants.size()) + " variants") +
+                   " vs dense \xC2\xB7 " + colourScaleName(scale) + " scale";
     figure.tokens = std::move(labels.value());
-    figure.panels.push_back(mappedPanel("dense (outline: kept)", dense.attention, n, vmax, scale));
+    const HeadAttention& kept = *variants[static_cast<std::size_t>(std::clamp(outlined, 0, last - 1))];
+    figure.panels.push_back(mappedPanel(oneRow ? std::string("dense (outline: kept)") : "dense (outline: " + kept.variant + ")",
+                                        dense.attention, n, vmax, scale));
     figure.panels.back().rowLabels = true;
-    if (effective.mask.size() == cells.value()) {
-        figure.panels.back().outline = effective.mask;
+    if (kept.mask.size() == cells.value()) {
+        figure.panels.back().outline = kept.mask;
     }
-    figure.panels.push_back(mappedPanel(effective.variant, effective.attention, n, vmax, scale));
-    std::vector<float> difference(cells.value());
-    for (std::size_t i = 0; i < difference.size(); ++i) {
-        difference[i] = effective.attention[i] - dense.attention[i];
+    for (int index = 0; index < last; ++index) {
+        const HeadAttention& variant = *variants[static_cast<std::size_t>(index)];
+        figure.panels.push_back(mappedPanel(variant.variant, variant.attention, n, vmax, scale));
+        figure.panels.back().column = 1 + index;
+        std::vector<float> difference(cells.value());
+        for (std::size_t i = 0; i < difference.size(); ++i) {
+            difference[i] = variant.attention[i] - dense.attention[i];
+        }
+        figure.panels.push_back(mappedPanel(oneRow ? std::string("variant \xE2\x88\x92 dense") : variant.variant + " \xE2\x88\x92 dense",
+                                            difference, n, vmax, scale));
+        figure.panels.back().diverging = true;
+        figure.panels.back().row = oneRow ? 0 : 1;
+        figure.panels.back().column = oneRow ? 2 : 1 + index;
     }
-    figure.panels.push_back(mappedPanel("variant \xE2\x88\x92 dense", difference, n, vmax, scale));
-    figure.panels.back().diverging = true;
-    figure.colourBars.push_back({"attention", false, attentionTicks(vmax, scale), 1});
-    figure.colourBars.push_back({"difference", true, differenceTicks(vmax, scale), 2});
+    figure.colourBars.push_back({"attention", false, attentionTicks(vmax, scale), 0, oneRow ? 1 : last});
+    figure.colourBars.push_back({"difference", true, differenceTicks(vmax, scale), oneRow ? 0 : 1, oneRow ? 2 : last});
     figure.provenance.version = versionString();
     figure.provenance.layer = dense.layer;
     figure.provenance.head = dense.head;
-    figure.provenance.variant = effective.variant;
+    figure.provenance.variant = names;
     return figure;
 }
 
@@ -274,7 +315,7 @@ Result<FigureModel> buildHeatmapFigure(const HeadAttention& attention, const std
     if (attention.variant != "dense" && attention.mask.size() == cells.value()) {
         figure.panels.back().outline = attention.mask;
     }
-    figure.colourBars.push_back({"attention", false, attentionTicks(vmax, scale), 0});
+    figure.colourBars.push_back({"attention", false, attentionTicks(vmax, scale), 0, 0});
     figure.provenance.version = versionString();
     figure.provenance.layer = attention.layer;
     figure.provenance.head = attention.head;
