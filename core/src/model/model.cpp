@@ -83,7 +83,12 @@ Result<std::unique_ptr<Model>> Model::openGguf(const std::string& path)
         ATTNSCOPE_TRY(store);
         model->m_store = std::move(*store);
         auto weights = ModelWeights::bind(model->m_spec, *model->m_store);
-        ATTNSCOPE_TRY(weights);
+        if (!weights.ok()) {
+            // The message names the tensor; one file holds them all, so it is the context.
+            Error error = weights.error();
+            error.context = path;
+            return error;
+        }
         model->m_weights = std::move(*weights);
         return model;
     } catch (const std::bad_alloc&) {

@@ -80,11 +80,20 @@ Result<ModelSpec> ModelSpec::fromGguf(const GgufFile& file)
         return makeError(ErrorCode::Unsupported, "attention.value_length differs from attention.key_length",
                          file.path(), "value_length");
     }
-    // The vocabulary is the embedding's row count; the token list may be absent.
+    // The vocabulary is the embedding's row count; the token list may be absent. Without the
+    // embedding, the vocab_size key or the token list gives the size so that binding the weights
+    // reports what is really wrong: the missing tensor.
+    const GgufValue* tokenList = file.find("tokenizer.ggml.tokens");
     if (const GgufTensor* embedding = file.findTensor("token_embd.weight"); embedding != nullptr && !embedding->shape.empty()) {
         spec.vocabSize = static_cast<int>(std::min<std::int64_t>(embedding->shape.front(), (std::int64_t{1} << 31) - 1));
-    } else {
+    } else if (file.find(prefix + "vocab_size") != nullptr) {
         ATTNSCOPE_TRY(intKey("vocab_size", 0, true, spec.vocabSize));
+    } else if (tokenList != nullptr && tokenList->isArray() && tokenList->arraySize() > 0) {
+        spec.vocabSize = static_cast<int>(std::min<std::size_t>(tokenList->arraySize(), (std::size_t{1} << 31) - 1));
+    } else {
+        return makeError(ErrorCode::FormatInvalid,
+                         "tensor \"token_embd.weight\" (token_embedding) is missing from the model file",
+                         file.path(), "tensor_missing");
     }
     auto eps = file.getReal(prefix + "attention.layer_norm_rms_epsilon", 0.0, true);
     ATTNSCOPE_TRY(eps);

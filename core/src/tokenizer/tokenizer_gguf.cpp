@@ -2,6 +2,7 @@
 
 #include "io/gguf_file.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/unicode.h"
 
 #include <nlohmann/json.hpp>
 
@@ -13,7 +14,10 @@ namespace attnscope {
 
 namespace {
 
-using Json = nlohmann::ordered_json;
+// Plain (std::map) objects: an ordered_json object looks keys up linearly, which made building a
+// 262144-piece vocabulary (Gemma 3) quadratic, minutes at open. Key order means nothing to the
+// tokenizer; arrays (merges, added tokens, normalizers) keep their order either way.
+using Json = nlohmann::json;
 
 // SentencePiece token types as llama.cpp stores them (tokenizer.ggml.token_type).
 constexpr std::int64_t kTypeNormal = 1;
@@ -54,6 +58,34 @@ std::vector<std::size_t> codePointBoundaries(const std::string& text)
     }
     bounds.push_back(text.size());
     return bounds;
+}
+
+// Python's str.isspace(): Unicode White_Space plus the four separators U+001C..U+001F.
+bool isPythonSpace(char32_t cp)
+{
+    return unicode::isWhitespace(cp) || (cp >= 0x1C && cp <= 0x1F);
+}
+
+// Gemma GGUFs store the user-defined pieces of two or more spaces as real spaces ("  "), while the
+// HF Gemma tokenizer spells them "▁▁" (its normalizer turns every space into "▁" before the BPE
+// model sees the text). HF's GGUF reader respells a piece that holds a space and nothing but
+// whitespace as one "▁" per character (`"▁" * len(t) if " " in t and not t.strip()`); so do we.
+std::string respelledGemmaPiece(const std::string& piece)
+{
+    if (piece.find(' ') == std::string::npos || !unicode::isValidUtf8(piece)) {
+        return piece;
+    }
+    const std::u32string codePoints = unicode::toCodePoints(piece);
+    for (char32_t cp : codePoints) {
+        if (!isPythonSpace(cp)) {
+            return piece;
+        }
+    }
+    std::string respelled;
+    for (std::size_t index = 0; index < codePoints.size(); ++index) {
+        respelled += kSpace;
+    }
+    return respelled;
 }
 
 struct Merge {
@@ -164,6 +196,26 @@ Result<std::string> tokenizerJsonFromGguf(const GgufFile& file)
                              "tokenizer.ggml.model \"" + *modelName + "\" is not supported (only \"llama\" and \"gpt2\")",
                              file.path(), "tokenizer_model");
         }
+        // Gemma's SentencePiece vocabularies (llama.cpp writes them as "llama") need two changes to
+        // give the ids of Gemma's own tokenizer.json, both as HF's GGUF reader makes them: the
+        // space-run pieces are respelled, and merges are ranked by vocabulary order, since
+        // Gemma's scores do not follow its merge order (a piece listed earlier merges first).
+        std::string architecture;
+        if (file.find("general.architecture") != nullptr) {
+            auto value = file.getString("general.architecture");
+            ATTNSCOPE_TRY(value);
+            architecture = *value;
+        }
+        const bool gemmaVocabulary =
+            isSpm && (architecture == "gemma" || architecture == "gemma2" || architecture == "gemma3");
+        std::vector<std::string> respelled;
+        if (gemmaVocabulary) {
+            respelled.reserve(tokens.size());
+            for (const std::string& token : tokens) {
+                respelled.push_back(respelledGemmaPiece(token));
+            }
+        }
+        const std::vector<std::string>& pieces = gemmaVocabulary ? respelled : tokens;
         auto idKey = [&](const char* key, std::int64_t fallback) -> Result<std::int64_t> {
             auto id = file.getInt(key, fallback);
             ATTNSCOPE_TRY(id);
@@ -197,14 +249,20 @@ Result<std::string> tokenizerJsonFromGguf(const GgufFile& file)
         Json vocab = Json::object();
         std::unordered_map<std::string, std::int32_t> ids;
         Json added = Json::array();
-        for (std::size_t id = 0; id < tokens.size(); ++id) {
+        for (std::size_t id = 0; id < pieces.size(); ++id) {
             // A repeated piece keeps its first id, as a dict built in id order would not: HF keeps
             // the last. Real vocabularies have no repeats; this only keeps a crafted file loadable.
-            if (ids.emplace(tokens[id], static_cast<std::int32_t>(id)).second) {
-                vocab[tokens[id]] = id;
+            if (ids.emplace(pieces[id], static_cast<std::int32_t>(id)).second) {
+                vocab[pieces[id]] = id;
             }
+        }
+        for (std::size_t id = 0; id < tokens.size(); ++id) {
+            // Control and unknown pieces are special added tokens; user-defined ones are plain added
+            // tokens, matched whole in the raw text, but (as in HF's GGUF reader) only when the
+            // piece as the file spells it is in the vocabulary: Gemma's respelled space runs are
+            // not, and the BPE model finds them as "▁▁…" instead.
             const std::int64_t type = tokenType(id);
-            if (type == kTypeControl || type == kTypeUnknown || type == kTypeUserDefined) {
+            if (type == kTypeControl || type == kTypeUnknown || (type == kTypeUserDefined && ids.contains(tokens[id]))) {
                 added.push_back(addedToken(static_cast<std::int64_t>(id), tokens[id], type != kTypeUserDefined));
             }
         }
@@ -216,8 +274,14 @@ Result<std::string> tokenizerJsonFromGguf(const GgufFile& file)
             if (scores == nullptr || !scores->isArray() || scores->reals.size() != tokens.size()) {
                 return keyError(file, "tokenizer.ggml.scores", "must be a float array with one score per token");
             }
-            for (const Merge& merge : mergesFromScores(tokens, scores->reals, ids)) {
-                merges.push_back({tokens[static_cast<std::size_t>(merge.left)], tokens[static_cast<std::size_t>(merge.right)]});
+            std::vector<double> ranks = scores->reals;
+            if (gemmaVocabulary) {
+                for (std::size_t id = 0; id < ranks.size(); ++id) {
+                    ranks[id] = -static_cast<double>(id);
+                }
+            }
+            for (const Merge& merge : mergesFromScores(pieces, ranks, ids)) {
+                merges.push_back({pieces[static_cast<std::size_t>(merge.left)], pieces[static_cast<std::size_t>(merge.right)]});
             }
             model["unk_token"] = *unk >= 0 ? Json(tokens[static_cast<std::size_t>(*unk)]) : Json(nullptr);
             model["fuse_unk"] = true;

@@ -4,7 +4,9 @@
 //   "llama" (SentencePiece BPE): tokens, scores, token types; merges are derived from the scores
 //     the way HF's SentencePiece converter does (every split of a piece into two vocabulary
 //     pieces, ranked by the piece's score), byte fallback from the <0xNN> tokens,
-//     add_space_prefix → a prepended "▁".
+//     add_space_prefix → a prepended "▁". Gemma vocabularies (general.architecture gemma, gemma2,
+//     gemma3) follow HF's GGUF reader instead: merges ranked by vocabulary order (their scores do
+//     not follow the merge order) and the pieces of two or more spaces respelled "▁▁…".
 //   "gpt2" (byte-level BPE): tokens + merges, pre-tokenizer regex from tokenizer.ggml.pre.
 // BOS/EOS ids and add_bos_token / add_eos_token become the post-processor, as the metadata says.
 
