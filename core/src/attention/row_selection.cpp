@@ -121,6 +121,7 @@ float countthLargest(const float* values, int n, int count)
     work.resize(static_cast<std::size_t>(n) + 8);
     above.resize(static_cast<std::size_t>(n) + 8);
     below.resize(static_cast<std::size_t>(n) + 8);
+    positions.resize(static_cast<std::size_t>(n) + 8);
     std::copy(values, values + n, work.begin());
     int size = n;
     int need = count;
@@ -140,10 +141,19 @@ float countthLargest(const float* values, int n, int count)
                                     0, kSample - 1);
         std::nth_element(sample.begin(), sample.begin() + rank, sample.end());
         const float pivot = sample[static_cast<std::size_t>(rank)];
-        const int high = partitionAt(work.data(), size, pivot, above.data(), below.data());
+        // When the answer should lie above the pivot only that part is written; the rare miss
+        // (fewer than `need` values above) repeats the round with the full split.
+        int high = 0;
+        if (need <= size / 2) {
+            high = keepAbove(work.data(), nullptr, size, pivot, true, above.data(), positions.data());
+            if (high < need) {
+                high = partitionAt(work.data(), size, pivot, above.data(), below.data());
+            }
+        } else {
+            high = partitionAt(work.data(), size, pivot, above.data(), below.data());
+        }
         if (high == size) {
             // Every value is >= pivot: split off the values equal to it instead.
-            positions.resize(static_cast<std::size_t>(size) + 8);
             const int greater = keepAbove(work.data(), nullptr, size, pivot, false, above.data(), positions.data());
             if (greater < need) {
                 return pivot;
