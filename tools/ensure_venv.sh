@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates (once) the Python environment that tools/ scripts use: PyTorch, transformers,
-# tokenizers, safetensors and NumPy from PyPI. The product never needs it; CI's default test path
+# tokenizers, safetensors, gguf and NumPy from PyPI. The product never needs it; CI's default test path
 # never calls it (the fixtures these scripts write are committed).
 # Usage: source "$(dirname "$0")/ensure_venv.sh"   (sets ATTNSCOPE_PY to the venv's python)
 set -euo pipefail

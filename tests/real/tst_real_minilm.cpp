@@ -6,6 +6,7 @@
 #include "io/safetensors_file.h"
 #include "model/dense_attention.h"
 #include "model/model.h"
+#include "test_support/reference_tensors.h"
 #include "tokenizer/tokenizer.h"
 
 #include <cmath>
@@ -18,18 +19,6 @@ namespace attnscope {
 namespace {
 
 const std::string kFolder = std::string(ATTNSCOPE_REAL_MODELS) + "/all-MiniLM-L6-v2";
-
-std::vector<double> readF64(const SafetensorsFile& file, const std::string& name)
-{
-    const TensorView* view = file.find(name);
-    std::vector<double> values;
-    if (view == nullptr || view->dtype != DType::F64) {
-        return values;
-    }
-    values.resize(static_cast<std::size_t>(view->numel()));
-    std::memcpy(values.data(), view->data, values.size() * sizeof(double));
-    return values;
-}
 
 TEST(RealMiniLm, MatchesHuggingFaceTransformers)
 {
