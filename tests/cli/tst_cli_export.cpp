@@ -17,6 +17,11 @@
 #include <fstream>
 #include <sstream>
 
+#include <csignal>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 namespace attnscope {
 namespace {
 
@@ -300,6 +305,65 @@ TEST(CliExport, TogetherDrawsEveryVariantOfAHeadInOneFigure)
     const CliRun tooMany = runCli({"export", "demo", "--text", kText, "--together", "--variant", "topk:k=1", "--variant", "topk:k=2",
                                    "--variant", "topk:k=3", "--variant", "topk:k=4", "--variant", "topk:k=5", "--out", dir.path() + "/x"});
     EXPECT_EQ(tooMany.exitCode, 2) << tooMany.err;
+}
+
+TEST(CliExport, KillingTheExportMidwayLeavesNoPartialFile)
+{
+    // A batch of PNGs killed (SIGKILL: no cleanup runs) once the first figure is in place, then a
+    // little later: every file under a target name must be a complete PNG; only NAME.tmp-XXXXXX
+    // files may be left over.
+    for (const int afterFirstMs : {0, 60}) {
+        TempDir dir;
+        const std::string out = dir.path() + "/figures";
+        const pid_t child = ::fork();
+        ASSERT_GE(child, 0);
+        if (child == 0) {
+            const int null = ::open("/dev/null", O_WRONLY);
+            ::dup2(null, STDOUT_FILENO);
+            ::dup2(null, STDERR_FILENO);
+            const std::vector<std::string> args{ATTNSCOPE_CLI_BINARY, "export", "demo", "--text", kText, "--layers", "all",
+                                                "--heads", "all", "--dpi", "300", "--out", out};
+            std::vector<char*> argv;
+            for (const std::string& arg : args) {
+                argv.push_back(const_cast<char*>(arg.c_str()));
+            }
+            argv.push_back(nullptr);
+            ::execv(argv[0], argv.data());
+            ::_exit(127);
+        }
+        auto targets = [&] {
+            std::vector<std::string> names;
+            std::error_code error;
+            for (const auto& entry : std::filesystem::directory_iterator(out, error)) {
+                const std::string name = entry.path().filename().string();
+                if (name.find(".tmp-") == std::string::npos) {
+                    names.push_back(name);
+                }
+            }
+            return names;
+        };
+        bool running = true;
+        for (int waited = 0; waited < 120'000 && targets().empty(); waited += 5) {
+            if (::waitpid(child, nullptr, WNOHANG) == child) {
+                running = false;
+                break;
+            }
+            ::usleep(5000);
+        }
+        ASSERT_TRUE(running) << "the export ended before writing a figure";
+        ::usleep(static_cast<useconds_t>(afterFirstMs) * 1000);
+        ::kill(child, SIGKILL);
+        ::waitpid(child, nullptr, 0);
+        const std::vector<std::string> written = targets();
+        ASSERT_FALSE(written.empty());
+        EXPECT_LT(written.size(), 32u) << "killed before the end of the batch";
+        for (const std::string& name : written) {
+            const std::string png = readFileBytes(out + "/" + name);
+            ASSERT_GE(png.size(), 12u) << name;
+            EXPECT_EQ(png.substr(1, 3), "PNG") << name;
+            EXPECT_EQ(png.substr(png.size() - 8, 4), "IEND") << name << " is cut short";
+        }
+    }
 }
 
 TEST(CliExport, BadRequestsAreUsageErrors)
