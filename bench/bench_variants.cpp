@@ -44,6 +44,14 @@ struct Fixture {
     }
 };
 
+attn::KeptSet keptSetOf(const HeadVariantResult& result)
+{
+    attn::KeptSet set;
+    set.rowPtr = result.attention.rowPtr;
+    set.cols = result.attention.cols;
+    return set;
+}
+
 const Fixture& fixture(bool causal)
 {
     static const Fixture causalFixture(true);
@@ -71,9 +79,7 @@ void BM_SparseAttention(benchmark::State& state)
     VariantRunOptions options;
     options.keepAttention = true;
     auto mask = attn::runRandom(data.input, *spec, options);
-    attn::KeptSet set;
-    set.rowPtr = mask->attention.rowPtr;
-    set.cols = mask->attention.cols;
+    const attn::KeptSet set = keptSetOf(*mask);
     std::vector<float> output(static_cast<std::size_t>(kTokens) * kHeadDim);
     for (auto _ : state) {
         attn::sparseAttention(data.input, set, output.data(), nullptr, 0);
@@ -93,9 +99,7 @@ void BM_DenseOverSparse(benchmark::State& state)
     VariantRunOptions options;
     options.keepAttention = true;
     auto mask = attn::runRandom(data.input, *spec, options);
-    attn::KeptSet set;
-    set.rowPtr = mask->attention.rowPtr;
-    set.cols = mask->attention.cols;
+    const attn::KeptSet set = keptSetOf(*mask);
     std::vector<float> output(static_cast<std::size_t>(kTokens) * kHeadDim);
     double denseTotal = 0.0;
     double sparseTotal = 0.0;
@@ -178,8 +182,8 @@ double threadCpuSeconds()
 
 // The same on one thread in thread CPU time, which other processes on this shared machine do not
 // inflate: each iteration times the whole variant run, then the sparse attention alone on the set
-// it kept; estimate = run − attention (so the run's bookkeeping counts as estimation). Best
-// iterations.
+// it kept, with a fresh output buffer as attendOnSet allocates one; estimate = run − attention (so
+// the run's stats bookkeeping counts as estimation). Best iterations.
 void runVariantCpu(benchmark::State& state, const char* text)
 {
     const Fixture& data = fixture(true);
@@ -190,10 +194,7 @@ void runVariantCpu(benchmark::State& state, const char* text)
     VariantRunOptions keep = options;
     keep.keepAttention = true;
     const Result<HeadVariantResult> kept = runKind(*spec, data.input, keep);
-    attn::KeptSet set;
-    set.rowPtr = kept->attention.rowPtr;
-    set.cols = kept->attention.cols;
-    std::vector<float> output(static_cast<std::size_t>(kTokens) * kHeadDim);
+    const attn::KeptSet set = keptSetOf(*kept);
     double runBest = 1e30;
     double attentionBest = 1e30;
     for (auto _ : state) {
@@ -201,6 +202,7 @@ void runVariantCpu(benchmark::State& state, const char* text)
         const Result<HeadVariantResult> result = runKind(*spec, data.input, options);
         benchmark::DoNotOptimize(result->output.data());
         const double middle = threadCpuSeconds();
+        std::vector<float> output(static_cast<std::size_t>(kTokens) * kHeadDim);
         attn::sparseAttention(data.input, set, output.data(), nullptr, 1);
         benchmark::DoNotOptimize(output.data());
         runBest = std::min(runBest, middle - start);
