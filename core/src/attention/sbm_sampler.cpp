@@ -5,6 +5,11 @@
 
 namespace attnscope::attn {
 
+namespace {
+// Forward steps from the guide before the search switches to bisection.
+constexpr int kLinearSteps = 8;
+} // namespace
+
 KeyColumnSampler::KeyColumnSampler(const float* keyMembers, int keys, int clusters)
     : m_keys(keys), m_clusters(clusters)
 {
@@ -45,10 +50,17 @@ int KeyColumnSampler::draw(int cluster, KeyRange range, double uniform) const
     // answer (the first key j with prefix[j + 1] > target) for the cell that holds target.
     const int cell = total > 0.0 ? std::min(m_keys - 1, static_cast<int>(target / total * m_keys)) : 0;
     int key = std::max(range.first, m_guide[static_cast<std::size_t>(cluster) * m_keys + static_cast<std::size_t>(cell)]);
-    while (key < range.last && prefix[key + 1] <= target) {
-        ++key;
+    // Usually a step or two; but the cells are equal shares of the whole column, so a range that
+    // holds little of the column's mass (its members sit after a causal row) can leave a long run
+    // of light keys in one cell: past a few steps, bisect the rest.
+    for (int step = 0; step < kLinearSteps; ++step, ++key) {
+        if (key >= range.last || prefix[key + 1] > target) {
+            return key;
+        }
     }
-    return key;
+    const double* end = prefix + range.last + 1;
+    const double* found = std::upper_bound(prefix + key + 1, end, target);
+    return found == end ? range.last : static_cast<int>(found - prefix) - 1;
 }
 
 } // namespace attnscope::attn
