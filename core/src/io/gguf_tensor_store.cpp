@@ -3,10 +3,27 @@
 
 #include "io/gguf_file.h"
 #include "io/tensor_store.h"
+#include "util/parallel.h"
 
+#include <algorithm>
 #include <new>
 
 namespace attnscope {
+
+namespace {
+
+// A run of consecutive blocks of one tensor, decoded by one thread. Big tensors are cut into many
+// (a Gemma 3 embedding is 62% of the model's values), so every thread has work to the end.
+struct DequantiseChunk {
+    const GgufTensor* tensor;
+    float* out;
+    std::size_t firstBlock;
+    std::size_t nBlocks;
+};
+
+constexpr std::size_t kValuesPerChunk = std::size_t{1} << 20;
+
+} // namespace
 
 Result<std::unique_ptr<TensorStore>> TensorStore::fromGguf(std::shared_ptr<const GgufFile> file)
 {
@@ -15,6 +32,7 @@ Result<std::unique_ptr<TensorStore>> TensorStore::fromGguf(std::shared_ptr<const
         const auto& tensors = file->tensors();
         // Views are referenced by pointer from m_byName: size the vector once, never reallocate.
         store->m_ggufViews.reserve(tensors.size());
+        std::vector<DequantiseChunk> chunks;
         for (const GgufTensor& tensor : tensors) {
             TensorView view;
             view.name = tensor.name;
@@ -36,17 +54,30 @@ Result<std::unique_ptr<TensorStore>> TensorStore::fromGguf(std::shared_ptr<const
             default: {
                 // Block-quantised weights have no per-element dtype: the model code reads them as
                 // f32, decoded once at open (ModelWeights would convert them at first use anyway).
-                std::vector<float> values;
-                ATTNSCOPE_TRY(file->toFloat(tensor, values));
-                store->m_dequantised.push_back(std::move(values));
+                // The buffer is left uninitialised: every value is written by the decode below.
+                const auto count = static_cast<std::size_t>(tensor.numel());
+                store->m_dequantised.emplace_back(new float[count]);
+                float* out = store->m_dequantised.back().get();
+                const auto perBlock = static_cast<std::size_t>(ggmlBlockLayout(tensor.type).elementsPerBlock);
+                const std::size_t blocksPerChunk = std::max<std::size_t>(1, kValuesPerChunk / perBlock);
+                for (std::size_t first = 0; first < count / perBlock; first += blocksPerChunk) {
+                    chunks.push_back({&tensor, out, first, std::min(blocksPerChunk, count / perBlock - first)});
+                }
                 view.dtype = DType::F32;
-                view.data = reinterpret_cast<const std::byte*>(store->m_dequantised.back().data());
+                view.data = reinterpret_cast<const std::byte*>(out);
                 break;
             }
             }
             store->m_ggufViews.push_back(std::move(view));
             store->m_byName.emplace(store->m_ggufViews.back().name, &store->m_ggufViews.back());
         }
+        parallelFor(static_cast<std::int64_t>(chunks.size()), [&chunks](std::int64_t index) {
+            const DequantiseChunk& chunk = chunks[static_cast<std::size_t>(index)];
+            const GgmlBlockLayout layout = ggmlBlockLayout(chunk.tensor->type);
+            dequantize(chunk.tensor->type,
+                       chunk.tensor->data + chunk.firstBlock * static_cast<std::size_t>(layout.bytesPerBlock),
+                       chunk.nBlocks, chunk.out + chunk.firstBlock * static_cast<std::size_t>(layout.elementsPerBlock));
+        });
         store->m_gguf = std::move(file);
         return store;
     } catch (const std::bad_alloc&) {

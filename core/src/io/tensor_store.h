@@ -28,7 +28,7 @@ public:
     static Result<std::unique_ptr<TensorStore>> openFile(const std::string& path);
     /// The tensors of a GGUF file (kept alive by the store), defined in gguf_tensor_store.cpp.
     /// F32/F16/BF16 tensors are views into the mapping; block-quantised ones are dequantised to
-    /// f32 once, here. Errors: OutOfMemory.
+    /// f32 once, here, on all threads. Errors: OutOfMemory.
     static Result<std::unique_ptr<TensorStore>> fromGguf(std::shared_ptr<const GgufFile> file);
 
     /// The tensor called `name`, or nullptr.
@@ -53,7 +53,7 @@ private:
     // GGUF-backed stores: the file, views in file order, and the dequantised copies they point to.
     std::shared_ptr<const GgufFile> m_gguf;
     std::vector<TensorView> m_ggufViews;
-    std::vector<std::vector<float>> m_dequantised;
+    std::vector<std::unique_ptr<float[]>> m_dequantised;
 };
 
 } // namespace attnscope

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <new>
+#include <string_view>
 #include <unordered_map>
 
 namespace attnscope {
@@ -88,6 +89,9 @@ std::string respelledGemmaPiece(const std::string& piece)
     return respelled;
 }
 
+// Piece → id, keyed by views so that looking up every split of every piece allocates nothing.
+using PieceIds = std::unordered_map<std::string_view, std::int32_t>;
+
 struct Merge {
     std::int32_t left;
     std::int32_t right;
@@ -100,7 +104,7 @@ struct Merge {
 // pieces (ordered by the ids of the halves), then all merges are ranked by the piece's score,
 // highest first, ties by longer left then longer right half (a stable sort keeps the rest).
 std::vector<Merge> mergesFromScores(const std::vector<std::string>& tokens, const std::vector<double>& scores,
-                                    const std::unordered_map<std::string, std::int32_t>& ids)
+                                    const PieceIds& ids)
 {
     std::vector<Merge> merges;
     for (std::size_t piece = 0; piece < tokens.size(); ++piece) {
@@ -108,10 +112,14 @@ std::vector<Merge> mergesFromScores(const std::vector<std::string>& tokens, cons
         const auto bounds = codePointBoundaries(text);
         const std::size_t nChars = bounds.size() - 1;
         std::vector<Merge> local;
+        const std::string_view view = text;
         for (std::size_t split = 1; split < nChars; ++split) {
-            const auto left = ids.find(text.substr(0, bounds[split]));
-            const auto right = ids.find(text.substr(bounds[split]));
-            if (left != ids.end() && right != ids.end()) {
+            const auto left = ids.find(view.substr(0, bounds[split]));
+            if (left == ids.end()) {
+                continue;
+            }
+            const auto right = ids.find(view.substr(bounds[split]));
+            if (right != ids.end()) {
                 local.push_back({left->second, right->second, scores[piece], split, nChars - split});
             }
         }
@@ -247,7 +255,8 @@ Result<std::string> tokenizerJsonFromGguf(const GgufFile& file)
         }
 
         Json vocab = Json::object();
-        std::unordered_map<std::string, std::int32_t> ids;
+        PieceIds ids; // views into `pieces`, which outlives it
+        ids.reserve(pieces.size());
         Json added = Json::array();
         for (std::size_t id = 0; id < pieces.size(); ++id) {
             // A repeated piece keeps its first id, as a dict built in id order would not: HF keeps
