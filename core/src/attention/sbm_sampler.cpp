@@ -16,6 +16,7 @@ KeyColumnSampler::KeyColumnSampler(const float* keyMembers, int keys, int cluste
     const auto stride = static_cast<std::size_t>(m_keys) + 1;
     m_prefix.assign(static_cast<std::size_t>(m_clusters) * stride, 0.0);
     m_guide.assign(static_cast<std::size_t>(m_clusters) * static_cast<std::size_t>(std::max(1, m_keys)), 0);
+    m_cellScale.assign(static_cast<std::size_t>(m_clusters), 0.0);
     for (int cluster = 0; cluster < m_clusters; ++cluster) {
         double* prefix = m_prefix.data() + static_cast<std::size_t>(cluster) * stride;
         double running = 0.0;
@@ -23,6 +24,7 @@ KeyColumnSampler::KeyColumnSampler(const float* keyMembers, int keys, int cluste
             running += static_cast<double>(keyMembers[static_cast<std::size_t>(key) * clusters + cluster]);
             prefix[key + 1] = running;
         }
+        m_cellScale[static_cast<std::size_t>(cluster)] = running > 0.0 ? m_keys / running : 0.0;
         std::int32_t* guide = m_guide.data() + static_cast<std::size_t>(cluster) * m_keys;
         int key = 0;
         for (int cell = 0; cell < m_keys; ++cell) {
@@ -41,15 +43,24 @@ double KeyColumnSampler::rangeMass(int cluster, KeyRange range) const
     return prefix[range.last + 1] - prefix[range.first];
 }
 
-int KeyColumnSampler::draw(int cluster, KeyRange range, double uniform) const
+double KeyColumnSampler::rangeStart(int cluster, KeyRange range) const
+{
+    return m_prefix[static_cast<std::size_t>(cluster) * (static_cast<std::size_t>(m_keys) + 1) +
+                    static_cast<std::size_t>(range.first)];
+}
+
+int KeyColumnSampler::keyAt(int cluster, KeyRange range, double target) const
 {
     const double* prefix = m_prefix.data() + static_cast<std::size_t>(cluster) * (static_cast<std::size_t>(m_keys) + 1);
-    const double total = prefix[m_keys];
-    const double target = prefix[range.first] + uniform * (prefix[range.last + 1] - prefix[range.first]);
     // guide[cell] is the first key whose prefix end exceeds cell·total/N, a lower bound of the
     // answer (the first key j with prefix[j + 1] > target) for the cell that holds target.
-    const int cell = total > 0.0 ? std::min(m_keys - 1, static_cast<int>(target / total * m_keys)) : 0;
+    const int cell = std::min(m_keys - 1, static_cast<int>(target * m_cellScale[static_cast<std::size_t>(cluster)]));
     int key = std::max(range.first, m_guide[static_cast<std::size_t>(cluster) * m_keys + static_cast<std::size_t>(cell)]);
+    // The cell comes from a product, not a division: when rounding lifts target into the next cell
+    // the guide may overshoot by a key, so step back to the answer's side.
+    while (key > range.first && prefix[key] > target) {
+        --key;
+    }
     // Usually a step or two; but the cells are equal shares of the whole column, so a range that
     // holds little of the column's mass (its members sit after a causal row) can leave a long run
     // of light keys in one cell: past a few steps, bisect the rest.

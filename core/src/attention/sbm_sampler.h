@@ -21,15 +21,26 @@ public:
     /// Σ_{j in range} K^_jb.
     double rangeMass(int cluster, KeyRange range) const;
 
-    /// The key j of the range with prefix(j) <= target < prefix(j + 1), target = prefix(first) +
-    /// uniform·rangeMass, uniform in [0, 1). Keys of zero membership are never drawn.
-    int draw(int cluster, KeyRange range, double uniform) const;
+    /// Σ_{j < range.first} K^_jb: where the range starts on the column's cumulative mass.
+    double rangeStart(int cluster, KeyRange range) const;
+
+    /// The key j of the range with prefix(j) <= target < prefix(j + 1), for a target in
+    /// [rangeStart, rangeStart + rangeMass). Keys of zero membership are never returned.
+    int keyAt(int cluster, KeyRange range, double target) const;
+
+    /// keyAt for target = rangeStart + uniform·rangeMass, uniform in [0, 1): a key of the range
+    /// drawn with probability ∝ K^_jb.
+    int draw(int cluster, KeyRange range, double uniform) const
+    {
+        return keyAt(cluster, range, rangeStart(cluster, range) + uniform * rangeMass(cluster, range));
+    }
 
 private:
     int m_keys = 0;
     int m_clusters = 0;
     std::vector<double> m_prefix;      // [clusters, keys + 1]
     std::vector<std::int32_t> m_guide; // [clusters, keys]
+    std::vector<double> m_cellScale;   // [clusters]: keys / column total
 };
 
 } // namespace attnscope::attn

@@ -346,9 +346,9 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
     auto edgeScore = [&](int queryPos, int keyPos) {
         return queryMembers.row(queryPos).dot(keyFactor.row(keyPos));
     };
-    // Every allowed pair when there are few; else pairs drawn uniformly from the allowed set
-    // (independent pairs estimate the mean far better than whole strided rows, whose pairs are
-    // correlated).
+    // Every allowed pair when there are few; else pairs drawn uniformly, one per stratum of the
+    // allowed set (scattered pairs estimate the mean far better than whole strided rows, whose
+    // pairs are correlated).
     std::vector<float> sample;
     if (allowedPairs <= kCalibrationPairs) {
         for (int queryPos = 0; queryPos < n; ++queryPos) {
@@ -358,19 +358,23 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
             }
         }
     } else {
-        std::vector<std::int64_t> rowStart(static_cast<std::size_t>(n) + 1, 0);
-        for (int queryPos = 0; queryPos < n; ++queryPos) {
-            rowStart[static_cast<std::size_t>(queryPos) + 1] =
-                rowStart[static_cast<std::size_t>(queryPos)] + std::max(0, allowedKeys(input, queryPos).size());
-        }
+        // One pair drawn uniformly in each of 2^16 equal strata of the allowed pairs (in row
+        // order): a stratified sample, whose mean varies no more than that of independent draws,
+        // and whose pairs come in row order, so the rows are walked once instead of searched.
         Rng sampleRng(mixSeed(seed, input.layer, input.head, 0xca1));
         sample.resize(static_cast<std::size_t>(kCalibrationPairs));
-        for (float& value : sample) {
-            const std::int64_t pair = sampleRng.below(allowedPairs);
-            const auto row = std::upper_bound(rowStart.begin(), rowStart.end(), pair) - rowStart.begin() - 1;
-            const int queryPos = static_cast<int>(row);
-            const int keyPos = allowedKeys(input, queryPos).first + static_cast<int>(pair - rowStart[static_cast<std::size_t>(row)]);
-            value = edgeScore(queryPos, keyPos);
+        int queryPos = 0;
+        std::int64_t rowBegin = 0;
+        KeyRange range = allowedKeys(input, 0);
+        for (std::int64_t stratum = 0; stratum < kCalibrationPairs; ++stratum) {
+            const auto pair = std::min<std::int64_t>(
+                allowedPairs - 1, static_cast<std::int64_t>((static_cast<double>(stratum) + sampleRng.uniform()) *
+                                                            static_cast<double>(allowedPairs) / kCalibrationPairs));
+            while (pair >= rowBegin + std::max(0, range.size())) {
+                rowBegin += std::max(0, range.size());
+                range = allowedKeys(input, ++queryPos);
+            }
+            sample[static_cast<std::size_t>(stratum)] = edgeScore(queryPos, range.first + static_cast<int>(pair - rowBegin));
         }
     }
     const bool keepAll = density >= 1.0;
@@ -431,7 +435,7 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
         // own stream, so the mask does not depend on chunking or threads), then the chunk's draws
         // are resolved cluster by cluster, so that one column's prefix sums and guide stay in L1.
         struct PendingDraw {
-            double uniform;
+            double target;
             std::int32_t row;
         };
         set = keptSetFromRowBlocks(input, kSampleChunkRows, options.threads,
@@ -439,6 +443,8 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
             thread_local std::vector<std::uint64_t> bits;
             thread_local std::vector<std::size_t> wordOffset;
             thread_local std::vector<double> clusterMass;
+            thread_local std::vector<double> columnStart;
+            thread_local std::vector<double> columnSpan;
             thread_local AliasTable clusterChoice;
             thread_local std::vector<std::vector<PendingDraw>> byCluster;
             byCluster.resize(static_cast<std::size_t>(clusters));
@@ -446,6 +452,8 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
                 list.clear();
             }
             clusterMass.resize(static_cast<std::size_t>(clusters));
+            columnStart.resize(static_cast<std::size_t>(clusters));
+            columnSpan.resize(static_cast<std::size_t>(clusters));
             wordOffset.assign(static_cast<std::size_t>(rowEnd - rowBegin) + 1, 0);
             for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
                 const KeyRange range = allowedKeys(input, queryPos);
@@ -466,9 +474,11 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
                 }
                 double rowMass = 0.0;
                 for (int cluster = 0; cluster < clusters; ++cluster) {
-                    const double mass =
-                        static_cast<double>(rowWeights(queryPos, cluster)) * sampler.rangeMass(cluster, range);
+                    const double columnMass = sampler.rangeMass(cluster, range);
+                    const double mass = static_cast<double>(rowWeights(queryPos, cluster)) * columnMass;
                     clusterMass[static_cast<std::size_t>(cluster)] = mass;
+                    columnStart[static_cast<std::size_t>(cluster)] = sampler.rangeStart(cluster, range);
+                    columnSpan[static_cast<std::size_t>(cluster)] = columnMass;
                     rowMass += mass;
                 }
                 Rng rowRng(mixSeed(drawKey, input.layer, queryPos, 0x5b3d));
@@ -478,7 +488,11 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
                 }
                 for (std::int64_t draw = 0; draw < draws; ++draw) {
                     const int cluster = clusterChoice.draw(rowRng.uniform());
-                    byCluster[static_cast<std::size_t>(cluster)].push_back({rowRng.uniform(), queryPos});
+                    // The draw's place on the column's cumulative mass, so that resolving it later
+                    // is one guide lookup and a short scan.
+                    const double target = columnStart[static_cast<std::size_t>(cluster)] +
+                                          rowRng.uniform() * columnSpan[static_cast<std::size_t>(cluster)];
+                    byCluster[static_cast<std::size_t>(cluster)].push_back({target, queryPos});
                 }
                 if (floor >= 1.0) {
                     for (int keyPos = range.first; keyPos <= range.last; ++keyPos) {
@@ -503,7 +517,7 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
             for (int cluster = 0; cluster < clusters; ++cluster) {
                 for (const PendingDraw& pending : byCluster[static_cast<std::size_t>(cluster)]) {
                     const KeyRange range = allowedKeys(input, pending.row);
-                    mark(pending.row, range, sampler.draw(cluster, range, pending.uniform));
+                    mark(pending.row, range, sampler.keyAt(cluster, range, pending.target));
                 }
             }
             for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
