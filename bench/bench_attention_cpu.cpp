@@ -9,6 +9,8 @@
 //   BM_FmaPeak            independent FMA chains in registers: the FP32 peak per ISA and thread count
 //   BM_KernelExp          the fused kernel's vector exp, in L1 (isa=0 portable, 1 AVX2, 2 AVX-512)
 //   BM_ProbabilityTile    a 512 × 512 tile of exact probabilities from Q, K and the LSE (N = 8192)
+//   BM_FusedAgainstReferences  fused, both SGEMMs and unfused alternated in rounds, best of each:
+//                         the goal ratios under one set of conditions on a shared machine
 //   BM_ForwardPeakMemory  stories260K forward over 8192 tokens: getrusage max-RSS growth (run it in a
 //                         process of its own; scripts/bench-cpu does)
 // FLOPs: attention 4·N²·d (bidirectional; causal reports the same convention over the visible half,
@@ -33,6 +35,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -227,9 +230,83 @@ void BM_OpenBlasSgemm(benchmark::State& state)
         benchmark::DoNotOptimize(c.data());
     }
     setFlops(state, 2.0 * size * static_cast<double>(size) * size);
+    // The kernel OpenBLAS picked: 0.3.21 falls back to Prescott (SSE3) on CPU models it does not
+    // know, which scripts/bench-cpu overrides with OPENBLAS_CORETYPE.
+    state.SetLabel(openblas_get_corename());
 }
 BENCHMARK(BM_OpenBlasSgemm)->ArgsProduct({{2048}, {1, 2}})->ArgNames({"n", "threads"})->Unit(benchmark::kMillisecond)->UseRealTime();
 #endif
+
+// The goal ratios under one set of conditions: each of `rounds` rounds times the fused kernel, the
+// Eigen and OpenBLAS 2048³ SGEMMs and the unfused attention once each, back to back, and the best
+// time of each is kept. On a shared machine the sides of a ratio taken minutes apart see different
+// loads; interleaved best-of-rounds pairs them up (the method of BM_DenseOverSparse in
+// bench_variants.cpp).
+void BM_FusedAgainstReferences(benchmark::State& state)
+{
+    const int nTokens = static_cast<int>(state.range(0));
+    const int headDim = static_cast<int>(state.range(1));
+    const int threads = static_cast<int>(state.range(2));
+    constexpr int kRounds = 8;
+    constexpr int kGemmSize = 2048;
+    const LayerQkv qkv = randomHead(nTokens, headDim, false);
+    std::vector<float> output(qkv.q.size());
+    std::vector<float> lse(static_cast<std::size_t>(nTokens));
+    std::vector<float> scores(static_cast<std::size_t>(nTokens) * nTokens);
+    const std::vector<float> a = randomMatrix(kGemmSize, kGemmSize, 1);
+    const std::vector<float> b = randomMatrix(kGemmSize, kGemmSize, 2);
+    std::vector<float> c(a.size());
+    attn::FusedAttentionOptions options;
+    options.threads = threads;
+    const auto seconds = [](auto&& run) {
+        const auto start = std::chrono::steady_clock::now();
+        run();
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    double fused = 1e30;
+    double eigen = 1e30;
+    double blas = 1e30;
+    double unfused = 1e30;
+    for (auto _ : state) {
+        for (int round = 0; round < kRounds; ++round) {
+            fused = std::min(fused, seconds([&] { (void)attn::fusedAttention(qkv, output.data(), lse.data(), options); }));
+            eigen = std::min(eigen, seconds([&] {
+                eigenGemm(a.data(), b.data(), c.data(), kGemmSize, kGemmSize, kGemmSize, false, threads);
+            }));
+#if defined(ATTNSCOPE_HAVE_OPENBLAS)
+            blas = std::min(blas, seconds([&] {
+                openblas_set_num_threads(threads);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kGemmSize, kGemmSize, kGemmSize, 1.0f,
+                            a.data(), kGemmSize, b.data(), kGemmSize, 0.0f, c.data(), kGemmSize);
+            }));
+#endif
+            unfused = std::min(unfused, seconds([&] {
+                gemm(qkv.q.data(), qkv.k.data(), scores.data(), nTokens, nTokens, headDim, true, threads);
+                softmaxRows(scores.data(), nTokens, nTokens, qkv.scale, threads);
+                gemm(scores.data(), qkv.v.data(), output.data(), nTokens, headDim, nTokens, false, threads);
+            }));
+        }
+    }
+    const double attentionFlops = 4.0 * nTokens * static_cast<double>(nTokens) * headDim;
+    const double gemmFlops = 2.0 * kGemmSize * static_cast<double>(kGemmSize) * kGemmSize;
+    state.counters["fused_GFLOPS"] = attentionFlops / fused * 1e-9;
+    state.counters["unfused_GFLOPS"] = attentionFlops / unfused * 1e-9;
+    state.counters["eigen_GFLOPS"] = gemmFlops / eigen * 1e-9;
+    state.counters["fused_over_eigen"] = (attentionFlops / fused) / (gemmFlops / eigen);
+    state.counters["fused_over_unfused"] = unfused / fused;
+#if defined(ATTNSCOPE_HAVE_OPENBLAS)
+    state.counters["openblas_GFLOPS"] = gemmFlops / blas * 1e-9;
+    state.counters["fused_over_openblas"] = (attentionFlops / fused) / (gemmFlops / blas);
+#else
+    (void)blas;
+#endif
+}
+BENCHMARK(BM_FusedAgainstReferences)
+    ->ArgsProduct({{4096, 8192}, {64, 128}, {1, 2}})
+    ->ArgNames({"n", "d", "threads"})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 #if defined(__x86_64__) || defined(__i386__)
 // 12 independent accumulator chains hide the FMA latency (4 cycles × 2 ports + slack).

@@ -5,7 +5,7 @@ forward-pass memory run) and the JSON lines of tools/bench_torch_attention.py. S
 only. Every figure is the best of its repetitions (PyTorch: its fastest repeat); ratios are taken
 between figures of the same run.
 
-Usage: bench_cpu_table.py KERNELS.json TORCH.jsonl MEMORY.json
+Usage: bench_cpu_table.py KERNELS.json TORCH.jsonl MEMORY.json [INTERLEAVED.json]
 """
 import json
 import re
@@ -116,6 +116,21 @@ def main() -> None:
             print(f"Forward pass, stories260K, {args_of(name).get('tokens')} tokens: "
                   f"{entry['real_time']:.0f} ms, max-RSS growth {entry.get('maxrss_growth_MiB', float('nan')):.1f} MiB "
                   f"(process max RSS {entry.get('maxrss_MiB', float('nan')):.1f} MiB)")
+    if len(sys.argv) > 4:
+        interleaved = load_benchmarks(sys.argv[4])
+        print()
+        print("Interleaved (BM_FusedAgainstReferences: fused, Eigen and OpenBLAS 2048³ SGEMM and unfused run back "
+              "to back in 8 rounds, best of each):")
+        print()
+        print("| N | d | threads | fused GFLOP/s | unfused | Eigen SGEMM | OpenBLAS SGEMM | fused ÷ Eigen "
+              "| fused ÷ OpenBLAS | fused ÷ unfused |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for name, entry in sorted(interleaved.items(), key=lambda item: tuple(args_of(item[0]).values())):
+            args = args_of(name)
+            print(f"| {args.get('n')} | {args.get('d')} | {args.get('threads')} | {entry['fused_GFLOPS']:.0f} "
+                  f"| {entry['unfused_GFLOPS']:.0f} | {entry['eigen_GFLOPS']:.0f} "
+                  f"| {entry.get('openblas_GFLOPS', float('nan')):.0f} | {entry['fused_over_eigen']:.2f}× "
+                  f"| {entry.get('fused_over_openblas', float('nan')):.2f}× | {entry['fused_over_unfused']:.2f}× |")
     print(f"torch {torch_version}")
 
 
