@@ -232,3 +232,14 @@ TEST_F(GuiViews, RolloutShowsDenseVariantAndDifferenceThroughTheSelectedLayer)
     ASSERT_TRUE(waitUntil([&] { return tabs->currentTabIsUpToDate(); }, kTimeoutMs));
     EXPECT_EQ(rollout->rollout()->dense.throughLayer, 3);
 }
+
+TEST_F(GuiViews, ACancelledRequestIsSentAgainWhenTheTabIsShownAgain)
+{
+    tabs->setCurrentIndex(AnalysisTabs::Rollout);
+    window->computeService().cancelAll();  // Esc: the queued or running rollout request is dropped
+    ASSERT_TRUE(waitUntil([&] { return !window->computeService().busy(); }, kTimeoutMs));
+    tabs->setCurrentIndex(AnalysisTabs::TokenLines);
+    showTab(AnalysisTabs::Rollout);
+    ASSERT_TRUE(tabs->rolloutView()->rollout());
+    EXPECT_EQ(tabs->rolloutView()->rollout()->dense.nTokens, n);
+}

@@ -111,10 +111,13 @@ void AnalysisTabs::requestVisible()
         return;
     }
     const QString key = requestKey(tab);
-    if (key.isEmpty() || key == m_requested[static_cast<std::size_t>(tab)]) {
+    const auto index = static_cast<std::size_t>(tab);
+    // Asked already and still on its way (the worker is busy), or on screen: nothing to do. A request
+    // that was cancelled (Esc) or failed is sent again at the next tab switch or selection change.
+    if (key.isEmpty() || key == m_shown[index] || (key == m_requested[index] && m_compute.busy())) {
         return;
     }
-    m_requested[static_cast<std::size_t>(tab)] = key;
+    m_requested[index] = key;
     const std::vector<std::int32_t> ids = m_selection.tokens()->ids;
     const int layer = m_selection.layer();
     const int head = m_selection.head();

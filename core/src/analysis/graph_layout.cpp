@@ -8,7 +8,6 @@
 #include <cmath>
 #include <map>
 #include <numbers>
-#include <numeric>
 #include <utility>
 
 #if defined(ATTNSCOPE_HAVE_BOOST_GRAPH)
