@@ -135,6 +135,17 @@ TEST_F(GuiViews, TokenLinesDrawDenseAndVariantAndIsolateAHoveredToken)
     EXPECT_LE(lines->drawnLineCount(), n + 4);  // its dense keys plus at most 4 kept ones
     EXPECT_LT(lines->drawnLineCount(), allLines);
 
+    // Clicking the legend hides a set: only the variant's lines of query n-1 remain (at most 4).
+    QMouseEvent press(QEvent::MouseButtonPress, lines->legendRect(false).center(),
+                      lines->mapToGlobal(lines->legendRect(false).center()), Qt::LeftButton, Qt::LeftButton,
+                      Qt::NoModifier);
+    QApplication::sendEvent(lines, &press);
+    EXPECT_FALSE(lines->denseShown());
+    lines->grab();
+    EXPECT_GT(lines->drawnLineCount(), 0);
+    EXPECT_LE(lines->drawnLineCount(), 4);
+    lines->setLinesShown(true, true);
+
     // A hover elsewhere (the selection) isolates the same way; leaving clears it.
     window->selection().setHoveredToken(3);
     EXPECT_EQ(lines->isolatedToken(), 3);

@@ -54,6 +54,28 @@ TokenLinesView::Geometry TokenLinesView::geometry() const
     return g;
 }
 
+QRectF TokenLinesView::legendRect(bool variant) const
+{
+    const double x = std::min<double>(width() - 220, 250);
+    return variant ? QRectF(x + 70, 2, 150, 18) : QRectF(x, 2, 66, 18);
+}
+
+void TokenLinesView::setLinesShown(bool dense, bool variant)
+{
+    m_showDense = dense;
+    m_showVariant = variant;
+    update();
+}
+
+void TokenLinesView::mousePressEvent(QMouseEvent* event)
+{
+    if (legendRect(false).contains(event->position())) {
+        setLinesShown(!m_showDense, m_showVariant);
+    } else if (legendRect(true).contains(event->position())) {
+        setLinesShown(m_showDense, !m_showVariant);
+    }
+}
+
 QPointF TokenLinesView::tokenAnchor(int position, bool keySide) const
 {
     const Geometry g = geometry();
@@ -74,11 +96,12 @@ void TokenLinesView::paintEvent(QPaintEvent*)
     const int n = m_data.n;
     painter.drawText(QRectF(4, 2, width() - 8, 18), Qt::AlignLeft | Qt::AlignVCenter,
                      tr("Layer %1 · head %2 · queries → keys · ").arg(m_data.layer).arg(m_data.head));
-    const double legendX = std::min<double>(width() - 220, 250);
-    painter.setPen(kDenseColour);
-    painter.drawText(QRectF(legendX, 2, 80, 18), Qt::AlignLeft | Qt::AlignVCenter, tr("■ dense"));
-    painter.setPen(kVariantColour);
-    painter.drawText(QRectF(legendX + 70, 2, 160, 18), Qt::AlignLeft | Qt::AlignVCenter, QStringLiteral("■ ") + m_data.variant);
+    // A hidden set's legend entry is drawn hollow and grey.
+    painter.setPen(m_showDense ? kDenseColour : QColor(110, 110, 118));
+    painter.drawText(legendRect(false), Qt::AlignLeft | Qt::AlignVCenter, (m_showDense ? tr("■ ") : tr("□ ")) + tr("dense"));
+    painter.setPen(m_showVariant ? kVariantColour : QColor(110, 110, 118));
+    painter.drawText(legendRect(true), Qt::AlignLeft | Qt::AlignVCenter,
+                     (m_showVariant ? tr("■ ") : tr("□ ")) + m_data.variant);
 
     painter.setRenderHint(QPainter::Antialiasing, true);
     const double maxWidth = std::max(1.0, std::min(6.0, g.row * 0.8));
@@ -107,8 +130,12 @@ void TokenLinesView::paintEvent(QPaintEvent*)
         }
     };
     painter.setCompositionMode(QPainter::CompositionMode_Plus);  // overlaps of the two colours add up
-    drawLines(m_data.dense, kDenseColour);
-    drawLines(m_data.effective, kVariantColour);
+    if (m_showDense) {
+        drawLines(m_data.dense, kDenseColour);
+    }
+    if (m_showVariant) {
+        drawLines(m_data.effective, kVariantColour);
+    }
     painter.setCompositionMode(QPainter::CompositionMode_SourceOver);
 
     if (g.row >= 6.0) {

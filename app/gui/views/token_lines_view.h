@@ -1,8 +1,9 @@
 #pragma once
 // Token lines (the BertViz head view): query tokens on the left, key tokens on the right, one line
 // per (query, key) whose opacity and width follow the attention; dense and the variant in two
-// colours on top of each other. Hovering a token isolates its lines (a query's keys, or a key's
-// queries) and reports the position, so every view marks the same token.
+// colours on top of each other (either can be hidden from the legend). Hovering a token isolates
+// its lines (a query's keys, or a key's queries) and reports the position, so every view marks the
+// same token.
 
 #include <QStringList>
 #include <QWidget>
@@ -39,6 +40,12 @@ public:
     int drawnLineCount() const { return m_drawnLines; }
     /// Where token `position` sits on the query (left) or key (right) side, in widget coordinates.
     QPointF tokenAnchor(int position, bool keySide) const;
+    /// Which line sets are drawn; clicking an entry of the legend toggles it.
+    void setLinesShown(bool dense, bool variant);
+    bool denseShown() const { return m_showDense; }
+    bool variantShown() const { return m_showVariant; }
+    /// The legend entry of the dense (false) or variant (true) lines, in widget coordinates.
+    QRectF legendRect(bool variant) const;
 
 signals:
     void tokenHovered(int position);
@@ -46,6 +53,7 @@ signals:
 protected:
     void paintEvent(QPaintEvent* event) override;
     void mouseMoveEvent(QMouseEvent* event) override;
+    void mousePressEvent(QMouseEvent* event) override;
     void leaveEvent(QEvent* event) override;
 
 private:
@@ -63,6 +71,8 @@ private:
     int m_isolated = -1;
     bool m_isolatedIsKey = false;
     int m_drawnLines = 0;
+    bool m_showDense = true;
+    bool m_showVariant = true;
 };
 
 } // namespace attnscope::gui
