@@ -2,6 +2,7 @@
 // What the worker hands back to the UI thread. Immutable once built; shared as shared_ptr<const>.
 
 #include "attnscope/backends.h"
+#include "attnscope/head_compare.h"
 #include "attnscope/sweep.h"
 #include "attnscope/workspace.h"
 
@@ -18,12 +19,8 @@ struct ModelLoaded {
     double seconds = 0.0;
 };
 
-/// One variant's side of a comparison.
-struct VariantHead {
-    std::string variant;      ///< canonical spec
-    HeadAttention effective;  ///< [N, N] + kept mask
-    VariantMetrics metrics;
-};
+/// One variant's side of a comparison: canonical spec, effective attention [N, N] + kept mask, metrics.
+using VariantHead = HeadVariantAttention;
 
 /// One head, dense against 1–4 variants, on the same token ids.
 struct HeadComparison {

@@ -66,7 +66,15 @@ void ComputeService::submit(const QString& tag, Work work)
         if (m_runningTag == tag) {
             m_cancel.cancel();
         }
-        m_queue.push_back(Job{tag, sequence, std::move(work)});
+        // The compare view is what a knob change is for: its job runs before queued view and grid
+        // jobs, behind only the model and tokens it depends on.
+        auto position = m_queue.end();
+        if (tag == QLatin1String("compare")) {
+            position = std::find_if(m_queue.begin(), m_queue.end(), [](const Job& job) {
+                return job.tag != QLatin1String("model") && job.tag != QLatin1String("tokens");
+            });
+        }
+        m_queue.insert(position, Job{tag, sequence, std::move(work)});
     }
     m_wake.notify_one();
     const bool wasIdle = m_inFlight == 0;
@@ -182,6 +190,7 @@ void ComputeService::openModel(const QString& path)
                                                                        const RunOptions&) -> Deliver {
         const auto start = std::chrono::steady_clock::now();
         workspace.reset();
+        m_capture.reset();
         m_scoredIds.clear();
         m_scores.clear();
         auto opened = Workspace::open(OpenOptions{path});
@@ -227,37 +236,20 @@ void ComputeService::compareHead(std::vector<std::int32_t> ids, int layer, int h
         result->ids = ids;
         result->layer = layer;
         result->head = head;
-        auto dense = workspace->headAttention(ids, layer, head, "dense", options);
-        if (!dense) {
-            return failure(tag, dense.error());
-        }
-        result->dense = std::move(dense.value());
-        for (const std::string& spec : specs) {
-            auto effective = workspace->headAttention(ids, layer, head, spec, options);
-            if (!effective) {
-                return failure(tag, effective.error());
+        if (!m_capture || m_capture->ids != ids || !m_capture->find(layer)) {
+            m_capture.reset();
+            auto captured = captureLayers(*workspace, ids, {layer}, options);
+            if (!captured) {
+                return failure(tag, captured.error());
             }
-            VariantHead variant;
-            variant.effective = std::move(effective.value());
-            variant.variant = variant.effective.variant;
-            result->variants.push_back(std::move(variant));
+            m_capture = std::make_unique<Capture>(std::move(captured.value()));
         }
-        // One compare call scores every variant on one forward pass.
-        CompareRequest request;
-        request.variants = specs;
-        request.layers = {layer};
-        request.heads = {head};
-        request.perplexity = false;
-        auto compared = workspace->compare(ids, request, options);
+        auto compared = attnscope::compareHead(*m_capture, layer, head, specs, options.cancel);
         if (!compared) {
             return failure(tag, compared.error());
         }
-        for (std::size_t i = 0; i < result->variants.size() && i < compared->variants.size(); ++i) {
-            const VariantComparison& scored = compared->variants[i];
-            if (!scored.layers.empty() && !scored.layers.front().heads.empty()) {
-                result->variants[i].metrics = scored.layers.front().heads.front();
-            }
-        }
+        result->dense = std::move(compared->dense);
+        result->variants = std::move(compared->variants);
         result->seconds = secondsSince(start);
         std::shared_ptr<const HeadComparison> shared = result;
         return [this, shared] { emit headCompared(shared); };

@@ -92,6 +92,8 @@ private:
     // Dense head scores depend on the text only: a knob change reuses them (worker only).
     std::vector<std::int32_t> m_scoredIds;
     std::vector<std::vector<HeadScores>> m_scores;
+    // The visible layer's Q/K/V: a knob change or another head of the layer runs no model (worker only).
+    std::unique_ptr<Capture> m_capture;
     std::map<QString, std::uint64_t> m_latest;     // UI thread only
     std::uint64_t m_nextSequence = 0;              // UI thread only
     int m_inFlight = 0;                            // UI thread only

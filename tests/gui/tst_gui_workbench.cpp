@@ -371,6 +371,30 @@ TEST_F(Workbench, SweepsAndPerplexitiesArriveForEveryVariant)
     EXPECT_GT(fast.perplexity, 1.0);
 }
 
+TEST_F(Workbench, TheCompareJobRunsBeforeQueuedGridWork)
+{
+    ComputeService service;
+    std::shared_ptr<const TokenizedText> tokens;
+    QObject::connect(&service, &ComputeService::tokensReady, [&](auto result) { tokens = result; });
+    service.openModel(modelPath());
+    service.tokenize(QString::fromLatin1(kText));
+    ASSERT_TRUE(waitUntil([&] { return !service.busy(); }, kTimeoutMs));
+    ASSERT_TRUE(tokens);
+    QStringList order;
+    QObject::connect(&service, &ComputeService::gridReady, [&](auto) { order << QStringLiteral("grid"); });
+    QObject::connect(&service, &ComputeService::headCompared, [&](auto) { order << QStringLiteral("compare"); });
+    QObject::connect(&service, &ComputeService::curvesReady, [&](auto) { order << QStringLiteral("curves"); });
+    // The grid may already be running (or not yet picked up); the compare request overtakes the
+    // curves job, which is surely still queued behind it.
+    service.computeGrid(tokens->ids, QStringLiteral("topk:k=4"));
+    service.computeCurves(tokens->ids, 0, 0, {QStringLiteral("topk:k=4")});
+    service.compareHead(tokens->ids, 0, 0, {QStringLiteral("topk:k=4")});
+    ASSERT_TRUE(waitUntil([&] { return !service.busy(); }, kTimeoutMs));
+    ASSERT_EQ(order.size(), 3) << order.join(QLatin1Char(',')).toStdString();
+    EXPECT_LT(order.indexOf(QStringLiteral("compare")), order.indexOf(QStringLiteral("curves")))
+        << order.join(QLatin1Char(',')).toStdString();
+}
+
 TEST(DragAndDrop, OnlyOneFolderOrModelFileIsAccepted)
 {
     application();

@@ -36,7 +36,9 @@ std::string floatText(float value)
     return text;
 }
 
-LayerQkv qkvOf(const CaptureLayer& layer)
+} // namespace
+
+LayerQkv captureLayerQkv(const CaptureLayer& layer)
 {
     LayerQkv qkv;
     qkv.layer = layer.layer;
@@ -53,8 +55,6 @@ LayerQkv qkvOf(const CaptureLayer& layer)
     qkv.v = layer.v;
     return qkv;
 }
-
-} // namespace
 
 const CaptureLayer* Capture::find(int layer) const
 {
@@ -76,7 +76,7 @@ Result<HeadAttention> Capture::headAttention(int layer, int head, const std::str
         return makeError(ErrorCode::InvalidArgument,
                          "head " + std::to_string(head) + " is out of range [0, " + std::to_string(captured->nHeads) + ")");
     }
-    return headAttentionFromQkv(qkvOf(*captured), head, variantSpec);
+    return headAttentionFromQkv(captureLayerQkv(*captured), head, variantSpec);
 }
 
 Result<Capture> captureLayers(Workspace& workspace, const std::vector<std::int32_t>& ids, const std::vector<int>& layers,

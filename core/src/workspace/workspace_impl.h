@@ -2,6 +2,7 @@
 // What a Workspace holds: the opened model (weights, spec, tokenizer) and the description of it
 // that info() returns. Kept out of the public header so that app/ never sees core internals.
 
+#include "attnscope/capture.h"
 #include "attnscope/workspace.h"
 #include "model/model.h"
 
@@ -34,6 +35,10 @@ Result<void> effectiveAttention(const LayerQkv& qkv, int head, const std::string
 /// attention, from a captured layer; shared by Workspace::headAttention and Capture.
 /// Errors: InvalidArgument / Unsupported for a bad spec.
 Result<HeadAttention> headAttentionFromQkv(const LayerQkv& qkv, int head, const std::string& variantSpec);
+
+/// A captured layer's Q/K/V as the variants take them (copies the arrays); shared by Capture and
+/// compareHead.
+LayerQkv captureLayerQkv(const CaptureLayer& layer);
 
 /// An attention override that runs the variant in place of the model's attention, and the
 /// canonical spec text. Errors: InvalidArgument / Unsupported for a bad spec.

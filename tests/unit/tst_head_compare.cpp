@@ -1,0 +1,79 @@
+// compareHead (one head from a capture, dense against variants) against the model-running paths it
+// replaces in the GUI: Workspace::headAttention for the matrices and Workspace::compare for the
+// metrics, plus recall recomputed here from the dense matrix and the kept mask.
+
+#include "attnscope/head_compare.h"
+
+#include <gtest/gtest.h>
+
+using namespace attnscope;
+
+namespace {
+
+constexpr int kLayer = 2;
+constexpr int kHead = 5;
+
+} // namespace
+
+TEST(HeadCompare, MatchesHeadAttentionAndCompareWithoutRunningTheModelAgain)
+{
+    auto opened = Workspace::open(OpenOptions{ATTNSCOPE_SOURCE_DIR "/assets/models/demo"});
+    ASSERT_TRUE(opened) << opened.error().describe();
+    Workspace& workspace = *opened.value();
+    auto tokens = workspace.tokenize("In the beginning God created the heaven and the earth. And the earth was without "
+                                     "form, and void; and darkness was upon the face of the deep.");
+    ASSERT_TRUE(tokens);
+    const std::vector<std::int32_t>& ids = tokens->ids;
+    const int n = static_cast<int>(ids.size());
+    auto capture = captureLayers(workspace, ids, {kLayer}, RunOptions{});
+    ASSERT_TRUE(capture) << capture.error().describe();
+    const std::vector<std::string> specs = {"topk:k=4", "window:w=3", "sea:k=4"};
+    auto result = compareHead(capture.value(), kLayer, kHead, specs);
+    ASSERT_TRUE(result) << result.error().describe();
+    ASSERT_EQ(result->variants.size(), specs.size());
+
+    auto dense = workspace.headAttention(ids, kLayer, kHead, "dense", RunOptions{});
+    ASSERT_TRUE(dense);
+    EXPECT_EQ(result->dense.attention, dense->attention);
+    EXPECT_EQ(result->dense.mask, dense->mask);
+
+    CompareRequest request;
+    request.variants = specs;
+    request.layers = {kLayer};
+    request.heads = {kHead};
+    request.perplexity = false;
+    auto compared = workspace.compare(ids, request, RunOptions{});
+    ASSERT_TRUE(compared) << compared.error().describe();
+    for (std::size_t v = 0; v < specs.size(); ++v) {
+        const HeadVariantAttention& variant = result->variants[v];
+        auto reference = workspace.headAttention(ids, kLayer, kHead, specs[v], RunOptions{});
+        ASSERT_TRUE(reference);
+        EXPECT_EQ(variant.variant, reference->variant);
+        EXPECT_EQ(variant.effective.nTokens, n);
+        EXPECT_EQ(variant.effective.attention, reference->attention) << specs[v];
+        EXPECT_EQ(variant.effective.mask, reference->mask) << specs[v];
+        const VariantMetrics& expected = compared->variants[v].layers.front().heads.front();
+        EXPECT_NEAR(variant.metrics.density, expected.density, 1e-12) << specs[v];
+        EXPECT_NEAR(variant.metrics.recall, expected.recall, 1e-12) << specs[v];
+        EXPECT_NEAR(variant.metrics.kl, expected.kl, 1e-12) << specs[v];
+        EXPECT_NEAR(variant.metrics.outputError, expected.outputError, 1e-12) << specs[v];
+        // Recall from the dense matrix and the kept mask, in double.
+        double recall = 0.0;
+        for (int row = 0; row < n; ++row) {
+            for (int key = 0; key < n; ++key) {
+                const std::size_t index = static_cast<std::size_t>(row) * n + key;
+                recall += variant.effective.mask[index] ? dense->attention[index] : 0.0;
+            }
+        }
+        EXPECT_NEAR(variant.metrics.recall, recall / n, 1e-5) << specs[v];
+        EXPECT_GT(variant.metrics.density, 0.0);
+        EXPECT_LT(variant.metrics.density, 1.0);
+    }
+
+    auto missing = compareHead(capture.value(), kLayer + 1, kHead, specs);
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code, ErrorCode::InvalidArgument);
+    auto badSpec = compareHead(capture.value(), kLayer, kHead, {"topk:k=0"});
+    ASSERT_FALSE(badSpec);
+    EXPECT_EQ(badSpec.error().code, ErrorCode::InvalidArgument);
+}
