@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <limits>
 #include <new>
 
 namespace attnscope {
@@ -25,6 +26,28 @@ T valueOr(const json& node, const char* key, T fallback)
 {
     const auto it = node.find(key);
     return it == node.end() || it->is_null() ? fallback : it->get<T>();
+}
+
+// A token id as HF stores it (a u32). get<std::int32_t>() would convert a float such as 2e65 with
+// undefined behaviour and wrap a large integer, so anything but an integer in [0, 2^31) is refused.
+std::optional<std::int32_t> tokenIdOf(const json& value)
+{
+    constexpr std::int64_t kMax = std::numeric_limits<std::int32_t>::max();
+    if (value.is_number_unsigned()) {
+        const std::uint64_t id = value.get<std::uint64_t>();
+        return id <= static_cast<std::uint64_t>(kMax) ? std::optional<std::int32_t>(static_cast<std::int32_t>(id))
+                                                      : std::nullopt;
+    }
+    if (value.is_number_integer()) {
+        const std::int64_t id = value.get<std::int64_t>();
+        return id >= 0 && id <= kMax ? std::optional<std::int32_t>(static_cast<std::int32_t>(id)) : std::nullopt;
+    }
+    return std::nullopt;
+}
+
+std::string badIdMessage(const std::string& what, const json& value)
+{
+    return what + " " + value.dump() + " is not a token id (an integer in [0, 2147483647])";
 }
 
 std::optional<std::string> optionalString(const json& node, const char* key)
@@ -91,7 +114,11 @@ Result<void> TokenizerLoader::loadRoot(Tokenizer& tokenizer, const json& root)
         for (const json& entry : *it) {
             AddedToken token;
             token.content = entry.at("content").get<std::string>();
-            token.id = entry.at("id").get<std::int32_t>();
+            const auto id = tokenIdOf(entry.at("id"));
+            if (!id) {
+                return invalid(badIdMessage("added token id", entry.at("id")));
+            }
+            token.id = *id;
             token.special = valueOr(entry, "special", false);
             token.singleWord = valueOr(entry, "single_word", false);
             token.lstrip = valueOr(entry, "lstrip", false);
@@ -167,7 +194,11 @@ Result<void> TokenizerLoader::loadModel(Tokenizer& tokenizer, const json& model)
     if (const auto it = model.find("vocab"); it != model.end() && it->is_object()) {
         vocab.reserve(it->size());
         for (const auto& [token, id] : it->items()) {
-            vocab.emplace_back(token, id.get<std::int32_t>());
+            const auto checked = tokenIdOf(id);
+            if (!checked) {
+                return invalid(badIdMessage("vocab id of \"" + token + "\"", id));
+            }
+            vocab.emplace_back(token, *checked);
         }
     } else if (type == "BPE" || type == "WordPiece") {
         return invalid("model \"vocab\" must be an object of token → id");
@@ -209,7 +240,14 @@ Result<void> TokenizerLoader::loadModel(Tokenizer& tokenizer, const json& model)
         config.vocab = std::move(vocab);
         config.unkToken = optionalString(model, "unk_token").value_or("[UNK]");
         config.continuingSubwordPrefix = optionalString(model, "continuing_subword_prefix").value_or("##");
-        config.maxInputCharsPerWord = valueOr<std::size_t>(model, "max_input_chars_per_word", 100);
+        if (const auto limit = model.find("max_input_chars_per_word"); limit != model.end() && !limit->is_null()) {
+            // A float here would reach an undefined float → size_t conversion in get<>().
+            if (!limit->is_number_unsigned()) {
+                return invalid("WordPiece max_input_chars_per_word " + limit->dump() +
+                               " is not a non-negative integer");
+            }
+            config.maxInputCharsPerWord = limit->get<std::size_t>();
+        }
         tokenizer.m_wordPiecePrefix = config.continuingSubwordPrefix;
         auto wordPiece = WordPieceModel::create(std::move(config), m_source);
         if (!wordPiece) {
@@ -353,7 +391,11 @@ Result<std::int32_t> TokenizerLoader::specialId(const Tokenizer& tokenizer, cons
 {
     // BertProcessing/RobertaProcessing store [token, id]; trust the id as HF does.
     if (pair.is_array() && pair.size() == 2) {
-        return pair[1].get<std::int32_t>();
+        const auto id = tokenIdOf(pair[1]);
+        if (!id) {
+            return invalid(badIdMessage("post-processor special token id", pair[1]));
+        }
+        return *id;
     }
     if (pair.is_string()) {
         if (const auto id = tokenizer.tokenToId(pair.get<std::string>())) {
@@ -401,7 +443,11 @@ Result<void> TokenizerLoader::loadPostProcessor(Tokenizer& tokenizer, const json
             }
             auto& target = seenSequence ? suffix : prefix;
             for (const json& id : special->at("ids")) {
-                target.push_back(id.get<std::int32_t>());
+                const auto checked = tokenIdOf(id);
+                if (!checked) {
+                    return invalid(badIdMessage("TemplateProcessing id of '" + name + "'", id));
+                }
+                target.push_back(*checked);
             }
         }
         tokenizer.m_postProcessor.wrap(prefix, suffix);
