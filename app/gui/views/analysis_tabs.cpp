@@ -51,9 +51,12 @@ AnalysisTabs::AnalysisTabs(SelectionModel& selection, ComputeService& compute, Q
     addTab(m_rollout, tr("Rollout"));
 
     connect(this, &QTabWidget::currentChanged, this, &AnalysisTabs::requestVisible);
-    connect(&m_selection, &SelectionModel::tokensChanged, this, &AnalysisTabs::requestVisible);
-    connect(&m_selection, &SelectionModel::headChanged, this, &AnalysisTabs::requestVisible);
-    connect(&m_selection, &SelectionModel::variantSpecChanged, this, &AnalysisTabs::requestVisible);
+    // Queued: the window's own requests for the same change (compare view, head grid) reach the
+    // worker's queue first, so a knob change redraws the compare view before these tabs.
+    connect(&m_selection, &SelectionModel::tokensChanged, this, &AnalysisTabs::requestVisible, Qt::QueuedConnection);
+    connect(&m_selection, &SelectionModel::headChanged, this, &AnalysisTabs::requestVisible, Qt::QueuedConnection);
+    connect(&m_selection, &SelectionModel::variantSpecChanged, this, &AnalysisTabs::requestVisible,
+            Qt::QueuedConnection);
     connect(m_graph, &GraphView::layoutKindChanged, this, &AnalysisTabs::requestVisible);
     connect(&m_selection, &SelectionModel::hoveredTokenChanged, this,
             [this] { setHoveredToken(m_selection.hoveredToken()); });
