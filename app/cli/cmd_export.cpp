@@ -15,6 +15,7 @@
 #include "attnscope/variant_spec.h"
 
 #ifdef ATTNSCOPE_HAVE_FIGURE
+#include "figure_colormap.h"
 #include "figure_export.h"
 
 #include <QGuiApplication>
@@ -202,6 +203,7 @@ private:
         }
         request.pieces = m_source.capture.tokens;
         request.scale = m_request.scale;
+        request.colormap = m_request.colormap;
         request.provenance = provenanceFor(file);
         request.caption = m_request.caption;
         figure::FigureOutputOptions options;
@@ -247,6 +249,10 @@ Result<int> runExport(const ParsedArgs& args)
         return makeError(ErrorCode::InvalidArgument, "--metrics and --capture need the model, not a capture");
     }
 #ifdef ATTNSCOPE_HAVE_FIGURE
+    if (!figure::Colormap::sequentialNames().contains(QString::fromStdString(request->colormap))) {
+        return makeError(ErrorCode::InvalidArgument, "--colormap " + request->colormap + " is not one of " +
+                                                         figure::Colormap::sequentialNames().join(QStringLiteral(", ")).toStdString());
+    }
     if (request->dpi < figure::kMinFigureDpi || request->dpi > figure::kMaxFigureDpi) {
         return makeError(ErrorCode::InvalidArgument, "--dpi " + std::to_string(request->dpi) + " is outside [" +
                                                          std::to_string(figure::kMinFigureDpi) + ", " +
@@ -350,6 +356,7 @@ Command exportCommand()
     options.push_back({"format", true, false, "png (default), svg or pdf"});
     options.push_back({"dpi", true, false, "PNG resolution in pixels per inch (default 150)"});
     options.push_back({"scale", true, false, "colour scale: sqrt (default, as the GUI), linear or log"});
+    options.push_back({"colormap", true, false, "attention colour map: viridis (default), magma or cividis"});
     options.push_back({"caption", false, false, "print the provenance under each figure"});
     options.push_back({"together", false, false, "compare view: all variants (1-4) of a head in one figure, as the window shows them"});
     options.push_back({"no-figures", false, false, "write only the data files asked for"});

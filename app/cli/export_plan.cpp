@@ -110,6 +110,7 @@ Result<ExportRequest> readRequest(const ParsedArgs& args, int nLayers, int nHead
         return scale.error();
     }
     request.scale = scale.value();
+    request.colormap = args.get("colormap").value_or("viridis");
     auto dpi = args.getInt("dpi");
     if (!dpi) {
         return dpi.error();

@@ -30,6 +30,7 @@ struct ExportRequest {
     std::vector<int> layers;
     std::vector<int> heads;
     ColourScale scale = ColourScale::Sqrt;
+    std::string colormap = "viridis";
     std::string format = "png";
     int dpi = 150;
     bool caption = false;

@@ -1,4 +1,4 @@
-#include "colormap.h"
+#include "figure_colormap.h"
 
 #include <QFile>
 #include <QTextStream>
@@ -39,6 +39,34 @@ const Colormap& Colormap::viridis()
     return map;
 }
 
+const Colormap& Colormap::magma()
+{
+    static const Colormap map(":/colormaps/magma.txt");
+    return map;
+}
+
+const Colormap& Colormap::cividis()
+{
+    static const Colormap map(":/colormaps/cividis.txt");
+    return map;
+}
+
+QStringList Colormap::sequentialNames()
+{
+    return {QStringLiteral("viridis"), QStringLiteral("magma"), QStringLiteral("cividis")};
+}
+
+const Colormap& Colormap::sequential(const QString& name)
+{
+    if (name == QLatin1String("magma")) {
+        return magma();
+    }
+    if (name == QLatin1String("cividis")) {
+        return cividis();
+    }
+    return viridis();
+}
+
 const Colormap& Colormap::diverging()
 {
     static const Colormap map(":/colormaps/diverging.txt");
@@ -63,21 +91,26 @@ QImage Colormap::lutImage() const
     return image;
 }
 
-QImage heatmapImage(const std::vector<float>& values, int n, bool diverging)
+QImage colourImage(const std::vector<float>& values, int rows, int columns, bool diverging, const Colormap& sequential)
 {
-    if (n <= 0 || values.size() != static_cast<std::size_t>(n) * static_cast<std::size_t>(n)) {
+    if (rows <= 0 || columns <= 0 || values.size() != static_cast<std::size_t>(rows) * static_cast<std::size_t>(columns)) {
         return {};
     }
-    const Colormap& map = diverging ? Colormap::diverging() : Colormap::viridis();
-    QImage image(n, n, QImage::Format_RGB32);
-    for (int row = 0; row < n; ++row) {
+    const Colormap& map = diverging ? Colormap::diverging() : sequential;
+    QImage image(columns, rows, QImage::Format_RGB32);
+    for (int row = 0; row < rows; ++row) {
         auto* line = reinterpret_cast<QRgb*>(image.scanLine(row));
-        for (int column = 0; column < n; ++column) {
-            const float v = values[static_cast<std::size_t>(row) * n + column];
+        for (int column = 0; column < columns; ++column) {
+            const float v = values[static_cast<std::size_t>(row) * columns + column];
             line[column] = map.map(diverging ? (v + 1.0f) * 0.5f : v);
         }
     }
     return image;
+}
+
+QImage heatmapImage(const std::vector<float>& values, int n, bool diverging, const Colormap& sequential)
+{
+    return colourImage(values, n, n, diverging, sequential);
 }
 
 } // namespace attnscope::figure

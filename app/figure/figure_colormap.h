@@ -4,6 +4,7 @@
 
 #include <QColor>
 #include <QImage>
+#include <QStringList>
 
 #include <array>
 #include <cstddef>
@@ -14,7 +15,13 @@ namespace attnscope::figure {
 class Colormap {
 public:
     static const Colormap& viridis();
+    static const Colormap& magma();
+    static const Colormap& cividis();
     static const Colormap& diverging();
+    /// The perceptually uniform sequential maps the views offer, in menu order.
+    static QStringList sequentialNames();
+    /// The sequential map called `name` (one of sequentialNames()); viridis for any other name.
+    static const Colormap& sequential(const QString& name);
 
     /// Colour at t in [0, 1] (clamped), nearest of the 256 entries.
     QRgb map(float t) const;
@@ -27,8 +34,13 @@ private:
     std::array<QRgb, 256> m_table{};
 };
 
-/// An n × n image of `values` (row-major, row = query) coloured with viridis ([0, 1]) or the
+/// A rows × columns image of `values` (row-major) coloured with `sequential` ([0, 1]) or the
+/// diverging map ([-1, 1]), one pixel per value; empty when the sizes disagree.
+QImage colourImage(const std::vector<float>& values, int rows, int columns, bool diverging, const Colormap& sequential);
+
+/// An n × n image of `values` (row-major, row = query) coloured with `sequential` ([0, 1]) or the
 /// diverging map ([-1, 1]); one pixel per cell, so a painter scales it without resampling seams.
-QImage heatmapImage(const std::vector<float>& values, int n, bool diverging);
+QImage heatmapImage(const std::vector<float>& values, int n, bool diverging,
+                    const Colormap& sequential = Colormap::viridis());
 
 } // namespace attnscope::figure

@@ -235,6 +235,7 @@ Result<FigureModel> headFigureModel(const HeadFigure& head)
     }
     model->provenance = head.provenance;
     model->caption = head.caption;
+    model->colormap = head.colormap;
     return model;
 }
 

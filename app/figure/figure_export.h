@@ -52,6 +52,7 @@ struct HeadFigure {
     int outlined = 0;                             ///< the variant whose kept mask is outlined on dense
     std::vector<std::string> pieces;           ///< token pieces (labels), or empty
     ColourScale scale = ColourScale::Sqrt;
+    std::string colormap = "viridis";  ///< Colormap::sequentialNames()
     FigureProvenance provenance;
     bool caption = false;
 };

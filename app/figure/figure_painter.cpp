@@ -1,6 +1,6 @@
 #include "figure_painter.h"
 
-#include "colormap.h"
+#include "figure_colormap.h"
 #include "figure_style.h"
 
 #include <QFontMetricsF>
@@ -78,7 +78,8 @@ void paintPanel(QPainter& painter, const FigureModel& figure, const FigureLayout
                      titleMetrics.elidedText(QString::fromStdString(panel.title), Qt::ElideRight, plot.width()));
     // Nearest-neighbour scaling of a one-pixel-per-cell image: crisp cells at any size.
     painter.setRenderHint(QPainter::SmoothPixmapTransform, false);
-    painter.drawImage(plot, heatmapImage(panel.values, panel.n, panel.diverging));
+    painter.drawImage(plot, heatmapImage(panel.values, panel.n, panel.diverging,
+                                         Colormap::sequential(QString::fromStdString(figure.colormap))));
     painter.setRenderHint(QPainter::Antialiasing, true);
     if (!panel.outline.empty() && layout.cell >= 3.0) {
         painter.setPen(QPen(kOutline, std::clamp(layout.cell * 0.08, 0.6, 1.5)));
@@ -94,9 +95,9 @@ void paintPanel(QPainter& painter, const FigureModel& figure, const FigureLayout
     }
 }
 
-void paintColourBar(QPainter& painter, const FigureColourBar& bar, const QRectF& rect)
+void paintColourBar(QPainter& painter, const FigureColourBar& bar, const QRectF& rect, const Colormap& sequential)
 {
-    const Colormap& map = bar.diverging ? Colormap::diverging() : Colormap::viridis();
+    const Colormap& map = bar.diverging ? Colormap::diverging() : sequential;
     QImage gradient(1, 256, QImage::Format_RGB32);
     for (int row = 0; row < 256; ++row) {
         gradient.setPixel(0, row, map.table()[static_cast<std::size_t>(255 - row)]);
@@ -135,7 +136,8 @@ void paintFigure(QPainter& painter, const FigureModel& figure, const FigureLayou
         paintPanel(painter, figure, layout, index);
     }
     for (std::size_t index = 0; index < figure.colourBars.size() && index < layout.barRects.size(); ++index) {
-        paintColourBar(painter, figure.colourBars[index], layout.barRects[index]);
+        paintColourBar(painter, figure.colourBars[index], layout.barRects[index],
+                       Colormap::sequential(QString::fromStdString(figure.colormap)));
     }
     if (figure.caption && !layout.caption.isEmpty()) {
         painter.setFont(font(7));

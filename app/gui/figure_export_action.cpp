@@ -44,6 +44,7 @@ Result<void> exportSceneFigure(const FigureScene& scene, const std::string& path
     head.outlined = scene.activeVariant;
     head.pieces = scene.pieces;
     head.scale = scene.scale;
+    head.colormap = scene.colormap;
     head.provenance = headProvenance(scene.modelPath, hash.value(), sha256Hex(scene.text), scene.dense->layer,
                                      scene.dense->head, specs);
     head.caption = caption;

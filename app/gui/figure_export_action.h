@@ -25,6 +25,7 @@ struct FigureScene {
     int activeVariant = 0;                       ///< its kept mask is outlined on the dense map
     std::vector<std::string> pieces;         ///< token pieces of the text
     ColourScale scale = ColourScale::Sqrt;
+    std::string colormap = "viridis";  ///< the compare view's sequential map
     std::string modelPath;  ///< ModelInfo::path of the open model (what the CLI records too)
     std::string text;       ///< the text as typed, hashed into the provenance
 };

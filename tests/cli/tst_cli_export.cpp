@@ -374,6 +374,7 @@ TEST(CliExport, BadRequestsAreUsageErrors)
              {"--format", "jpeg"},
              {"--dpi", "5"},
              {"--scale", "cubic"},
+             {"--colormap", "jet"},
              {"--view", "graph"},
              {"--layers", "0-99"},
              {"--variant", "topk:k=-1"},

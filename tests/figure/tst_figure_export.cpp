@@ -6,7 +6,6 @@
 #include "figure_test_support.h"
 
 #include "attnscope/figure_model.h"
-#include "colormap.h"
 #include "figure_export.h"
 #include "figure_layout.h"
 #include "test_support/temp_dir.h"
@@ -105,12 +104,13 @@ protected:
     }
 
     /// The two colour bars: their top is the map's last entry and their bottom its first.
-    void expectColourBars(const QImage& image, const FigureModel& figure, double pixelsPerPoint, int tolerance) const
+    void expectColourBars(const QImage& image, const FigureModel& figure, double pixelsPerPoint, int tolerance,
+                          const std::string& sequential = "viridis.txt") const
     {
         const figure::FigureLayout layout = figure::layoutFigure(figure);
         ASSERT_EQ(layout.barRects.size(), 2u);
         for (std::size_t bar = 0; bar < 2; ++bar) {
-            const auto lut = readLut(bar == 0 ? "viridis.txt" : "diverging.txt");
+            const auto lut = readLut(bar == 0 ? sequential : "diverging.txt");
             const QRectF rect = layout.barRects[bar];
             const int x = static_cast<int>((rect.center().x()) * pixelsPerPoint);
             // The bar is the 256 entries top (last) to bottom (first); sample the middle of a few
@@ -148,6 +148,29 @@ TEST_F(FigureExport, PngCellsMatchTheColourMapAtEachValue)
         expectCellColours(image, figure, dpi / 72.0, 0);
         expectColourBars(image, figure, dpi / 72.0, 0);
     }
+}
+
+TEST_F(FigureExport, TheChosenSequentialMapColoursMapsAndBarDifferencesStayDiverging)
+{
+    FigureModel figure = compareFigure();
+    figure.colormap = "magma";
+    auto bytes = figure::renderFigure(figure, {figure::FigureFormat::Png, 144, false});
+    ASSERT_TRUE(bytes.ok());
+    QImage image;
+    ASSERT_TRUE(image.loadFromData(bytes.value(), "PNG"));
+    const auto magma = readLut("magma.txt");
+    const figure::FigureLayout layout = figure::layoutFigure(figure);
+    const int n = m_scene.dense.nTokens;
+    for (int row = 0; row < n; ++row) {
+        for (int column = 0; column <= row; ++column) {
+            const double dense = m_scene.dense.attention[static_cast<std::size_t>(row) * n + column];
+            const double effective = m_scene.effective.attention[static_cast<std::size_t>(row) * n + column];
+            EXPECT_EQ(image.pixel(cellCentre(layout, 0, row, column, 2.0)),
+                      magma[static_cast<std::size_t>(std::lround(std::sqrt(dense) * 255.0))]);
+            EXPECT_EQ(image.pixel(cellCentre(layout, 2, row, column, 2.0)), expectedColour(effective - dense, 1.0, true));
+        }
+    }
+    expectColourBars(image, figure, 2.0, 0, "magma.txt");
 }
 
 TEST_F(FigureExport, PngCarriesTheProvenanceAsText)

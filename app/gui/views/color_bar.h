@@ -1,13 +1,14 @@
 #pragma once
 // A vertical colour bar with tick labels, painted from the same LUT as the heatmaps.
 
+#include "colormap.h"
+
 #include <QWidget>
 
 #include <functional>
 
 namespace attnscope::gui {
 
-class Colormap;
 
 class ColorBar : public QWidget {
     Q_OBJECT

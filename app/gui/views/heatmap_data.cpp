@@ -148,19 +148,9 @@ HeatmapTile heatmapTile(const HeatmapData& data, const HeatmapViewport& viewport
 
 QImage heatmapTileImage(const HeatmapData& data, const HeatmapTile& tile)
 {
-    if (tile.rows <= 0 || tile.columns <= 0) {
-        return {};
-    }
-    const Colormap& map = data.diverging ? Colormap::diverging() : (data.colormap ? *data.colormap : Colormap::viridis());
-    QImage image(tile.columns, tile.rows, QImage::Format_RGB32);
-    for (int r = 0; r < tile.rows; ++r) {
-        auto* line = reinterpret_cast<QRgb*>(image.scanLine(r));
-        for (int c = 0; c < tile.columns; ++c) {
-            const float v = tile.values[static_cast<std::size_t>(r) * tile.columns + c];
-            line[c] = map.map(data.diverging ? (v + 1.0f) * 0.5f : v);
-        }
-    }
-    return image;
+    // The same colouring as exported figures (app/figure).
+    return figure::colourImage(tile.values, tile.rows, tile.columns, data.diverging,
+                               data.colormap ? *data.colormap : Colormap::viridis());
 }
 
 void paintHeatmapDecorations(QPainter& painter, const QPalette& palette, const HeatmapData& data,

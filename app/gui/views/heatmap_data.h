@@ -4,6 +4,7 @@
 // mask to outline, token labels and the hover read-out. Shared by the GL view, the QPainter fallback
 // and the screenshot path, which all paint the same picture from it.
 
+#include "colormap.h"
 #include "views/heatmap_pyramid.h"
 
 #include <QImage>
@@ -21,7 +22,6 @@ class QWidget;
 
 namespace attnscope::gui {
 
-class Colormap;
 
 /// How |value| / vmax becomes a colour position: linear, square root, or log over four decades.
 enum class ColorScale { Linear, Sqrt, Log };

@@ -87,6 +87,7 @@ struct FigureModel {
     std::vector<FigureColourBar> colourBars;
     FigureProvenance provenance;
     bool caption = false;  ///< print the provenance under the figure
+    std::string colormap = "viridis";  ///< sequential map of the attention panels: viridis, magma, cividis
 };
 
 /// Dense | variant | difference of one head on one shared scale (vmax = the largest value of any
