@@ -77,15 +77,25 @@ Error TokenizerLoader::invalid(const std::string& message) const
 Result<std::unique_ptr<Tokenizer>> TokenizerLoader::load(std::string_view text)
 {
     try {
-        const json root = json::parse(text.begin(), text.end());
+        return load(json::parse(text.begin(), text.end()));
+    } catch (const json::parse_error& e) {
+        return invalid(std::string("malformed JSON: ") + e.what());
+    } catch (const json::exception& e) {
+        return invalid(std::string("unexpected tokenizer.json structure: ") + e.what());
+    } catch (const std::bad_alloc&) {
+        return makeError(ErrorCode::OutOfMemory, "out of memory while loading the tokenizer", m_source);
+    }
+}
+
+Result<std::unique_ptr<Tokenizer>> TokenizerLoader::load(const json& root)
+{
+    try {
         if (!root.is_object()) {
             return invalid("tokenizer.json is not a JSON object");
         }
         std::unique_ptr<Tokenizer> tokenizer(new Tokenizer());
         ATTNSCOPE_TRY(loadRoot(*tokenizer, root));
         return tokenizer;
-    } catch (const json::parse_error& e) {
-        return invalid(std::string("malformed JSON: ") + e.what());
     } catch (const json::exception& e) {
         return invalid(std::string("unexpected tokenizer.json structure: ") + e.what());
     } catch (const std::bad_alloc&) {

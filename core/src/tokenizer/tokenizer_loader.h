@@ -12,6 +12,8 @@ class TokenizerLoader {
 public:
     explicit TokenizerLoader(std::string source) : m_source(std::move(source)) {}
     Result<std::unique_ptr<Tokenizer>> load(std::string_view json);
+    /// The same from an already built document (tokenizers made from GGUF metadata skip the text).
+    Result<std::unique_ptr<Tokenizer>> load(const nlohmann::json& root);
 
 private:
     Result<void> loadRoot(Tokenizer& tokenizer, const nlohmann::json& root);
