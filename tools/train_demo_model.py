@@ -496,7 +496,7 @@ def classify_heads(rows):
     roles = {
         "previous_token": sorted((r for r in rows if r["prev_token"] >= 0.5),
                                  key=lambda r: -r["prev_token"]),
-        "bos_sink": sorted((r for r in rows if r["bos"] >= 0.6), key=lambda r: -r["bos"]),
+        "bos_sink": sorted((r for r in rows if r["bos"] >= 0.5), key=lambda r: -r["bos"]),
         "induction": sorted((r for r in rows if r["induction"] >= 0.3), key=lambda r: -r["induction"]),
         "broad_averaging": sorted((r for r in rows if r["entropy_normalized"] >= 0.6
                                    and r["bos"] < 0.3), key=lambda r: -r["entropy_normalized"]),
@@ -741,8 +741,8 @@ def main():
         "heads": rows,
     })
 
-    write_samples(args.samples_dir, verses, sample_text, tok)
-    write_readme(args.out_dir, dict(
+    sample_tokens = write_samples(args.samples_dir, verses, sample_text, tok)
+    write_readme(args.out_dir, dict(offerings_tokens=sample_tokens["twelve_offerings.txt"],
         n_params=n_params, steps=args.steps, n_long=n_long, sample_tokens=len(sample_ids), tokens_seen=tokens_seen, train_seconds=train_seconds,
         stream_tokens=len(stream), heldout_tokens=len(heldout_ids), heldout_verses=heldout_verses,
         loss=loss64, loss32=loss32, time_note=args.time_note, predicted=predicted, windows=n_windows, protocol=protocol, table=table,
@@ -778,13 +778,21 @@ def induction_sample_text(rest_verses, tok):
 
 
 def write_samples(samples_dir, verses, induction_text, tok):
-    """Small public-domain sample texts for the GUI and CLI."""
+    """Small public-domain sample texts for the GUI and CLI; returns {file name: tokens incl. BOS}."""
     short = join_verses(verses_by_ref(verses, "Ge", 1, 1, 3))
     psalm = join_verses(verses_by_ref(verses, "Psa", 23, 1, 6))
-    for name, text in (("short.txt", short), ("psalm23.txt", psalm), ("induction.txt", induction_text)):
+    # About 2,300 tokens of naturally repeated passages: the twelve princes' offerings, one passage of
+    # six verses told twelve times with only the day, the name and the tribe changed. Longer than the
+    # context: it shows induction over long inputs (the GUI's long-input path, `--allow-overflow`).
+    offerings = join_verses(verses_by_ref(verses, "Num", 7, 1, 83))
+    counts = {}
+    for name, text in (("short.txt", short), ("psalm23.txt", psalm), ("induction.txt", induction_text),
+                       ("twelve_offerings.txt", offerings)):
         with open(os.path.join(samples_dir, name), "w") as f:
             f.write(text)
-        print(f"sample {name}: {len(tok.encode(text).ids)} tokens incl. BOS")
+        counts[name] = len(tok.encode(text).ids)
+        print(f"sample {name}: {counts[name]} tokens incl. BOS")
+    return counts
 
 
 def write_readme(out_dir, r):
@@ -883,6 +891,15 @@ Training windows are drawn from a fixed-seed mixture; every window starts with `
 The repeated windows are there on purpose: they reward induction (copying) heads, which natural
 text alone rewards only weakly in so small a training budget.
 
+## Samples (`assets/samples/`, all King James Bible text, public domain, written by the same script)
+- `short.txt`: Genesis 1:1-3.
+- `psalm23.txt`: Psalm 23.
+- `induction.txt`: unseen Revelation passages of three verses, each immediately repeated; one context
+  window ({r['sample_tokens']} tokens incl. BOS). The text of the head scores below and of the golden test.
+- `twelve_offerings.txt`: Numbers 7:1-83, the twelve princes' offerings: one six-verse passage told
+  twelve times with only the day, the name and the tribe changed ({r['offerings_tokens']:,} tokens incl. BOS,
+  longer than the context: `--allow-overflow` or the first {MAX_POSITIONS} tokens).
+
 ## Evaluation (reproduced by `attnscope eval demo --text-file heldout.txt`)
 {r['protocol']}
 
@@ -905,7 +922,7 @@ Scores computed by the training script on the saved f16 weights (float64), on
 
 Notable heads (LlayerHhead, 0-based):
 - previous-token heads (prev-token >= 0.5): {describe('previous_token', 'prev_token')}
-- BOS sink heads (BOS >= 0.6): {describe('bos_sink', 'bos')}
+- BOS sink heads (BOS >= 0.5): {describe('bos_sink', 'bos')}
 - induction heads (induction >= 0.3): {describe('induction', 'induction')}
 - broad averaging heads (normalised entropy >= 0.6, BOS < 0.3): {describe('broad_averaging', 'entropy_normalized')}
 
