@@ -1,6 +1,8 @@
 #include "main_window.h"
 
 #include "compute_service.h"
+#include "figure_export_action.h"
+#include "workspace_session.h"
 #include "panels/panel_state.h"
 #include "selection_model.h"
 #include "views/analysis_tabs.h"
@@ -179,6 +181,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     connect(m_compute, &ComputeService::modelLoaded, this, [this](std::shared_ptr<const ModelLoaded> model) {
         clearError(QStringLiteral("model"));
         m_modelPanel->setModel(*model);
+        m_loadedModelPath = model->info.path;
         m_selection->setModelShape(model->info.nLayers, model->info.nHeads);
         if (m_firstModel) {
             m_firstModel = false;
@@ -258,6 +261,20 @@ void MainWindow::buildMenus()
     connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
     rebuildRecentMenu();
     file->addAction(tr("Open the &demo model"), this, [this] { openModel(QStringLiteral("demo")); });
+    file->addSeparator();
+    m_workspace = new WorkspaceSession(*m_selection, *m_compareView, *m_compute, this);
+    m_workspace->addMenuActions(file);
+    connect(m_workspace, &WorkspaceSession::errorOccurred, this, [this](const QString& message) {
+        showError(QStringLiteral("workspace"), message);
+    });
+    connect(m_workspace, &WorkspaceSession::statusMessage, m_statusLabel, &QLabel::setText);
+    file->addAction(tr("&Export figure…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] {
+        const QString error = m_comparison ? exportSceneWithDialog(this, currentFigureScene())
+                                           : tr("nothing to export yet: wait for the first result");
+        if (!error.isEmpty()) {
+            showError(QStringLiteral("export"), error);
+        }
+    });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -388,9 +405,45 @@ void MainWindow::saveLayout()
     }
 }
 
+FigureScene MainWindow::currentFigureScene() const
+{
+    FigureScene scene;
+    if (!m_comparison) {
+        return scene;
+    }
+    scene.dense = &m_comparison->dense;
+    for (const VariantHead& variant : m_comparison->variants) {
+        scene.variants.push_back(&variant.effective);
+    }
+    scene.activeVariant = m_selection->activeVariant();
+    if (const auto tokens = m_selection->tokens(); tokens && tokens->ids == m_comparison->ids) {
+        scene.pieces = tokens->tokens;
+    }
+    const CompareColorOptions colours = m_compareView->colorOptions();
+    scene.scale = static_cast<ColourScale>(colours.scale);  // same scales, same order (workspace_session.cpp)
+    scene.colormap = colours.colormap.toStdString();
+    scene.modelPath = m_loadedModelPath;
+    scene.text = m_selection->text().toStdString();
+    return scene;
+}
+
+QString MainWindow::exportFigureTo(const QString& path)
+{
+    if (!m_comparison) {
+        return tr("nothing to export yet: wait for the first result");
+    }
+    auto format = figure::figureFormatForPath(path.toStdString());
+    if (!format) {
+        return QString::fromStdString(format.error().describe());
+    }
+    auto written = exportSceneFigure(currentFigureScene(), path.toStdString(), {format.value(), 300, true}, false);
+    return written ? QString() : QString::fromStdString(written.error().describe());
+}
+
 void MainWindow::closeEvent(QCloseEvent* event)
 {
     saveLayout();
+    m_workspace->discardRecovery();  // a clean close: nothing to recover next time
     QMainWindow::closeEvent(event);
 }
 

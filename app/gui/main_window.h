@@ -25,6 +25,8 @@ class HeadGridView;
 class ImGuiPanelView;
 class ModelPanel;
 class SelectionModel;
+class WorkspaceSession;
+struct FigureScene;
 class TextPanelView;
 struct HeadComparison;
 struct HeadGrid;
@@ -58,6 +60,12 @@ public:
     QString errorText() const { return m_error; }
     /// Nothing queued or pending, and both the compare view and the head grid show a result.
     bool isIdle() const;
+    /// File → Save/Open workspace, autosave and recovery (workspace_session.h).
+    WorkspaceSession& workspaceSession() { return *m_workspace; }
+    /// Writes the figure on screen (the selected head, dense and every compared variant, the
+    /// compare view's scale and colour map) to `path`: .png (300 dpi), .svg or .pdf, through the
+    /// code `attnscope export` uses. Replaces an existing file. Returns "" or the error.
+    QString exportFigureTo(const QString& path);
     /// The last sweep/perplexity result (null until requested and delivered).
     std::shared_ptr<const VariantCurves> curves() const { return m_curves; }
     /// Does what the knob panels asked for (also the no-GL panel and tests).
@@ -111,6 +119,9 @@ private:
     int m_initialHead = 0;
     bool m_firstModel = true;
     std::shared_ptr<const HeadComparison> m_comparison;
+    WorkspaceSession* m_workspace = nullptr;
+    std::string m_loadedModelPath;  // ModelInfo::path of the open model, for figure provenance
+    FigureScene currentFigureScene() const;
     std::shared_ptr<const HeadGrid> m_grid;
     std::shared_ptr<const VariantCurves> m_curves;
     QString m_lastCompareKey;  // what the last compare request was for (tokens, head, variants)

@@ -1,8 +1,12 @@
 // The GUI's Export action and `attnscope export` write the same file for the same scene: the GUI
-// side is driven here as the window drives it (Workspace::headAttention results, as ComputeService
-// delivers them, handed to gui::exportSceneFigure), the CLI side runs the real binary.
+// side is the real window (MainWindow::exportFigureTo on what it computed and shows) and, below it,
+// gui::exportSceneFigure on Workspace::headAttention results; the CLI side runs the real binary.
+
+#include "gui/gui_test_support.h"
 
 #include "figure_export_action.h"
+#include "main_window.h"
+#include "selection_model.h"
 
 #include "attnscope/workspace.h"
 #include "test_support/cli_runner.h"
@@ -24,7 +28,7 @@ const std::string kText = "In the beginning God created the heaven and the earth
 
 class GuiFigureExport : public ::testing::Test {
 protected:
-    static void SetUpTestSuite() { s_app = figure::ensureGuiApplication().release(); }
+    static void SetUpTestSuite() { gui::test::application(); }
 
     /// The GUI path: the window's results for (layer, head, variant), exported as the action does.
     std::string exportFromGui(int layer, int head, const std::string& variant, const std::string& path,
@@ -57,11 +61,8 @@ protected:
         return readFileBytes(path);
     }
 
-    static QGuiApplication* s_app;
     TempDir m_dir;
 };
-
-QGuiApplication* GuiFigureExport::s_app = nullptr;
 
 TEST_F(GuiFigureExport, PngFromTheWindowAndFromTheCommandLineAreIdentical)
 {
@@ -86,6 +87,33 @@ TEST_F(GuiFigureExport, SvgFromTheWindowAndFromTheCommandLineAreIdentical)
     const std::string cli = exportFromCli(2, 1, "window:w=3", m_dir.path() + "/cli.svg");
     ASSERT_GT(gui.size(), 1000u);
     EXPECT_TRUE(gui == cli) << gui.size() << " vs " << cli.size() << " bytes";
+}
+
+TEST_F(GuiFigureExport, TheWindowsExportIsTheCommandLinesFigure)
+{
+    gui::MainWindowOptions options;
+    options.modelPath = QStringLiteral("demo");
+    options.text = QString::fromStdString(kText);
+    options.variantSpec = QStringLiteral("topk:k=4");
+    options.moreVariants = {QStringLiteral("window:w=3")};
+    options.layer = 2;
+    options.head = 5;
+    options.restoreLayout = false;
+    gui::MainWindow window(options);
+    window.resize(1400, 900);
+    window.show();
+    EXPECT_NE(window.exportFigureTo(QString::fromStdString(m_dir.path() + "/early.png")), QString());
+    ASSERT_TRUE(gui::waitUntil([&] { return window.isIdle() || !window.errorText().isEmpty(); }, 120000));
+    ASSERT_EQ(window.errorText(), QString());
+    ASSERT_EQ(window.selection().layer(), 2);
+    const std::string fromWindow = m_dir.path() + "/window.png";
+    ASSERT_EQ(window.exportFigureTo(QString::fromStdString(fromWindow)), QString());
+    const CliRun run = runCli({"export", "demo", "--text", kText, "--layer", "2", "--head", "5", "--variant", "topk:k=4",
+                               "--variant", "window:w=3", "--together", "--dpi", "300", "--out", m_dir.path() + "/cli.png"});
+    ASSERT_EQ(run.exitCode, 0) << run.err;
+    const std::string gui = readFileBytes(fromWindow);
+    ASSERT_GT(gui.size(), 1000u);
+    EXPECT_TRUE(gui == readFileBytes(m_dir.path() + "/cli.png")) << "the window's figure differs from the CLI's";
 }
 
 TEST_F(GuiFigureExport, NothingOnScreenIsAnErrorNotACrash)

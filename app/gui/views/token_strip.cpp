@@ -1,5 +1,7 @@
 #include "views/token_strip.h"
 
+#include "attnscope/figure_model.h"
+
 #include <QFontMetricsF>
 #include <QMouseEvent>
 #include <QPainter>
@@ -31,10 +33,8 @@ TokenStrip::TokenStrip(QWidget* parent) : QWidget(parent)
 
 QString TokenStrip::displayText(const std::string& piece)
 {
-    QString text = QString::fromStdString(piece);
-    text.replace(QLatin1Char(' '), QChar(0x00B7));
-    text.replace(QLatin1Char('\n'), QStringLiteral("\u21B5"));
-    return text.isEmpty() ? QStringLiteral("∅") : text;
+    // The labels exported figures use too (·, ↵, ∅).
+    return QString::fromStdString(tokenDisplayText(piece));
 }
 
 std::vector<QRectF> TokenStrip::layoutChips(int width) const
