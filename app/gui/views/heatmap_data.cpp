@@ -2,6 +2,8 @@
 
 #include "colormap.h"
 
+#include "attnscope/figure_model.h"
+
 #include <QFontMetricsF>
 #include <QPalette>
 #include <QPainterPath>
@@ -18,7 +20,6 @@ constexpr double kLabelWidth = 64.0;   // room for token labels beside and below
 constexpr double kMinLabelCell = 8.0;  // cells smaller than this get no labels
 constexpr double kMinOutlineCell = 3.0;
 constexpr double kMargin = 6.0;
-constexpr double kLogDecades = 4.0;
 
 QFont labelFont(double cell)
 {
@@ -37,28 +38,20 @@ std::pair<int, int> visibleRange(double origin, double span, int n)
 
 } // namespace
 
+// The views colour exactly as exported figures do: core's colour scales (figure_model.h), whose
+// enum lists the same scales in the same order.
+static_assert(static_cast<int>(ColorScale::Linear) == static_cast<int>(ColourScale::Linear) &&
+              static_cast<int>(ColorScale::Sqrt) == static_cast<int>(ColourScale::Sqrt) &&
+              static_cast<int>(ColorScale::Log) == static_cast<int>(ColourScale::Log));
+
 float mapColorValue(float x, float vmax, ColorScale scale)
 {
-    const float sign = x < 0.0f ? -1.0f : 1.0f;
-    const double u = std::min(1.0, std::abs(static_cast<double>(x)) / std::max(1e-12, static_cast<double>(vmax)));
-    double t = u;
-    if (scale == ColorScale::Sqrt) {
-        t = std::sqrt(u);
-    } else if (scale == ColorScale::Log) {
-        t = u <= 0.0 ? 0.0 : std::max(0.0, (std::log10(u) + kLogDecades) / kLogDecades);
-    }
-    return sign * static_cast<float>(t);
+    return mapToColourScale(x, vmax, static_cast<ColourScale>(scale));
 }
 
 double unmapColorValue(double t, double vmax, ColorScale scale)
 {
-    if (scale == ColorScale::Sqrt) {
-        return t * t * vmax;
-    }
-    if (scale == ColorScale::Log) {
-        return t <= 0.0 ? 0.0 : vmax * std::pow(10.0, kLogDecades * (t - 1.0));
-    }
-    return t * vmax;
+    return unmapColourScale(t, vmax, static_cast<ColourScale>(scale));
 }
 
 HeatmapViewport HeatmapViewport::clamped(int n) const
