@@ -220,10 +220,35 @@ void runVariantCpu(benchmark::State& state, const char* text)
     BENCHMARK_CAPTURE(runVariantCpu, name, text)->Unit(benchmark::kMillisecond)->Iterations(6)
 
 ATTNSCOPE_ESTIMATOR_BENCH(sea_tf, "sea:k=205,tm=128,features=256,grouping=query");
+// Smaller Performer budgets: the features and bin boundaries cost 2·2·N·d·m + 2·N·(tm + 3)·m
+// FLOPs, so m and tm set SEA-tf's estimation time (recall on stories260K in docs/variants.md).
+ATTNSCOPE_ESTIMATOR_BENCH(sea_tf_m64, "sea:k=205,tm=128,features=64,grouping=query");
+ATTNSCOPE_ESTIMATOR_BENCH(sea_tf_m32_tm64, "sea:k=205,tm=64,features=32,grouping=query");
 ATTNSCOPE_ESTIMATOR_BENCH(dsa_rp, "dsa:density=0.1,rank=16,bits=8");
 ATTNSCOPE_ESTIMATOR_BENCH(dsa_rp_block16, "dsa:density=0.1,rank=16,bits=8,block=16");
 ATTNSCOPE_ESTIMATOR_BENCH(sbm_kmeans, "sbm:clusters=16,density=0.1");
 ATTNSCOPE_ESTIMATOR_BENCH(topk_oracle, "topk:k=205");
+
+// Exact row selection alone (selectTopIndices, one thread): 4096 rows of n Gaussian values, the
+// count largest of each (time per iteration / 4096 = per row); sea selects a few of ~tm cells per row, topk and dsa ~k of a row's keys.
+void BM_RowSelection(benchmark::State& state)
+{
+    const int n = static_cast<int>(state.range(0));
+    const int count = static_cast<int>(state.range(1));
+    attn::Rng rng(5);
+    std::vector<float> values(static_cast<std::size_t>(kTokens) * n);
+    for (float& value : values) {
+        value = static_cast<float>(rng.normal());
+    }
+    std::vector<int> selected;
+    for (auto _ : state) {
+        for (int row = 0; row < kTokens; ++row) {
+            attn::selectTopIndices(values.data() + static_cast<std::size_t>(row) * n, n, count, selected);
+            benchmark::DoNotOptimize(selected.data());
+        }
+    }
+}
+BENCHMARK(BM_RowSelection)->Args({64, 6})->Args({128, 6})->Args({64, 20})->Args({2048, 205})->Unit(benchmark::kMillisecond);
 
 } // namespace
 

@@ -11,7 +11,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace attnscope {
@@ -250,6 +252,35 @@ TEST(VariantEstimators, SeaOracleCellsAreDenseMassInTheBlockTiling)
                     const int bin = static_cast<int>((2LL * (key - first + 1) - 1) * bins / (2LL * length));
                     EXPECT_EQ(head.compressedMask[static_cast<std::size_t>(row) * kTm + bin], 1);
                 }
+            }
+        }
+    }
+}
+
+TEST(VariantEstimators, SmallCountSelectionIsTheStableTopCount)
+{
+    // Counts up to 16 take the repeated-maxima path; rows of every length around the vector width,
+    // with values from a small set (ties everywhere, ±0, −inf), must give what a stable sort gives.
+    const std::array<float, 6> palette{-std::numeric_limits<float>::infinity(), -1.0f, -0.0f, 0.0f, 0.5f, 2.0f};
+    attn::Rng rng(17);
+    std::vector<int> selected;
+    for (int n = 1; n <= 70; ++n) {
+        for (int trial = 0; trial < 4; ++trial) {
+            std::vector<float> values(static_cast<std::size_t>(n));
+            for (float& value : values) {
+                value = trial == 3 ? static_cast<float>(rng.normal())
+                                   : palette[static_cast<std::size_t>(rng.uniform() * palette.size()) % palette.size()];
+            }
+            std::vector<int> order(static_cast<std::size_t>(n));
+            std::iota(order.begin(), order.end(), 0);
+            std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+                return values[static_cast<std::size_t>(a)] > values[static_cast<std::size_t>(b)];
+            });
+            for (int count = 1; count <= std::min(n, 17); ++count) {
+                std::vector<int> expected(order.begin(), order.begin() + count);
+                std::sort(expected.begin(), expected.end());
+                attn::selectTopIndices(values.data(), n, count, selected);
+                ASSERT_EQ(selected, expected) << "n " << n << " trial " << trial << " count " << count;
             }
         }
     }

@@ -10,6 +10,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <functional>
 #include <numeric>
 #include <vector>
@@ -106,12 +107,67 @@ int partitionAt(const float* values, int n, float pivot, float* above, float* be
     return high;
 }
 
+// Counts up to this size find their threshold by repeated maxima instead of quickselect: sea's
+// cells (a few of ~tm bins per row) and small top-k budgets, where quickselect's sample, copies
+// and partitions cost more than a few sweeps.
+constexpr int kMaximaCountMax = 16;
+
+// The count-th largest of values[0, n) for a small count: the largest value below the last one
+// found, and how many values equal it, until `count` values are at or above it. Each pass is two
+// vector sweeps with no data-dependent branch (comparisons of random values mispredict half the
+// time, which costs more than the sweeps). NaN values are never counted.
+float countthLargestByMaxima(const float* values, int n, int count)
+{
+    float bound = std::numeric_limits<float>::infinity();
+    int atLeast = 0;
+    for (;;) {
+        float best = -std::numeric_limits<float>::infinity();
+        int equal = 0;
+        int index = 0;
+#if defined(__AVX2__)
+        const __m256 limit = _mm256_set1_ps(bound);
+        const __m256 lowest = _mm256_set1_ps(best);
+        __m256 running = lowest;
+        for (; index + 8 <= n; index += 8) {
+            const __m256 block = _mm256_loadu_ps(values + index);
+            running = _mm256_max_ps(running, _mm256_blendv_ps(lowest, block, _mm256_cmp_ps(block, limit, _CMP_LT_OQ)));
+        }
+        alignas(32) std::array<float, 8> lanes{};
+        _mm256_store_ps(lanes.data(), running);
+        best = *std::max_element(lanes.begin(), lanes.end());
+        const int vectorEnd = index;
+#endif
+        for (; index < n; ++index) {
+            best = values[index] < bound ? std::max(best, values[index]) : best;
+        }
+        index = 0;
+#if defined(__AVX2__)
+        const __m256 found = _mm256_set1_ps(best);
+        for (; index < vectorEnd; index += 8) {
+            const __m256 block = _mm256_loadu_ps(values + index);
+            equal += __builtin_popcount(static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(block, found, _CMP_EQ_OQ))));
+        }
+#endif
+        for (; index < n; ++index) {
+            equal += values[index] == best ? 1 : 0;
+        }
+        atLeast += equal;
+        if (atLeast >= count || equal == 0) {
+            return best;
+        }
+        bound = best;
+    }
+}
+
 // The count-th largest of values[0, n), 1 <= count <= n: quickselect whose partitions are
 // branch-free (vector compress stores), with the pivot taken from a small sorted sample at the
 // expected rank, so each round keeps a small multiple of what is left to find. nth_element (whose
 // data-dependent branches mispredict on every other element) only finishes the last few dozen.
 float countthLargest(const float* values, int n, int count)
 {
+    if (count <= kMaximaCountMax) {
+        return countthLargestByMaxima(values, n, count);
+    }
     thread_local std::vector<float> work;
     thread_local std::vector<float> above;
     thread_local std::vector<float> below;

@@ -273,8 +273,19 @@ Result<std::vector<HeadVariantResult>> runSea(const std::vector<HeadInput>& head
             const KeyRange range = allowedKeys(input, queryPos);
             const BinTiling tiling = blockTiling(input, queryPos, tm);
             const RowBins used = rowBins(tiling, range);
+            const std::uint8_t* rowMask = mask.data() + static_cast<std::size_t>(queryPos) * tm;
+            // The row's keys are whole runs of kept bins: sized once, each run written by iota
+            // (a push_back per key and the vector's regrowth cost as much as the selection).
+            std::size_t keptKeys = 0;
             for (int bin = used.first; bin < used.first + used.count; ++bin) {
-                const bool kept = mask[static_cast<std::size_t>(queryPos) * tm + bin] != 0;
+                if (rowMask[bin] != 0) {
+                    const auto [begin, end] = clippedBin(tiling, bin, range);
+                    keptKeys += static_cast<std::size_t>(end - begin);
+                }
+            }
+            cols.reserve(keptKeys);
+            for (int bin = used.first; bin < used.first + used.count; ++bin) {
+                const bool kept = rowMask[bin] != 0;
                 if (!kept && !keepEstimate) {
                     continue;
                 }
@@ -286,9 +297,9 @@ Result<std::vector<HeadVariantResult>> runSea(const std::vector<HeadInput>& head
                               cell / static_cast<float>(end - begin));
                 }
                 if (kept) {
-                    for (int keyPos = begin; keyPos < end; ++keyPos) {
-                        cols.push_back(keyPos);
-                    }
+                    const std::size_t written = cols.size();
+                    cols.resize(written + static_cast<std::size_t>(end - begin));
+                    std::iota(cols.begin() + static_cast<std::ptrdiff_t>(written), cols.end(), begin);
                 }
             }
         });
