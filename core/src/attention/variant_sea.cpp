@@ -26,14 +26,6 @@ namespace attnscope::attn {
 
 namespace {
 
-// First key offset (0-based, within the row's range) of bin `bin` when `length` keys are split into
-// `bins` bins with bin(c) = floor((2c − 1)·bins / (2·length)), c = 1..length (SEA's stretch rule).
-int binStart(int bin, int bins, int length)
-{
-    const std::int64_t numerator = 2LL * bin * length + bins;
-    return static_cast<int>((numerator + 2LL * bins - 1) / (2LL * bins)) - 1;
-}
-
 // Queries per bin tiling: the rows of a block share the bins of the block's key range (the union
 // of their allowed ranges), so that the bin boundaries of a block are one GEMM of its Performer
 // query features against the prefix sums at those boundaries.
@@ -44,8 +36,8 @@ struct BinTiling {
     int first = 0;
     int length = 0;
     int bins = 0;
-    int start(int bin) const { return first + binStart(bin, bins, length); }
-    // The bin of key position keyPos, inverse of binStart: bin(c) = floor((2c − 1)·bins / (2·length)).
+    // The bin of key position keyPos: bin(c) = floor((2c − 1)·bins / (2·length)) for the c-th key
+    // of the range, c = 1..length (SEA's stretch rule).
     int binOf(int keyPos) const
     {
         return static_cast<int>((2LL * (keyPos - first) + 1) * bins / (2LL * length));
@@ -65,6 +57,47 @@ BinTiling blockTiling(const HeadInput& input, int queryPos, int tm)
     return tiling;
 }
 
+// starts[bin] = the first key of bin `bin` for bin = 0..bins (starts[bins] = one past the range):
+// the smallest c with bin(c) >= bin is ceil((2·bin·length + bins) / (2·bins)) (1-based), found
+// without a division per bin: the numerator grows by 2·length per bin, so its quotient and
+// remainder by 2·bins are stepped. (Two 64-bit divisions per kept bin cost more than writing the
+// bin's keys.)
+void fillBinStarts(const BinTiling& tiling, int* starts)
+{
+    if (tiling.bins <= 0) {
+        return;
+    }
+    const std::int64_t divisor = 2LL * tiling.bins;
+    const std::int64_t step = 2LL * tiling.length;
+    const std::int64_t stepQuotient = step / divisor;
+    const std::int64_t stepRemainder = step % divisor;
+    std::int64_t quotient = tiling.bins / divisor; // numerator at bin 0 is `bins`
+    std::int64_t remainder = tiling.bins % divisor;
+    for (int bin = 0; bin <= tiling.bins; ++bin) {
+        // ceil(numerator / divisor) − 1
+        starts[bin] = tiling.first + static_cast<int>(quotient + (remainder > 0 ? 1 : 0)) - 1;
+        quotient += stepQuotient;
+        remainder += stepRemainder;
+        if (remainder >= divisor) {
+            remainder -= divisor;
+            ++quotient;
+        }
+    }
+}
+
+// Bin starts of every block's tiling, [blocks, tm + 1] (entries past a block's bins unused), for
+// the stretch, which reads two per kept bin.
+std::vector<int> blockBinStarts(const HeadInput& input, int tm)
+{
+    const int blocks = (input.nTokens + kTilingRows - 1) / kTilingRows;
+    std::vector<int> starts(static_cast<std::size_t>(blocks) * (static_cast<std::size_t>(tm) + 1), 0);
+    for (int block = 0; block < blocks; ++block) {
+        fillBinStarts(blockTiling(input, block * kTilingRows, tm),
+                      starts.data() + static_cast<std::size_t>(block) * (static_cast<std::size_t>(tm) + 1));
+    }
+    return starts;
+}
+
 // The run of the tiling's bins that overlap a row's range; a row's first and last bins may be cut
 // by its range.
 struct RowBins {
@@ -82,9 +115,10 @@ RowBins rowBins(const BinTiling& tiling, KeyRange range)
 }
 
 // Keys [begin, end) of bin `bin` within the row's range.
-std::pair<int, int> clippedBin(const BinTiling& tiling, int bin, KeyRange range)
+// `starts` from fillBinStarts.
+std::pair<int, int> clippedBin(const int* starts, int bin, KeyRange range)
 {
-    return {std::max(range.first, tiling.start(bin)), std::min(range.last + 1, tiling.start(bin + 1))};
+    return {std::max(range.first, starts[bin]), std::min(range.last + 1, starts[bin + 1])};
 }
 
 struct HeadEstimate {
@@ -107,10 +141,13 @@ HeadEstimate estimateHead(const HeadInput& input, bool oracle, int tm, int featu
                 const KeyRange range = allowedKeys(input, queryPos);
                 const BinTiling tiling = blockTiling(input, queryPos, tm);
                 const RowBins used = rowBins(tiling, range);
+                thread_local std::vector<int> starts;
+                starts.resize(static_cast<std::size_t>(tiling.bins) + 1);
+                fillBinStarts(tiling, starts.data());
                 denseProbabilityRow(input, queryPos, range, scratch, probabilities);
                 float* out = estimate.compressed.data() + static_cast<std::size_t>(queryPos) * tm;
                 for (int bin = used.first; bin < used.first + used.count; ++bin) {
-                    const auto [begin, end] = clippedBin(tiling, bin, range);
+                    const auto [begin, end] = clippedBin(starts.data(), bin, range);
                     for (int keyPos = begin; keyPos < end; ++keyPos) {
                         out[bin] += static_cast<float>(probabilities[static_cast<std::size_t>(keyPos - range.first)]);
                     }
@@ -151,9 +188,12 @@ HeadEstimate estimateHead(const HeadInput& input, bool oracle, int tm, int featu
             if (tiling.bins <= 0) {
                 return;
             }
+            thread_local std::vector<int> starts;
+            starts.resize(static_cast<std::size_t>(tiling.bins) + 1);
+            fillBinStarts(tiling, starts.data());
             boundaries.resize(tiling.bins + 1, m);
             for (int bin = 0; bin <= tiling.bins; ++bin) {
-                boundaries.row(bin) = prefix.row(tiling.start(bin));
+                boundaries.row(bin) = prefix.row(starts[static_cast<std::size_t>(bin)]);
             }
             const Eigen::Map<const RowMatrixF> queries(phi.query.data() + static_cast<std::size_t>(rowBegin) * m,
                                                        rowEnd - rowBegin, m);
@@ -170,10 +210,10 @@ HeadEstimate estimateHead(const HeadInput& input, bool oracle, int tm, int featu
                 // product through an aligned copy (the rounding must not depend on the address).
                 query = queries.row(queryPos - rowBegin);
                 const int last = used.first + used.count - 1;
-                const double startMass = range.first == tiling.start(used.first)
+                const double startMass = range.first == starts[static_cast<std::size_t>(used.first)]
                                             ? boundary[used.first]
                                             : static_cast<double>(prefix.row(range.first).dot(query));
-                const double endMass = range.last + 1 == tiling.start(last + 1)
+                const double endMass = range.last + 1 == starts[static_cast<std::size_t>(last) + 1]
                                           ? boundary[last + 1]
                                           : static_cast<double>(prefix.row(range.last + 1).dot(query));
                 float* out = estimate.compressed.data() + static_cast<std::size_t>(queryPos) * tm;
@@ -269,17 +309,20 @@ Result<std::vector<HeadVariantResult>> runSea(const std::vector<HeadInput>& head
             result.estimateKind = "probabilities";
         }
         // Only the kept bins are expanded, so stretching costs O(N·tm + kept), not O(N²).
+        const std::vector<int> binStarts = blockBinStarts(input, tm);
         KeptSet set = keptSetFromRows(input, options.threads, [&](int queryPos, std::vector<std::int32_t>& cols) {
             const KeyRange range = allowedKeys(input, queryPos);
             const BinTiling tiling = blockTiling(input, queryPos, tm);
             const RowBins used = rowBins(tiling, range);
+            const int* starts =
+                binStarts.data() + static_cast<std::size_t>(queryPos / kTilingRows) * (static_cast<std::size_t>(tm) + 1);
             const std::uint8_t* rowMask = mask.data() + static_cast<std::size_t>(queryPos) * tm;
             // The row's keys are whole runs of kept bins: sized once, each run written by iota
             // (a push_back per key and the vector's regrowth cost as much as the selection).
             std::size_t keptKeys = 0;
             for (int bin = used.first; bin < used.first + used.count; ++bin) {
                 if (rowMask[bin] != 0) {
-                    const auto [begin, end] = clippedBin(tiling, bin, range);
+                    const auto [begin, end] = clippedBin(starts, bin, range);
                     keptKeys += static_cast<std::size_t>(end - begin);
                 }
             }
@@ -289,7 +332,7 @@ Result<std::vector<HeadVariantResult>> runSea(const std::vector<HeadInput>& head
                 if (!kept && !keepEstimate) {
                     continue;
                 }
-                const auto [begin, end] = clippedBin(tiling, bin, range);
+                const auto [begin, end] = clippedBin(starts, bin, range);
                 if (keepEstimate) {
                     const float cell = compressed[static_cast<std::size_t>(queryPos) * tm + bin];
                     std::fill(result.estimate.begin() + static_cast<std::ptrdiff_t>(queryPos) * n + begin,
