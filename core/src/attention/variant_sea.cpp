@@ -308,44 +308,56 @@ Result<std::vector<HeadVariantResult>> runSea(const std::vector<HeadInput>& head
             result.estimate.assign(static_cast<std::size_t>(n) * n, 0.0f);
             result.estimateKind = "probabilities";
         }
-        // Only the kept bins are expanded, so stretching costs O(N·tm + kept), not O(N²).
+        // Only the kept bins are expanded, so stretching costs O(N·tm + kept), not O(N²). A row's
+        // keys are the runs of its kept bins (cut by its range): counted first, so that each row
+        // writes its runs straight into the CSR (no per-row vectors to grow and concatenate).
         const std::vector<int> binStarts = blockBinStarts(input, tm);
-        KeptSet set = keptSetFromRows(input, options.threads, [&](int queryPos, std::vector<std::int32_t>& cols) {
+        const auto forEachBin = [&](int queryPos, auto visit) {
             const KeyRange range = allowedKeys(input, queryPos);
-            const BinTiling tiling = blockTiling(input, queryPos, tm);
-            const RowBins used = rowBins(tiling, range);
+            const RowBins used = rowBins(blockTiling(input, queryPos, tm), range);
             const int* starts =
                 binStarts.data() + static_cast<std::size_t>(queryPos / kTilingRows) * (static_cast<std::size_t>(tm) + 1);
-            const std::uint8_t* rowMask = mask.data() + static_cast<std::size_t>(queryPos) * tm;
-            // The row's keys are whole runs of kept bins: sized once, each run written by iota
-            // (a push_back per key and the vector's regrowth cost as much as the selection).
-            std::size_t keptKeys = 0;
             for (int bin = used.first; bin < used.first + used.count; ++bin) {
-                if (rowMask[bin] != 0) {
-                    const auto [begin, end] = clippedBin(starts, bin, range);
-                    keptKeys += static_cast<std::size_t>(end - begin);
-                }
-            }
-            cols.reserve(keptKeys);
-            for (int bin = used.first; bin < used.first + used.count; ++bin) {
-                const bool kept = rowMask[bin] != 0;
-                if (!kept && !keepEstimate) {
-                    continue;
-                }
                 const auto [begin, end] = clippedBin(starts, bin, range);
-                if (keepEstimate) {
-                    const float cell = compressed[static_cast<std::size_t>(queryPos) * tm + bin];
-                    std::fill(result.estimate.begin() + static_cast<std::ptrdiff_t>(queryPos) * n + begin,
-                              result.estimate.begin() + static_cast<std::ptrdiff_t>(queryPos) * n + end,
-                              cell / static_cast<float>(end - begin));
-                }
-                if (kept) {
-                    const std::size_t written = cols.size();
-                    cols.resize(written + static_cast<std::size_t>(end - begin));
-                    std::iota(cols.begin() + static_cast<std::ptrdiff_t>(written), cols.end(), begin);
-                }
+                visit(bin, begin, end);
             }
-        });
+        };
+        KeptSet set;
+        set.rowPtr.assign(static_cast<std::size_t>(n) + 1, 0);
+        parallelFor(
+            n,
+            [&](std::int64_t row) {
+                const int queryPos = static_cast<int>(row);
+                const std::uint8_t* rowMask = mask.data() + static_cast<std::size_t>(queryPos) * tm;
+                std::int64_t keptKeys = 0;
+                forEachBin(queryPos, [&](int bin, int begin, int end) {
+                    keptKeys += rowMask[bin] != 0 ? end - begin : 0;
+                    if (keepEstimate) {
+                        const float cell = compressed[static_cast<std::size_t>(queryPos) * tm + bin];
+                        std::fill(result.estimate.begin() + static_cast<std::ptrdiff_t>(queryPos) * n + begin,
+                                  result.estimate.begin() + static_cast<std::ptrdiff_t>(queryPos) * n + end,
+                                  cell / static_cast<float>(end - begin));
+                    }
+                });
+                set.rowPtr[static_cast<std::size_t>(queryPos) + 1] = keptKeys;
+            },
+            options.threads);
+        std::partial_sum(set.rowPtr.begin(), set.rowPtr.end(), set.rowPtr.begin());
+        set.cols.resize(static_cast<std::size_t>(set.rowPtr.back()));
+        parallelFor(
+            n,
+            [&](std::int64_t row) {
+                const int queryPos = static_cast<int>(row);
+                const std::uint8_t* rowMask = mask.data() + static_cast<std::size_t>(queryPos) * tm;
+                auto out = set.cols.begin() + static_cast<std::ptrdiff_t>(set.rowPtr[static_cast<std::size_t>(queryPos)]);
+                forEachBin(queryPos, [&](int bin, int begin, int end) {
+                    if (rowMask[bin] != 0) {
+                        std::iota(out, out + (end - begin), begin);
+                        out += end - begin;
+                    }
+                });
+            },
+            options.threads);
         result.stats.estimateSeconds = selectSeconds / headCount;
         result.stats.estimateFlops = estimates[static_cast<std::size_t>(index)].flops;
         result.compressedWidth = tm;
