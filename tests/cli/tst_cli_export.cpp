@@ -292,6 +292,22 @@ TEST(CliExport, OneFigureToANamedFile)
     EXPECT_EQ(listDirectory(dir.path()), std::vector<std::string>{"fig.pdf"});
 }
 
+TEST(CliExport, HeatmapViewWritesDenseAndEachVariantAlone)
+{
+    TempDir dir;
+    const CliRun run = runCli({"export", "demo", "--text", kText, "--view", "heatmap", "--layer", "1", "--head", "2",
+                               "--variant", "topk:k=4", "--format", "svg", "--out", dir.path()});
+    ASSERT_EQ(run.exitCode, 0) << run.err;
+    EXPECT_EQ(listDirectory(dir.path()), (std::vector<std::string>{"heatmap_L1_H2_dense.svg", "heatmap_L1_H2_topk_k4.svg"}));
+    const std::string dense = readFileBytes(dir.path() + "/heatmap_L1_H2_dense.svg");
+    const std::string variant = readFileBytes(dir.path() + "/heatmap_L1_H2_topk_k4.svg");
+    EXPECT_NE(dense.find("variant=\"dense\""), std::string::npos);
+    EXPECT_NE(variant.find("variant=\"topk:k=4\""), std::string::npos);
+    // One map and one colour-bar gradient each.
+    EXPECT_EQ(countOf(dense, "<image "), 2u);
+    EXPECT_EQ(countOf(variant, "<image "), 2u);
+}
+
 TEST(CliExport, TogetherDrawsEveryVariantOfAHeadInOneFigure)
 {
     TempDir dir;
