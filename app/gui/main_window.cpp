@@ -182,6 +182,9 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
         clearError(QStringLiteral("model"));
         m_modelPanel->setModel(*model);
         m_loadedModelPath = model->info.path;
+        // Another model may tokenise the text to the same ids: nothing computed before still holds.
+        m_lastCompareKey.clear();
+        m_lastGridKey.clear();
         m_selection->setModelShape(model->info.nLayers, model->info.nHeads);
         if (m_firstModel) {
             m_firstModel = false;

@@ -395,6 +395,23 @@ TEST_F(Workbench, TheCompareJobRunsBeforeQueuedGridWork)
         << order.join(QLatin1Char(',')).toStdString();
 }
 
+TEST_F(Workbench, OpeningAnotherModelRecomputesEvenWhenTheTokensMatch)
+{
+    auto window = openWindow(QStringLiteral("topk:k=4"));
+    waitSettled(*window);
+    const auto first = window->compareView()->comparison();
+    ASSERT_TRUE(first);
+    // The same model as GGUF: same tokenizer, so the same ids, but a new Workspace.
+    window->openModel(QStringLiteral(ATTNSCOPE_SHARED_MODELS "/stories260K/stories260K.gguf"));
+    ASSERT_TRUE(waitUntil([&] {
+        const auto current = window->compareView()->comparison();
+        return (current && current != first && window->isIdle()) || !window->errorText().isEmpty();
+    }, kTimeoutMs)) << "the compare view kept the previous model's result";
+    ASSERT_TRUE(window->errorText().isEmpty()) << window->errorText().toStdString();
+    EXPECT_EQ(window->selection().tokens()->ids, first->ids) << "the case needs matching ids";
+    EXPECT_EQ(window->compareView()->comparison()->ids, first->ids);
+}
+
 TEST(DragAndDrop, OnlyOneFolderOrModelFileIsAccepted)
 {
     application();
