@@ -8,6 +8,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <ctime>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -33,6 +34,21 @@ std::vector<int> tokenIds(int count, int vocab)
     return ids;
 }
 
+// CPU seconds of the whole process (every thread) per iteration: on a shared machine other work
+// stretches wall time far more than it changes the CPU time a pass needs.
+class ProcessCpu {
+public:
+    ProcessCpu() : m_start(std::clock()) {}
+    void report(benchmark::State& state) const
+    {
+        state.counters["process_cpu_s"] = static_cast<double>(std::clock() - m_start) / CLOCKS_PER_SEC /
+                                          static_cast<double>(state.iterations());
+    }
+
+private:
+    std::clock_t m_start;
+};
+
 bool skipWithoutModel(benchmark::State& state)
 {
     if (!std::filesystem::exists(gemma3Path())) {
@@ -47,6 +63,7 @@ void BM_GgufGemma3Open(benchmark::State& state)
     if (skipWithoutModel(state)) {
         return;
     }
+    const ProcessCpu cpu;
     for (auto _ : state) {
         auto model = Model::openGguf(gemma3Path());
         if (!model.ok()) {
@@ -55,6 +72,7 @@ void BM_GgufGemma3Open(benchmark::State& state)
         }
         benchmark::DoNotOptimize(model->get());
     }
+    cpu.report(state);
 }
 BENCHMARK(BM_GgufGemma3Open)->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -86,6 +104,7 @@ void runForward(benchmark::State& state, bool probabilities)
     const std::vector<int> ids = tokenIds(nTokens, (*model)->spec().vocabSize);
     std::size_t capturedFloats = 0;
     const ForwardOptions options = captureEverything(probabilities, capturedFloats);
+    const ProcessCpu cpu;
     for (auto _ : state) {
         auto output = (*model)->forward(ids, options);
         if (!output.ok()) {
@@ -94,6 +113,7 @@ void runForward(benchmark::State& state, bool probabilities)
         }
         benchmark::DoNotOptimize(output->logits.data());
     }
+    cpu.report(state);
     benchmark::DoNotOptimize(capturedFloats);
     state.SetItemsProcessed(state.iterations() * nTokens);
 }
@@ -120,6 +140,7 @@ void BM_GgufGemma3OpenAndForward(benchmark::State& state)
     const int nTokens = static_cast<int>(state.range(0));
     std::size_t capturedFloats = 0;
     const ForwardOptions options = captureEverything(false, capturedFloats);
+    const ProcessCpu cpu;
     for (auto _ : state) {
         auto model = Model::openGguf(gemma3Path());
         if (!model.ok()) {
@@ -133,6 +154,7 @@ void BM_GgufGemma3OpenAndForward(benchmark::State& state)
         }
         benchmark::DoNotOptimize(output->logits.data());
     }
+    cpu.report(state);
     benchmark::DoNotOptimize(capturedFloats);
 }
 BENCHMARK(BM_GgufGemma3OpenAndForward)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
