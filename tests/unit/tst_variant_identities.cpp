@@ -283,6 +283,39 @@ TEST(VariantIdentities, GqaReadsTheRightKvHead)
               std::vector<float>(dense.outputs.begin() + perHead, dense.outputs.begin() + 2 * perHead));
 }
 
+TEST(VariantIdentities, OneHeadRunsLeaveOtherHeadsAloneOnlyWhenAsked)
+{
+    // The compare view asks for one head; the other heads' dense outputs are skipped then, and the
+    // asked head's output and metrics do not change.
+    const LayerQkv layer = testing::makeStructuredLayer({});
+    const std::size_t perHead = static_cast<std::size_t>(layer.nTokens) * layer.headDim;
+    const auto spec = parseVariantSpec("topk:k=8");
+    ASSERT_TRUE(spec);
+    VariantRunOptions full;
+    full.heads = {2};
+    VariantRunOptions headOnly = full;
+    headOnly.denseForOtherHeads = false;
+    auto withDense = attn::runLayerVariant(layer, spec.value(), full);
+    auto alone = attn::runLayerVariant(layer, spec.value(), headOnly);
+    ASSERT_TRUE(withDense && alone);
+    const LayerVariantResult everyHead = run(layer, "dense");
+    for (int head = 0; head < layer.nHeads; ++head) {
+        const auto begin = static_cast<std::ptrdiff_t>(perHead * head);
+        const std::vector<float> a(withDense->outputs.begin() + begin, withDense->outputs.begin() + begin + perHead);
+        const std::vector<float> b(alone->outputs.begin() + begin, alone->outputs.begin() + begin + perHead);
+        if (head == 2) {
+            EXPECT_EQ(a, b);
+            continue;
+        }
+        const std::vector<float> dense(everyHead.outputs.begin() + begin, everyHead.outputs.begin() + begin + perHead);
+        EXPECT_EQ(a, dense) << "head " << head << " must carry dense attention by default";
+        EXPECT_EQ(b, std::vector<float>(perHead, 0.0f)) << "head " << head;
+    }
+    ASSERT_EQ(withDense->metrics.size(), 1u);
+    ASSERT_EQ(alone->metrics.size(), 1u);
+    EXPECT_EQ(withDense->metrics.front().recall, alone->metrics.front().recall);
+}
+
 TEST(VariantIdentities, ModelMaskIsTheAllowedSet)
 {
     testing::LayerShape shape;

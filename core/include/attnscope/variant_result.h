@@ -104,6 +104,11 @@ struct VariantRunOptions {
     int maxMaterialisedTokens = 2048; ///< N above which N×N estimates are not stored
     bool computeMetrics = true;
     int threads = 0; ///< 0 = default (ATTNSCOPE_THREADS or hardware concurrency)
+    /// Fill LayerVariantResult::outputs of the heads not requested with dense attention, so the
+    /// result can replace the whole layer in the forward pass. Callers that look at one head only
+    /// (the compare view, structure views) turn it off: at N = 2048 the other heads' dense
+    /// attention costs more than the variant itself. Their outputs are then zero.
+    bool denseForOtherHeads = true;
 };
 
 /// One variant applied to one layer.
@@ -114,7 +119,8 @@ struct LayerVariantResult {
     int nTokens = 0;
     int headDim = 0;
     /// [nHeads, N, d]: the variant's output for the requested heads, dense output for the others
-    /// (so that it can replace the layer's attention in the forward pass).
+    /// (so that it can replace the layer's attention in the forward pass; zero when
+    /// VariantRunOptions::denseForOtherHeads is off).
     std::vector<float> outputs;
     std::vector<HeadVariantResult> heads; ///< one per requested head
     std::vector<VariantMetrics> metrics;  ///< one per requested head when computeMetrics

@@ -123,6 +123,7 @@ Result<HeadStructure> headStructure(Workspace& workspace, const std::vector<std:
     run.keepAttention = true;
     run.computeMetrics = false;
     run.maxMaterialisedTokens = qkv->nTokens;
+    run.denseForOtherHeads = false;
     auto layerResult = attn::runLayerVariant(*qkv, spec.value(), run, options.cancel);
     if (!layerResult) {
         return layerResult.error();

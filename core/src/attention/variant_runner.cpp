@@ -96,7 +96,7 @@ Result<LayerVariantResult> runWith(const LayerQkv& layer, const VariantSpec& spe
         }
     }
     // Heads not requested keep dense attention, so the output can stand in for the whole layer.
-    for (int head = 0; head < layer.nHeads; ++head) {
+    for (int head = 0; head < layer.nHeads && options.denseForOtherHeads; ++head) {
         if (!covered[static_cast<std::size_t>(head)]) {
             denseAttention(makeHeadInput(layer, head), result.outputs.data() + headSize * head, nullptr,
                            options.threads);

@@ -25,6 +25,7 @@ Result<HeadCompareResult> compareHead(const Capture& capture, int layer, int hea
     options.keepAttention = true;
     options.computeMetrics = true;
     options.maxMaterialisedTokens = qkv.nTokens;
+    options.denseForOtherHeads = false;
     for (const std::string& text : variantSpecs) {
         auto spec = parseVariantSpec(text);
         if (!spec) {

@@ -18,6 +18,7 @@ Result<void> effectiveAttention(const LayerQkv& qkv, int head, const std::string
     options.keepAttention = true;
     options.computeMetrics = false;
     options.maxMaterialisedTokens = qkv.nTokens;
+    options.denseForOtherHeads = false;
     auto layerResult = attn::runLayerVariant(qkv, spec.value(), options);
     if (!layerResult) {
         return layerResult.error();
