@@ -2,7 +2,6 @@
 
 #include "tst_tokenizer_fixture.h"
 
-#include <chrono>
 
 namespace attnscope {
 namespace {
@@ -60,23 +59,28 @@ TEST(TokenizerByteLevel, DisplayAndDecodeRoundTrip)
     EXPECT_EQ(tokenizer->tokenDisplay(space.value().front()).front(), ' ');
 }
 
-TEST(TokenizerByteLevel, LongTextIsFast)
+// A 600 kB input: every byte comes back through decode. How long it takes is bench_tokenizer's
+// business (a quadratic merge loop shows there, not as a flaky wall-clock assertion here).
+TEST(TokenizerByteLevel, LongTextRoundTrips)
 {
     auto tokenizer = test::loadFixture("llama3_style");
     ASSERT_TRUE(tokenizer);
     auto text = readTextFile(test::fixtureDir("llama3_style") + "/expected.json");
     ASSERT_TRUE(text.ok());
+    // The fixture spells special tokens ("<|eot_id|>"), which decode drops; unspell them so that
+    // every byte of the input is ordinary text.
+    std::string ordinary = text.value();
+    for (std::size_t at = ordinary.find("<|"); at != std::string::npos; at = ordinary.find("<|", at)) {
+        ordinary.erase(at + 1, 1);
+    }
     std::string big;
     while (big.size() < 600000) {
-        big += text.value();
+        big += ordinary;
     }
-    const auto start = std::chrono::steady_clock::now();
     auto ids = tokenizer->encode(big);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     ASSERT_TRUE(ids.ok());
     EXPECT_GT(ids.value().size(), 100000u);
-    EXPECT_LT(seconds, 2.0) << ids.value().size() << " tokens";
-    std::printf("encoded %zu tokens in %.3f s\n", ids.value().size(), seconds);
+    EXPECT_TRUE(tokenizer->decode(ids.value()) == big) << "the decoded text differs from the input";
 }
 
 } // namespace

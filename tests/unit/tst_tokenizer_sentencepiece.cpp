@@ -3,7 +3,6 @@
 
 #include "tst_tokenizer_fixture.h"
 
-#include <chrono>
 
 namespace attnscope {
 namespace {
@@ -72,7 +71,9 @@ TEST(TokenizerSentencePiece, ByteFallbackDisplay)
     EXPECT_EQ(tokenizer->decode(ids.value()), text);
 }
 
-TEST(TokenizerSentencePiece, OneHugeWordIsFast)
+// 400 kB with no pre-tokenizer: one word for the BPE merge queue, and it comes back through decode.
+// Its speed is measured in bench_tokenizer, not asserted here.
+TEST(TokenizerSentencePiece, OneHugeWordRoundTrips)
 {
     if (!std::filesystem::exists(storiesPath())) {
         FAIL() << "shared model absent (../shared/models must sit beside the repository)";
@@ -84,13 +85,10 @@ TEST(TokenizerSentencePiece, OneHugeWordIsFast)
     while (big.size() < 400000) {
         big += "Once upon a time, there was a little girl named Lily. She liked to play outside. ";
     }
-    const auto start = std::chrono::steady_clock::now();
     auto ids = tokenizer.value()->encode(big);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     ASSERT_TRUE(ids.ok());
     EXPECT_GT(ids.value().size(), 100000u);
-    EXPECT_LT(seconds, 2.0);
-    std::printf("encoded %zu tokens in %.3f s\n", ids.value().size(), seconds);
+    EXPECT_TRUE(tokenizer.value()->decode(ids.value()) == big) << "the decoded text differs from the input";
 }
 
 } // namespace
