@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <mutex>
 #include <numeric>
 
@@ -39,6 +40,34 @@ struct Accumulator {
 };
 
 constexpr int kMetricRowChunk = 32;
+
+// True when every kept entry's dense probability (as the float selectTopIndices compares) is
+// strictly above every other allowed entry's: the dense top-`kept` set is then the kept set
+// whatever the tie rule, so the Jaccard term is exactly 1 without a selection. Top-k and other
+// score-ordered variants hit this on almost every row; otherwise the caller selects as before.
+// cols are the row's kept keys, ascending (CSR order).
+bool keptAreStrictlyTop(const std::vector<double>& dense, const std::int32_t* cols, int kept, int firstKey)
+{
+    float minKept = std::numeric_limits<float>::infinity();
+    float maxOther = -std::numeric_limits<float>::infinity();
+    int next = 0;
+    int matched = 0;
+    for (std::size_t index = 0; index < dense.size(); ++index) {
+        const float value = static_cast<float>(dense[index]);
+        if (std::isnan(value)) {
+            return false; // leave NaN ordering to the selection
+        }
+        if (next < kept && cols[next] - firstKey == static_cast<int>(index)) {
+            minKept = std::min(minKept, value);
+            ++matched;
+            ++next;
+        } else {
+            maxOther = std::max(maxOther, value);
+        }
+    }
+    // A repeated or out-of-range column leaves kept keys unmatched: not the simple case.
+    return matched == kept && maxOther < minKept;
+}
 
 } // namespace
 
@@ -131,7 +160,10 @@ VariantMetrics computeHeadMetrics(const HeadInput& input, const HeadVariantResul
                 local.tv += end > begin ? 0.5 * tv : 1.0;
                 local.klDenseEffective += klDense;
                 const int kept = static_cast<int>(end - begin);
-                if (kept > 0) {
+                if (kept > 0 && keptAreStrictlyTop(dense, attention.cols.data() + begin, kept, range.first)) {
+                    // The top `kept` dense entries are exactly the kept set: intersection = kept.
+                    local.jaccard += 1.0;
+                } else if (kept > 0) {
                     denseFloat.assign(dense.begin(), dense.end());
                     selectTopIndices(denseFloat.data(), range.size(), kept, top);
                     int intersection = 0;
