@@ -1,5 +1,6 @@
 #include "workspace/workspace_impl.h"
 
+#include "analysis/head_structure.h"
 #include "io/tensor_store.h"
 #include "model/dense_attention.h"
 #include "model/model_weights.h"
@@ -203,18 +204,7 @@ std::vector<std::string> Workspace::tokenPieces(const std::vector<std::int32_t>&
 Result<HeadAttention> Workspace::headAttention(const std::vector<std::int32_t>& ids, int layer, int head,
                                                const std::string& variantSpec, const RunOptions& options)
 {
-    const ModelInfo& info = m_impl->info;
-    if (layer < 0 || layer >= info.nLayers) {
-        return makeError(ErrorCode::InvalidArgument,
-                         "layer " + std::to_string(layer) + " is out of range [0, " + std::to_string(info.nLayers) + ")");
-    }
-    if (head < 0 || head >= info.nHeads) {
-        return makeError(ErrorCode::InvalidArgument,
-                         "head " + std::to_string(head) + " is out of range [0, " + std::to_string(info.nHeads) + ")");
-    }
-    if (ids.empty()) {
-        return makeError(ErrorCode::InvalidArgument, "the input has no tokens");
-    }
+    ATTNSCOPE_TRY(analysis::checkHeadRequest(*this, ids, layer, head));
     auto capture = m_impl->captureLayer(ids, layer, options);
     if (!capture) {
         return capture.error();
