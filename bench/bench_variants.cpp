@@ -1,6 +1,6 @@
 // CPU variants at N = 4096, d = 64, one head: dense attention (Eigen row blocks) against sparse
 // attention on a kept set at density 0.1 (only the kept pairs are computed), and the mask
-// estimation time of sea / dsa / sbm against that sparse attention time.
+// estimation time of sea / dsa / sbm / sac against that sparse attention time.
 #include "attention/attention_common.h"
 #include "attention/variants.h"
 #include "attnscope/variant_spec.h"
@@ -141,6 +141,9 @@ Result<HeadVariantResult> runKind(const VariantSpec& spec, const attn::HeadInput
     if (spec.kind == "sbm") {
         return attn::runSbm(input, spec, options);
     }
+    if (spec.kind == "sac") {
+        return attn::runSac(input, spec, options);
+    }
     return attn::runTopk(input, spec, options);
 }
 
@@ -227,6 +230,8 @@ ATTNSCOPE_ESTIMATOR_BENCH(sea_tf_m32_tm64, "sea:k=205,tm=64,features=32,grouping
 ATTNSCOPE_ESTIMATOR_BENCH(dsa_rp, "dsa:density=0.1,rank=16,bits=8");
 ATTNSCOPE_ESTIMATOR_BENCH(dsa_rp_block16, "dsa:density=0.1,rank=16,bits=8,block=16");
 ATTNSCOPE_ESTIMATOR_BENCH(sbm_kmeans, "sbm:clusters=16,density=0.1");
+// alpha·N = 205·4096 edges = 10% of the causal pairs (rows get different counts).
+ATTNSCOPE_ESTIMATOR_BENCH(sac_proxy, "sac:alpha=205,selfloop=false");
 ATTNSCOPE_ESTIMATOR_BENCH(topk_oracle, "topk:k=205");
 
 // Exact row selection alone (selectTopIndices, one thread): 4096 rows of n Gaussian values, the

@@ -1,8 +1,9 @@
 // The pieces that make mask estimation cheap, each against an independent reference: sbm's
 // rejection-free sampler (draw frequencies and the sampled mask against the exact keep
 // probabilities, within binomial bounds), dsa's query-block prediction (against a double-precision
-// re-implementation of the block ranking), and sea's shared bin tiling (oracle cells against dense
-// probabilities pooled by the test's own tiling).
+// re-implementation of the block ranking), sea's shared bin tiling (oracle cells against dense
+// probabilities pooled by the test's own tiling), and sac's streamed global selection (against a
+// double-precision global sort of the same scores).
 #include "attention/sbm_sampler.h"
 #include "attention/variant_runner.h"
 #include "attention/variants.h"
@@ -13,8 +14,11 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <numeric>
+#include <string>
+#include <utility>
 
 namespace attnscope {
 namespace {
@@ -252,6 +256,108 @@ TEST(VariantEstimators, SeaOracleCellsAreDenseMassInTheBlockTiling)
                     const int bin = static_cast<int>((2LL * (key - first + 1) - 1) * bins / (2LL * length));
                     EXPECT_EQ(head.compressedMask[static_cast<std::size_t>(row) * kTm + bin], 1);
                 }
+            }
+        }
+    }
+}
+
+// SAC's selection re-implemented in double: every allowed pair scored by its row's log-softmax of
+// s·q~·k~ + beta·(−log(1 + |i − j|)) (proxy) or log A_ij (oracle), one stable global sort (ties to
+// the earlier pair in row-major order), the first `budget` pairs.
+std::vector<std::pair<int, int>> referenceSacEdges(const attn::HeadInput& input, const attn::LowRankProjection* projection,
+                                                   double beta, std::int64_t budget)
+{
+    const int n = input.nTokens;
+    std::vector<double> probabilities;
+    std::vector<double> output;
+    if (projection == nullptr) {
+        attn::referenceAttention(input, output, &probabilities);
+    }
+    struct Scored {
+        double key;
+        int row;
+        int col;
+    };
+    std::vector<Scored> all;
+    for (int row = 0; row < n; ++row) {
+        const attn::KeyRange range = attn::allowedKeys(input, row);
+        std::vector<double> scores;
+        for (int key = range.first; key <= range.last; ++key) {
+            if (projection == nullptr) {
+                scores.push_back(std::log(std::max(probabilities[static_cast<std::size_t>(row) * n + key], 1e-300)));
+                continue;
+            }
+            double dot = 0.0;
+            for (int dim = 0; dim < projection->rank; ++dim) {
+                dot += static_cast<double>(projection->query[static_cast<std::size_t>(row) * projection->rank + dim]) *
+                       projection->key[static_cast<std::size_t>(key) * projection->rank + dim];
+            }
+            scores.push_back(input.scale * dot - beta * std::log1p(std::abs(row - key)));
+        }
+        if (projection != nullptr) {
+            const double top = *std::max_element(scores.begin(), scores.end());
+            double total = 0.0;
+            for (double score : scores) {
+                total += std::exp(score - top);
+            }
+            for (double& score : scores) {
+                score = std::max(score - top - std::log(total), std::log(1e-300));
+            }
+        }
+        for (int key = range.first; key <= range.last; ++key) {
+            all.push_back({scores[static_cast<std::size_t>(key - range.first)], row, key});
+        }
+    }
+    std::stable_sort(all.begin(), all.end(), [](const Scored& a, const Scored& b) { return a.key > b.key; });
+    all.resize(static_cast<std::size_t>(std::min<std::int64_t>(budget, static_cast<std::int64_t>(all.size()))));
+    std::vector<std::pair<int, int>> edges;
+    for (const Scored& scored : all) {
+        edges.emplace_back(scored.row, scored.col);
+    }
+    std::sort(edges.begin(), edges.end());
+    return edges;
+}
+
+// The streamed global selection (O(alpha·N) candidates, cut back whenever they reach twice the
+// budget) must keep exactly the global top-(alpha·N) pairs, the same on one and two threads.
+TEST(VariantEstimators, SacKeepsTheGlobalTopOfItsScores)
+{
+    for (bool causal : {true, false}) {
+        testing::LayerShape shape;
+        shape.nTokens = 520;
+        shape.causal = causal;
+        const LayerQkv layer = testing::makeStructuredLayer(shape);
+        constexpr double kAlpha = 3.0;
+        const auto budget = static_cast<std::int64_t>(std::llround(kAlpha * shape.nTokens));
+        for (const char* text : {"sac:alpha=3,rank=8,bits=0,beta=0.5,selfloop=false,seed=4",
+                                 "sac:mode=oracle,alpha=3,selfloop=false"}) {
+            const bool oracle = std::string(text).find("oracle") != std::string::npos;
+            VariantRunOptions one;
+            one.threads = 1;
+            VariantRunOptions two;
+            two.threads = 2;
+            const LayerVariantResult single = run(layer, text, one);
+            const LayerVariantResult threaded = run(layer, text, two);
+            for (std::size_t index = 0; index < single.heads.size(); ++index) {
+                const HeadVariantResult& head = single.heads[index];
+                EXPECT_EQ(head.attention.cols, threaded.heads[index].attention.cols) << text;
+                EXPECT_EQ(head.attention.rowPtr, threaded.heads[index].attention.rowPtr) << text;
+                ASSERT_EQ(head.stats.keptPairs, budget) << text;
+                const attn::HeadInput input = attn::makeHeadInput(layer, head.head);
+                const attn::LowRankProjection projection = attn::lowRankProjection(input, 8, 0, 4);
+                const auto expected = referenceSacEdges(input, oracle ? nullptr : &projection, 0.5, budget);
+                std::vector<std::pair<int, int>> kept;
+                for (int row = 0; row < shape.nTokens; ++row) {
+                    for (std::int64_t at = head.attention.rowPtr[static_cast<std::size_t>(row)];
+                         at < head.attention.rowPtr[static_cast<std::size_t>(row) + 1]; ++at) {
+                        kept.emplace_back(row, head.attention.cols[static_cast<std::size_t>(at)]);
+                    }
+                }
+                // Float against double scores may swap near-tied pairs at the budget's edge.
+                std::vector<std::pair<int, int>> missing;
+                std::set_difference(expected.begin(), expected.end(), kept.begin(), kept.end(), std::back_inserter(missing));
+                EXPECT_LE(missing.size(), static_cast<std::size_t>(budget / 100))
+                    << text << " causal " << causal << " head " << head.head;
             }
         }
     }

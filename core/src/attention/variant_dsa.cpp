@@ -66,15 +66,18 @@ LowRankProjection lowRankProjection(const HeadInput& input, int rank, int bits, 
     return result;
 }
 
-void predictedScoreRow(const HeadInput& input, const LowRankProjection& projection, int queryPos, KeyRange range,
-                       float* scores)
+void predictedScoreBlock(const HeadInput& input, const LowRankProjection& projection, int rowBegin, int rowEnd,
+                         int keyBegin, int keyEnd,
+                         Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& scores)
 {
-    const int rank = projection.rank;
-    const float* query = projection.query.data() + static_cast<std::size_t>(queryPos) * rank;
-    for (int keyPos = range.first; keyPos <= range.last; ++keyPos) {
-        scores[keyPos - range.first] =
-            input.scale * dotProduct(query, projection.key.data() + static_cast<std::size_t>(keyPos) * rank, rank);
-    }
+    const int r = projection.rank;
+    scores.resize(rowEnd - rowBegin, keyEnd - keyBegin);
+    scores.noalias() =
+        (Eigen::Map<const RowMatrixF>(projection.query.data() + static_cast<std::size_t>(rowBegin) * r, rowEnd - rowBegin,
+                                      r) *
+         Eigen::Map<const RowMatrixF>(projection.key.data() + static_cast<std::size_t>(keyBegin) * r, keyEnd - keyBegin, r)
+             .transpose()) *
+        input.scale;
 }
 
 namespace {
@@ -213,7 +216,6 @@ Result<HeadVariantResult> runDsa(const HeadInput& input, const VariantSpec& spec
     }
     // Predicted scores of a block of queries against the keys the block may see: one rank-r GEMM
     // per block instead of a dot product per pair, then selection on each row of the block.
-    const int r = projection.rank;
     KeptSet set = keptSetFromRowBlocks(input, kPredictBlock, options.threads,
                                        [&](int rowBegin, int rowEnd, std::vector<std::int32_t>* rows) {
         thread_local RowMatrixF scores;
@@ -223,14 +225,7 @@ Result<HeadVariantResult> runDsa(const HeadInput& input, const VariantSpec& spec
         if (keyEnd <= keyBegin) {
             return;
         }
-        scores.resize(rowEnd - rowBegin, keyEnd - keyBegin);
-        scores.noalias() =
-            (Eigen::Map<const RowMatrixF>(projection.query.data() + static_cast<std::size_t>(rowBegin) * r,
-                                          rowEnd - rowBegin, r) *
-             Eigen::Map<const RowMatrixF>(projection.key.data() + static_cast<std::size_t>(keyBegin) * r,
-                                          keyEnd - keyBegin, r)
-                 .transpose()) *
-            input.scale;
+        predictedScoreBlock(input, projection, rowBegin, rowEnd, keyBegin, keyEnd, scores);
         for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
             const KeyRange range = allowedKeys(input, queryPos);
             if (range.size() <= 0) {

@@ -8,13 +8,118 @@
 
 #include "attnscope_kernels/mask_predicates.h"
 
+#include <Eigen/Core>
+
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <mutex>
 #include <numeric>
 
 namespace attnscope::attn {
 
 namespace {
+
+using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// Query rows scored together (one rank-r GEMM for the proxy) and handed to the selector at once.
+constexpr int kScoreChunkRows = 16;
+// log(1e-300): where a row-normalised probability would underflow a double, its score is clamped.
+const double kLogFloor = std::log(1e-300);
+
+// One allowed pair and its selection score.
+struct EdgeCandidate {
+    float key = 0.0f;
+    std::int32_t row = 0;
+    std::int32_t col = 0;
+};
+
+// The global order: larger score first, ties to the earlier pair in row-major (allowedSet) order.
+bool ranksBefore(const EdgeCandidate& a, const EdgeCandidate& b)
+{
+    if (a.key != b.key) {
+        return a.key > b.key;
+    }
+    return a.row != b.row ? a.row < b.row : a.col < b.col;
+}
+
+// The bar a chunk filters its candidates with: nothing when no cut has happened yet, the stored
+// budget-th best after one, everything when the budget is zero.
+struct SelectionBar {
+    bool rejectsAll = false;
+    bool set = false;
+    EdgeCandidate worst;
+
+    bool admits(const EdgeCandidate& candidate) const
+    {
+        return !rejectsAll && (!set || ranksBefore(candidate, worst));
+    }
+};
+
+// Exact global top-`budget` of a stream of candidates in O(budget) memory. Whenever the stored
+// candidates reach twice the budget they are cut back to the best `budget`, and the worst of those
+// becomes the bar: a later candidate ranked after it has `budget` candidates before it and cannot
+// be selected, so it is not stored. Chunks may merge in any order (threads): every bar is the
+// budget-th best of a subset, never above the true budget-th best, so the result is the same.
+class GlobalTopEdges {
+public:
+    explicit GlobalTopEdges(std::int64_t budget) : m_budget(std::max<std::int64_t>(0, budget))
+    {
+        m_bar.rejectsAll = m_budget == 0;
+    }
+
+    // The bar to filter a chunk with (read once per chunk; a stale bar only stores more).
+    SelectionBar bar()
+    {
+        const std::lock_guard<std::mutex> lock(m_mutex);
+        return m_bar;
+    }
+
+    void merge(const std::vector<EdgeCandidate>& found)
+    {
+        const std::lock_guard<std::mutex> lock(m_mutex);
+        m_kept.insert(m_kept.end(), found.begin(), found.end());
+        if (static_cast<std::int64_t>(m_kept.size()) >= 2 * m_budget + kMinimumCut) {
+            cut();
+            m_bar.worst = m_kept.back();
+            m_bar.set = true;
+        }
+    }
+
+    // The selected pairs, in no particular order.
+    std::vector<EdgeCandidate> finish()
+    {
+        if (static_cast<std::int64_t>(m_kept.size()) > m_budget) {
+            cut();
+        }
+        return std::move(m_kept);
+    }
+
+private:
+    // Keeps the best m_budget (≥ 1), the worst of them last. The budget-th largest score is found
+    // on the scores alone (4-byte values, no tie-break); then every candidate above it is kept and,
+    // of those equal to it, the earliest pairs.
+    void cut()
+    {
+        m_keys.resize(m_kept.size());
+        std::transform(m_kept.begin(), m_kept.end(), m_keys.begin(), [](const EdgeCandidate& c) { return c.key; });
+        const auto nth = m_keys.begin() + (m_budget - 1);
+        std::nth_element(m_keys.begin(), nth, m_keys.end(), std::greater<>());
+        const float bar = *nth;
+        const auto ties = std::partition(m_kept.begin(), m_kept.end(), [bar](const EdgeCandidate& c) { return c.key > bar; });
+        const auto tiesEnd = std::partition(ties, m_kept.end(), [bar](const EdgeCandidate& c) { return c.key == bar; });
+        std::sort(ties, tiesEnd, ranksBefore);
+        m_kept.resize(static_cast<std::size_t>(m_budget));
+    }
+
+    // Not worth cutting below this many stored candidates.
+    static constexpr std::int64_t kMinimumCut = 4096;
+    std::int64_t m_budget;
+    std::vector<EdgeCandidate> m_kept;
+    std::vector<float> m_keys;
+    SelectionBar m_bar;
+    std::mutex m_mutex;
+};
 
 // Smallest span z such that the mean dense mass at distance <= z reaches `coverage` (adaptive span
 // preset; the spec's post-hoc choice of z_h).
@@ -92,76 +197,120 @@ Result<HeadVariantResult> runSac(const HeadInput& input, const VariantSpec& spec
         projection = lowRankProjection(input, static_cast<int>(rank), static_cast<int>(specInt(spec, "bits")), seed);
     }
 
-    // Every allowed pair gets a row-normalised score, laid out in allowedSet() order.
-    const KeptSet allowed = allowedSet(input);
-    const std::int64_t pairs = allowed.rowPtr.back();
-    std::vector<float> keys(static_cast<std::size_t>(pairs));
-    const std::uint64_t noiseKey = mixSeed(seed, input.layer, input.head, 0x5ac);
-    parallelFor(
-        n,
-        [&](std::int64_t row) {
-            thread_local std::vector<float> scratch;
-            thread_local std::vector<double> probabilities;
-            const int queryPos = static_cast<int>(row);
-            const KeyRange range = allowedKeys(input, queryPos);
-            if (oracle) {
-                denseProbabilityRow(input, queryPos, range, scratch, probabilities);
-            } else {
-                scratch.resize(static_cast<std::size_t>(range.size()));
-                predictedScoreRow(input, projection, queryPos, range, scratch.data());
-                double maxScore = -1e300;
-                for (int index = 0; index < range.size(); ++index) {
-                    const double prior = -std::log1p(std::abs(queryPos - (range.first + index)));
-                    scratch[static_cast<std::size_t>(index)] += static_cast<float>(beta * prior);
-                    maxScore = std::max(maxScore, static_cast<double>(scratch[static_cast<std::size_t>(index)]));
-                }
-                probabilities.resize(scratch.size());
-                double sum = 0.0;
-                for (std::size_t index = 0; index < scratch.size(); ++index) {
-                    probabilities[index] = std::exp(scratch[index] - maxScore);
-                    sum += probabilities[index];
-                }
-                for (double& p : probabilities) {
-                    p /= sum;
-                }
-            }
-            float* out = keys.data() + allowed.rowPtr[static_cast<std::size_t>(queryPos)];
-            for (int index = 0; index < range.size(); ++index) {
-                double key = std::log(std::max(probabilities[static_cast<std::size_t>(index)], 1e-300));
-                if (tau > 0.0) {
-                    const double u = hashUniform(noiseKey, static_cast<std::uint64_t>(queryPos),
-                                                 static_cast<std::uint64_t>(range.first + index));
-                    key += tau * -std::log(-std::log(std::max(u, 1e-300)));
-                }
-                out[index] = static_cast<float>(key);
-            }
-        },
-        options.threads);
-
+    // Every allowed pair gets a row-normalised score (its log-probability under the proxy or the
+    // dense softmax, plus Gumbel noise when tau > 0); the kept set is the global top-(alpha·N) of
+    // those scores, streamed through a selector that holds O(alpha·N) candidates instead of all
+    // N²/2 pairs.
+    const std::int64_t pairs = allowedPairCount(input);
     const auto budget = static_cast<std::int64_t>(
         std::min<double>(std::llround(specFloat(spec, "alpha") * n), static_cast<double>(pairs)));
-    std::vector<std::uint8_t> chosen(static_cast<std::size_t>(pairs), 0);
-    if (budget >= pairs) {
-        std::fill(chosen.begin(), chosen.end(), 1);
-    } else if (budget > 0) {
-        std::vector<std::int64_t> order(static_cast<std::size_t>(pairs));
-        std::iota(order.begin(), order.end(), 0);
-        std::nth_element(order.begin(), order.begin() + budget, order.end(), [&](std::int64_t a, std::int64_t b) {
-            return keys[static_cast<std::size_t>(a)] > keys[static_cast<std::size_t>(b)] ||
-                   (keys[static_cast<std::size_t>(a)] == keys[static_cast<std::size_t>(b)] && a < b);
-        });
-        for (std::int64_t index = 0; index < budget; ++index) {
-            chosen[static_cast<std::size_t>(order[static_cast<std::size_t>(index)])] = 1;
+    const std::uint64_t noiseKey = mixSeed(seed, input.layer, input.head, 0x5ac);
+    GlobalTopEdges top(budget);
+    const int chunks = (n + kScoreChunkRows - 1) / kScoreChunkRows;
+    parallelFor(
+        chunks,
+        [&](std::int64_t chunk) {
+            thread_local std::vector<float> scratch;
+            thread_local std::vector<double> probabilities;
+            thread_local RowMatrixF scores;
+            thread_local std::vector<EdgeCandidate> found;
+            found.clear();
+            const int rowBegin = static_cast<int>(chunk) * kScoreChunkRows;
+            const int rowEnd = std::min(n, rowBegin + kScoreChunkRows);
+            const int keyBegin = allowedKeys(input, rowBegin).first;
+            const int keyEnd = allowedKeys(input, rowEnd - 1).last + 1;
+            if (!oracle && keyEnd > keyBegin) {
+                // The chunk's predicted scores s·q~·k~ in one rank-r GEMM.
+                predictedScoreBlock(input, projection, rowBegin, rowEnd, keyBegin, keyEnd, scores);
+            }
+            const SelectionBar bar = top.bar();
+            for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
+                const KeyRange range = allowedKeys(input, queryPos);
+                if (range.size() <= 0) {
+                    continue;
+                }
+                scratch.resize(static_cast<std::size_t>(range.size()));
+                double logTotal = 0.0;
+                if (oracle) {
+                    denseProbabilityRow(input, queryPos, range, scratch, probabilities);
+                    for (int index = 0; index < range.size(); ++index) {
+                        scratch[static_cast<std::size_t>(index)] = static_cast<float>(
+                            std::log(std::max(probabilities[static_cast<std::size_t>(index)], 1e-300)));
+                    }
+                } else {
+                    const float* line = scores.row(queryPos - rowBegin).data() + (range.first - keyBegin);
+                    std::copy(line, line + range.size(), scratch.begin());
+                    if (beta != 0.0) {
+                        for (int index = 0; index < range.size(); ++index) {
+                            const double prior = -std::log1p(std::abs(queryPos - (range.first + index)));
+                            scratch[static_cast<std::size_t>(index)] += static_cast<float>(beta * prior);
+                        }
+                    }
+                    // log softmax = score − max − log Σ exp(score − max), clamped where the
+                    // probability would underflow a double.
+                    Eigen::Map<Eigen::ArrayXf> row(scratch.data(), range.size());
+                    const float maxScore = row.maxCoeff();
+                    row -= maxScore;
+                    logTotal = std::log(static_cast<double>(row.exp().sum()));
+                }
+                for (int index = 0; index < range.size(); ++index) {
+                    double key = oracle ? scratch[static_cast<std::size_t>(index)]
+                                        : std::max(static_cast<double>(scratch[static_cast<std::size_t>(index)]) - logTotal,
+                                                   kLogFloor);
+                    const int keyPos = range.first + index;
+                    if (tau > 0.0) {
+                        const double u = hashUniform(noiseKey, static_cast<std::uint64_t>(queryPos),
+                                                     static_cast<std::uint64_t>(keyPos));
+                        key += tau * -std::log(-std::log(std::max(u, 1e-300)));
+                    }
+                    const EdgeCandidate candidate{static_cast<float>(key), queryPos, keyPos};
+                    if (bar.admits(candidate)) {
+                        found.push_back(candidate);
+                    }
+                }
+            }
+            top.merge(found);
+        },
+        options.threads);
+    const std::vector<EdgeCandidate> chosen = top.finish();
+
+    // The chosen pairs grouped by row (a counting pass), then each row's keys in ascending order
+    // through a bitmap of its allowed range, where the self-loop is added.
+    std::vector<std::int64_t> rowStart(static_cast<std::size_t>(n) + 1, 0);
+    for (const EdgeCandidate& edge : chosen) {
+        ++rowStart[static_cast<std::size_t>(edge.row) + 1];
+    }
+    std::partial_sum(rowStart.begin(), rowStart.end(), rowStart.begin());
+    std::vector<std::int32_t> byRow(chosen.size());
+    {
+        std::vector<std::int64_t> cursor(rowStart.begin(), rowStart.end() - 1);
+        for (const EdgeCandidate& edge : chosen) {
+            byRow[static_cast<std::size_t>(cursor[static_cast<std::size_t>(edge.row)]++)] = edge.col;
         }
     }
     KeptSet set;
     set.rowPtr.assign(static_cast<std::size_t>(n) + 1, 0);
+    set.cols.reserve(chosen.size() + (selfLoop ? static_cast<std::size_t>(n) : 0));
+    std::vector<std::uint64_t> bits(static_cast<std::size_t>(n + 63) / 64, 0);
     for (int queryPos = 0; queryPos < n; ++queryPos) {
-        for (std::int64_t index = allowed.rowPtr[static_cast<std::size_t>(queryPos)];
-             index < allowed.rowPtr[static_cast<std::size_t>(queryPos) + 1]; ++index) {
-            const int keyPos = allowed.cols[static_cast<std::size_t>(index)];
-            if (chosen[static_cast<std::size_t>(index)] || (selfLoop && keyPos == queryPos)) {
-                set.cols.push_back(keyPos);
+        const KeyRange range = allowedKeys(input, queryPos);
+        auto mark = [&](int keyPos) {
+            const int offset = keyPos - range.first;
+            bits[static_cast<std::size_t>(offset >> 6)] |= 1ull << (offset & 63);
+        };
+        for (std::int64_t at = rowStart[static_cast<std::size_t>(queryPos)]; at < rowStart[static_cast<std::size_t>(queryPos) + 1];
+             ++at) {
+            mark(byRow[static_cast<std::size_t>(at)]);
+        }
+        if (selfLoop && range.first <= queryPos && queryPos <= range.last) {
+            mark(queryPos);
+        }
+        for (int word = 0; word < (std::max(0, range.size()) + 63) / 64; ++word) {
+            std::uint64_t value = bits[static_cast<std::size_t>(word)];
+            bits[static_cast<std::size_t>(word)] = 0;
+            while (value != 0) {
+                set.cols.push_back(range.first + word * 64 + __builtin_ctzll(value));
+                value &= value - 1;
             }
         }
         set.rowPtr[static_cast<std::size_t>(queryPos) + 1] = static_cast<std::int64_t>(set.cols.size());

@@ -7,6 +7,8 @@
 #include "attention/attention_common.h"
 #include "attnscope/variant_spec.h"
 
+#include <Eigen/Core>
+
 #include <cstdint>
 #include <vector>
 
@@ -66,9 +68,11 @@ struct LowRankProjection {
 };
 LowRankProjection lowRankProjection(const HeadInput& input, int rank, int bits, std::uint64_t seed);
 
-/// Predicted scores s·q~_i·k~_j for the allowed keys of query i.
-void predictedScoreRow(const HeadInput& input, const LowRankProjection& projection, int queryPos, KeyRange range,
-                       float* scores);
+/// Predicted scores s·q~_i·k~_j of queries [rowBegin, rowEnd) against keys [keyBegin, keyEnd) in one
+/// rank-r GEMM: scores is resized to [rows, keys], row-major.
+void predictedScoreBlock(const HeadInput& input, const LowRankProjection& projection, int rowBegin, int rowEnd,
+                         int keyBegin, int keyEnd,
+                         Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& scores);
 
 /// Exact dense probabilities of one row over its allowed keys (float scores, double softmax).
 void denseProbabilityRow(const HeadInput& input, int queryPos, KeyRange range, std::vector<float>& scratch,
