@@ -30,14 +30,15 @@ TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
 METHODS = ("dsa", "sbm", "sea", "sac")
 
 
-def reexec_in_venv():
+def reexec_in_venv(script=None):
+    """Re-executes `script` (default: this file) under the venv's python, once."""
     if os.environ.get("ATTNSCOPE_IN_VENV") == "1":
         return
     python = subprocess.check_output(
         ["bash", "-c", f"source '{TOOLS_DIR}/ensure_venv.sh' >&2 && echo $ATTNSCOPE_PY"], text=True).strip()
     os.environ["ATTNSCOPE_IN_VENV"] = "1"
     os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-    os.execv(python, [python, os.path.abspath(__file__)] + sys.argv[1:])
+    os.execv(python, [python, os.path.abspath(script or __file__)] + sys.argv[1:])
 
 
 def parse_options(method_module, assignments):
@@ -91,7 +92,6 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="torch threads (results depend on it)")
     args = parser.parse_args()
 
-    import torch
     from predictors import capture as capture_module
     method = importlib.import_module(f"predictors.{args.method}")
     options = parse_options(method, args.set)
@@ -103,24 +103,32 @@ def main():
     captures = capture_module.capture(args.model_dir, text, window=args.window, max_tokens=args.max_tokens)
     print(f"captured {captures.tokens} tokens in {len(captures.windows)} windows, {captures.n_layers} layers "
           f"x {captures.n_heads} heads (d = {captures.head_dim}) in {time.time() - started:.1f} s", file=sys.stderr)
+    tensors, metadata = fit_and_write(captures, args.method, options, args.out, args.threads)
+    print(f"wrote {args.out}: {len(tensors)} tensors, fit {metadata['fit_seconds']} s", file=sys.stderr)
+
+
+def fit_and_write(captures, method_name, options, out, threads):
+    """Fits `method_name` on the captures and writes the predictor file; returns (tensors, metadata)."""
+    import torch
+    method = importlib.import_module(f"predictors.{method_name}")
     fit_started = time.time()
     tensors, method_metadata = method.fit(captures, options)
     metadata = {
         "format": "attnscope-predictors",
         "format_version": "1",
-        "method": args.method,
+        "method": method_name,
         "settings": json.dumps(options, sort_keys=True),
-        "seed": str(args.seed),
-        "threads": str(args.threads),
+        "seed": str(options["seed"]),
+        "threads": str(threads),
         "torch": torch.__version__,
     }
     metadata.update(captures.metadata())
     metadata.update({k: str(v) for k, v in method_metadata.items()})
     metadata["fit_seconds"] = f"{time.time() - fit_started:.1f}"
     if "fit_loss" not in metadata:
-        raise SystemExit(f"fit_predictors: method {args.method} did not report fit_loss")
-    write_predictors(args.out, tensors, metadata)
-    print(f"wrote {args.out}: {len(tensors)} tensors, fit {metadata['fit_seconds']} s", file=sys.stderr)
+        raise SystemExit(f"fit_predictors: method {method_name} did not report fit_loss")
+    write_predictors(out, tensors, metadata)
+    return tensors, metadata
 
 
 if __name__ == "__main__":
