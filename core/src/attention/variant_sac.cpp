@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <mutex>
 #include <numeric>
@@ -43,27 +44,57 @@ bool ranksBefore(const EdgeCandidate& a, const EdgeCandidate& b)
     return a.row != b.row ? a.row < b.row : a.col < b.col;
 }
 
-// The bar a chunk filters its candidates with: nothing when no cut has happened yet, the stored
-// budget-th best after one, everything when the budget is zero.
+// A score's place in a 16-bit histogram of all scores: the top bits of its order-preserving
+// integer image (−0 counted as +0, which compares equal to it).
+constexpr int kScoreBinShift = 16;
+constexpr std::size_t kScoreBins = std::size_t{1} << (32 - kScoreBinShift);
+
+std::uint32_t scoreBin(float key)
+{
+    key += 0.0f;
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, &key, sizeof bits);
+    return ((bits & 0x80000000u) != 0 ? ~bits : (bits | 0x80000000u)) >> kScoreBinShift;
+}
+
+// Counts of a chunk's scores per bin; only touched bins are cleared, so a chunk costs its pairs.
+struct ScoreHistogram {
+    std::vector<std::uint32_t> counts = std::vector<std::uint32_t>(kScoreBins, 0);
+    std::vector<std::uint32_t> touched;
+
+    void add(float key)
+    {
+        const std::uint32_t bin = scoreBin(key);
+        if (counts[bin]++ == 0) {
+            touched.push_back(bin);
+        }
+    }
+};
+
+// The bar a chunk filters its candidates with: the lowest score bin that can still hold a selected
+// pair, the stored budget-th best once a cut has found it, everything when the budget is zero.
 struct SelectionBar {
     bool rejectsAll = false;
+    std::uint32_t lowestBin = 0;
     bool set = false;
     EdgeCandidate worst;
 
     bool admits(const EdgeCandidate& candidate) const
     {
-        return !rejectsAll && (!set || ranksBefore(candidate, worst));
+        return !rejectsAll && scoreBin(candidate.key) >= lowestBin && (!set || ranksBefore(candidate, worst));
     }
 };
 
-// Exact global top-`budget` of a stream of candidates in O(budget) memory. Whenever the stored
-// candidates reach twice the budget they are cut back to the best `budget`, and the worst of those
-// becomes the bar: a later candidate ranked after it has `budget` candidates before it and cannot
-// be selected, so it is not stored. Chunks may merge in any order (threads): every bar is the
-// budget-th best of a subset, never above the true budget-th best, so the result is the same.
+// Exact global top-`budget` of a stream of candidates in O(budget) memory. Every chunk's scores
+// (admitted or not) are counted in a histogram: once the bins from the top down hold `budget`
+// scores, a score in a lower bin has `budget` strictly larger ones and cannot be selected, so such
+// candidates are neither stored nor kept. When the stored candidates still reach twice the budget
+// they are cut back to the best `budget`, and the worst of those becomes an exact bar as well.
+// Chunks may merge in any order (threads): every bar comes from a subset of the scores, never above
+// the true budget-th best, so the result is the same.
 class GlobalTopEdges {
 public:
-    explicit GlobalTopEdges(std::int64_t budget) : m_budget(std::max<std::int64_t>(0, budget))
+    explicit GlobalTopEdges(std::int64_t budget) : m_budget(std::max<std::int64_t>(0, budget)), m_counts(kScoreBins, 0)
     {
         m_bar.rejectsAll = m_budget == 0;
     }
@@ -75,10 +106,23 @@ public:
         return m_bar;
     }
 
-    void merge(const std::vector<EdgeCandidate>& found)
+    // Adds a chunk's admitted candidates and the histogram of all its scores (which it clears).
+    void merge(const std::vector<EdgeCandidate>& found, ScoreHistogram& histogram)
     {
         const std::lock_guard<std::mutex> lock(m_mutex);
+        for (std::uint32_t bin : histogram.touched) {
+            m_counts[bin] += histogram.counts[bin];
+            histogram.counts[bin] = 0;
+            m_topBin = std::max(m_topBin, bin);
+        }
+        histogram.touched.clear();
         m_kept.insert(m_kept.end(), found.begin(), found.end());
+        if (m_budget > 0 && static_cast<std::int64_t>(m_kept.size()) >= m_budget) {
+            raiseLowestBin();
+        }
+        if (static_cast<std::int64_t>(m_kept.size()) >= 2 * m_budget + kMinimumCut) {
+            dropBelowLowestBin();
+        }
         if (static_cast<std::int64_t>(m_kept.size()) >= 2 * m_budget + kMinimumCut) {
             cut();
             m_bar.worst = m_kept.back();
@@ -89,6 +133,7 @@ public:
     // The selected pairs, in no particular order.
     std::vector<EdgeCandidate> finish()
     {
+        dropBelowLowestBin();
         if (static_cast<std::int64_t>(m_kept.size()) > m_budget) {
             cut();
         }
@@ -96,6 +141,28 @@ public:
     }
 
 private:
+    // The highest bin whose bins from the top down hold at least `budget` scores (scanned from the
+    // highest occupied bin down to the current one).
+    void raiseLowestBin()
+    {
+        std::int64_t above = 0;
+        for (std::size_t bin = std::size_t{m_topBin} + 1; bin-- > m_bar.lowestBin;) {
+            above += m_counts[bin];
+            if (above >= m_budget) {
+                m_bar.lowestBin = static_cast<std::uint32_t>(bin);
+                return;
+            }
+        }
+    }
+
+    void dropBelowLowestBin()
+    {
+        const std::uint32_t lowest = m_bar.lowestBin;
+        m_kept.erase(std::remove_if(m_kept.begin(), m_kept.end(),
+                                    [lowest](const EdgeCandidate& c) { return scoreBin(c.key) < lowest; }),
+                     m_kept.end());
+    }
+
     // Keeps the best m_budget (≥ 1), the worst of them last. The budget-th largest score is found
     // on the scores alone (4-byte values, no tie-break); then every candidate above it is kept and,
     // of those equal to it, the earliest pairs.
@@ -115,6 +182,8 @@ private:
     // Not worth cutting below this many stored candidates.
     static constexpr std::int64_t kMinimumCut = 4096;
     std::int64_t m_budget;
+    std::vector<std::int64_t> m_counts; // scores seen per bin
+    std::uint32_t m_topBin = 0;         // highest bin seen
     std::vector<EdgeCandidate> m_kept;
     std::vector<float> m_keys;
     SelectionBar m_bar;
@@ -214,6 +283,7 @@ Result<HeadVariantResult> runSac(const HeadInput& input, const VariantSpec& spec
             thread_local std::vector<double> probabilities;
             thread_local RowMatrixF scores;
             thread_local std::vector<EdgeCandidate> found;
+            thread_local ScoreHistogram histogram;
             found.clear();
             const int rowBegin = static_cast<int>(chunk) * kScoreChunkRows;
             const int rowEnd = std::min(n, rowBegin + kScoreChunkRows);
@@ -264,12 +334,13 @@ Result<HeadVariantResult> runSac(const HeadInput& input, const VariantSpec& spec
                         key += tau * -std::log(-std::log(std::max(u, 1e-300)));
                     }
                     const EdgeCandidate candidate{static_cast<float>(key), queryPos, keyPos};
+                    histogram.add(candidate.key);
                     if (bar.admits(candidate)) {
                         found.push_back(candidate);
                     }
                 }
             }
-            top.merge(found);
+            top.merge(found, histogram);
         },
         options.threads);
     const std::vector<EdgeCandidate> chosen = top.finish();
