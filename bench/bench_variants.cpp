@@ -227,6 +227,8 @@ ATTNSCOPE_ESTIMATOR_BENCH(sea_tf, "sea:k=205,tm=128,features=256,grouping=query"
 // FLOPs, so m and tm set SEA-tf's estimation time (recall on stories260K in docs/variants.md).
 ATTNSCOPE_ESTIMATOR_BENCH(sea_tf_m64, "sea:k=205,tm=128,features=64,grouping=query");
 ATTNSCOPE_ESTIMATOR_BENCH(sea_tf_m32_tm64, "sea:k=205,tm=64,features=32,grouping=query");
+// The paper's causal (OPT) setting: m = floor(d ln d / 8) = 33 features, T_M = 256 (spec §3.2).
+ATTNSCOPE_ESTIMATOR_BENCH(sea_tf_opt, "sea:k=205,tm=256,features=33,grouping=query");
 ATTNSCOPE_ESTIMATOR_BENCH(dsa_rp, "dsa:density=0.1,rank=16,bits=8");
 ATTNSCOPE_ESTIMATOR_BENCH(dsa_rp_block16, "dsa:density=0.1,rank=16,bits=8,block=16");
 ATTNSCOPE_ESTIMATOR_BENCH(sbm_kmeans, "sbm:clusters=16,density=0.1");
