@@ -11,12 +11,15 @@
 //   BM_ProbabilityTile    a 512 × 512 tile of exact probabilities from Q, K and the LSE (N = 8192)
 //   BM_FusedAgainstReferences  fused, both SGEMMs and unfused alternated in rounds, best of each:
 //                         the goal ratios under one set of conditions on a shared machine
+//   BM_BlockSparseOverDense  block-sparse at 10 % of the blocks (and the same pairs as CSR) against
+//                         dense fused, alternated
 //   BM_ForwardPeakMemory  stories260K forward over 8192 tokens: getrusage max-RSS growth (run it in a
 //                         process of its own; scripts/bench-cpu does)
 // FLOPs: attention 4·N²·d (bidirectional; causal reports the same convention over the visible half,
 // 2·N²·d), SGEMM 2·n³. GFLOP/s are the "GFLOPS" counter. scripts/bench-cpu runs the table of
 // docs/benchmarks.md.
 
+#include "attention/attention_common.h"
 #include "attention/fused_attention_kernel.h"
 #include "model/model.h"
 #include "util/cpu_features.h"
@@ -37,6 +40,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <numeric>
 #include <random>
 #include <vector>
 
@@ -237,6 +241,15 @@ void BM_OpenBlasSgemm(benchmark::State& state)
 BENCHMARK(BM_OpenBlasSgemm)->ArgsProduct({{2048}, {1, 2}})->ArgNames({"n", "threads"})->Unit(benchmark::kMillisecond)->UseRealTime();
 #endif
 
+// Wall seconds of one call of run().
+template <typename Run>
+double seconds(Run&& run)
+{
+    const auto start = std::chrono::steady_clock::now();
+    run();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 // The goal ratios under one set of conditions: each of `rounds` rounds times the fused kernel, the
 // Eigen and OpenBLAS 2048³ SGEMMs and the unfused attention once each, back to back, and the best
 // time of each is kept. On a shared machine the sides of a ratio taken minutes apart see different
@@ -258,11 +271,6 @@ void BM_FusedAgainstReferences(benchmark::State& state)
     std::vector<float> c(a.size());
     attn::FusedAttentionOptions options;
     options.threads = threads;
-    const auto seconds = [](auto&& run) {
-        const auto start = std::chrono::steady_clock::now();
-        run();
-        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    };
     double fused = 1e30;
     double eigen = 1e30;
     double blas = 1e30;
@@ -304,6 +312,102 @@ void BM_FusedAgainstReferences(benchmark::State& state)
 BENCHMARK(BM_FusedAgainstReferences)
     ->ArgsProduct({{4096, 8192}, {64, 128}, {1, 2}})
     ->ArgNames({"n", "d", "threads"})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// A block-sparse layout of `density` of the blocks: every query block keeps its diagonal block and
+// distinct random others, as many as make the running total density·blocks² (so rows keep ⌊·⌋ or
+// ⌈·⌉ of density·blocks).
+attn::BlockSparseLayout randomBlockLayout(int nTokens, int blockSize, double density)
+{
+    const int blocks = (nTokens + blockSize - 1) / blockSize;
+    attn::BlockSparseLayout layout;
+    layout.blockSize = blockSize;
+    layout.rowPtr.push_back(0);
+    std::mt19937 generator(7);
+    std::vector<int> order(static_cast<std::size_t>(blocks));
+    for (int queryBlock = 0; queryBlock < blocks; ++queryBlock) {
+        const auto kept = static_cast<int>(std::floor(density * blocks * (queryBlock + 1)) -
+                                           std::floor(density * blocks * queryBlock));
+        std::iota(order.begin(), order.end(), 0);
+        std::swap(order[0], order[static_cast<std::size_t>(queryBlock)]);
+        std::shuffle(order.begin() + 1, order.end(), generator);
+        std::vector<int> row(order.begin(), order.begin() + std::max(1, kept));
+        std::sort(row.begin(), row.end());
+        layout.keyBlocks.insert(layout.keyBlocks.end(), row.begin(), row.end());
+        layout.rowPtr.push_back(static_cast<std::int64_t>(layout.keyBlocks.size()));
+    }
+    return layout;
+}
+
+// The same kept pairs as a CSR set (what the mask variants hand to sparseAttention).
+attn::KeptSet csrOfLayout(const attn::BlockSparseLayout& layout, int nTokens)
+{
+    attn::KeptSet set;
+    set.rowPtr.push_back(0);
+    for (int query = 0; query < nTokens; ++query) {
+        const std::size_t row = static_cast<std::size_t>(query / layout.blockSize);
+        for (std::int64_t index = layout.rowPtr[row]; index < layout.rowPtr[row + 1]; ++index) {
+            const int keyBegin = layout.keyBlocks[static_cast<std::size_t>(index)] * layout.blockSize;
+            for (int key = keyBegin; key < std::min(nTokens, keyBegin + layout.blockSize); ++key) {
+                set.cols.push_back(key);
+            }
+        }
+        set.rowPtr.push_back(static_cast<std::int64_t>(set.cols.size()));
+    }
+    return set;
+}
+
+// Issue 9's block-sparse goal: the block-sparse kernel at 10 % of the blocks against the dense fused
+// kernel, bidirectional, one head, alternated in rounds (best of each) so that the ratio sees one
+// load; also the same pairs as CSR through sparseAttention (gathered rows on the same micro-kernels).
+// sparse_GFLOPS counts 4·d per kept pair.
+void BM_BlockSparseOverDense(benchmark::State& state)
+{
+    const int nTokens = static_cast<int>(state.range(0));
+    const int headDim = static_cast<int>(state.range(1));
+    const int threads = static_cast<int>(state.range(2));
+    const int blockSize = static_cast<int>(state.range(3));
+    constexpr int kRounds = 8;
+    const LayerQkv qkv = randomHead(nTokens, headDim, false);
+    const attn::BlockSparseLayout layout = randomBlockLayout(nTokens, blockSize, 0.1);
+    std::vector<float> output(qkv.q.size());
+    std::vector<float> lse(static_cast<std::size_t>(nTokens));
+    attn::FusedAttentionOptions options;
+    options.threads = threads;
+    const attn::KeptSet csr = csrOfLayout(layout, nTokens);
+    const attn::HeadInput head = attn::makeHeadInput(qkv, 0);
+    double dense = 1e30;
+    double sparse = 1e30;
+    double gathered = 1e30;
+    for (auto _ : state) {
+        for (int round = 0; round < kRounds; ++round) {
+            dense = std::min(dense, seconds([&] { (void)attn::fusedAttention(qkv, output.data(), lse.data(), options); }));
+            sparse = std::min(sparse, seconds([&] {
+                if (!attn::blockSparseAttention(qkv, layout, output.data(), lse.data(), options).ok()) {
+                    state.SkipWithError("block-sparse attention failed");
+                }
+            }));
+            gathered = std::min(gathered,
+                                seconds([&] { attn::sparseAttention(head, csr, output.data(), nullptr, threads); }));
+        }
+    }
+    const double blocks = static_cast<double>(layout.rowPtr.size() - 1);
+    const double density = static_cast<double>(layout.keyBlocks.size()) / (blocks * blocks);
+    const double keptPairs = density * nTokens * static_cast<double>(nTokens);
+    state.counters["density"] = density;
+    state.counters["dense_ms"] = 1e3 * dense;
+    state.counters["sparse_ms"] = 1e3 * sparse;
+    state.counters["dense_over_sparse"] = dense / sparse;
+    state.counters["csr_ms"] = 1e3 * gathered;
+    state.counters["dense_over_csr"] = dense / gathered;
+    state.counters["dense_GFLOPS"] = 4.0 * nTokens * static_cast<double>(nTokens) * headDim / dense * 1e-9;
+    state.counters["sparse_GFLOPS"] = 4.0 * keptPairs * headDim / sparse * 1e-9;
+}
+BENCHMARK(BM_BlockSparseOverDense)
+    ->ArgsProduct({{8192}, {64, 128}, {1, 2}, {64, 128}})
+    ->ArgNames({"n", "d", "threads", "block"})
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();

@@ -1,5 +1,6 @@
 #include "attention/attention_common.h"
 
+#include "attention/fused_attention_kernel.h"
 #include "attnscope_kernels/mask_predicates.h"
 #include "util/parallel.h"
 
@@ -15,9 +16,10 @@ namespace attnscope::attn {
 
 namespace {
 
-// Rows per parallel work item: large enough to amortise the dispatch, small enough that causal
-// rows of different cost balance over the two to sixteen threads we see.
-constexpr int kRowChunk = 32;
+// Rows per sparseAttention work item: large enough that the gather of the rows' key union (K
+// transposed, V copied, once per item) is shared by many rows, small enough that causal rows of
+// different cost balance over the threads (N = 8192 makes 128 items).
+constexpr int kGatheredRowChunk = 64;
 // Dense path row block: one Eigen GEMM per block keeps K/V of the block's key range hot in cache.
 constexpr int kDenseRowBlock = 64;
 
@@ -118,16 +120,20 @@ void sparseRows(const HeadInput& input, const KeptSet& set, float* output, float
 }
 
 template <int D>
-void sparseAttentionFixed(const HeadInput& input, const KeptSet& set, float* output, float* weights, int threads)
+void sparseAttentionFixed(const HeadInput& input, const KeptSet& set, float* output, float* weights, int threads,
+                          CpuIsa isa)
 {
-    const int chunks = (input.nTokens + kRowChunk - 1) / kRowChunk;
+    const int chunks = (input.nTokens + kGatheredRowChunk - 1) / kGatheredRowChunk;
     parallelFor(
         chunks,
         [&](std::int64_t chunk) {
+            const int rowBegin = static_cast<int>(chunk) * kGatheredRowChunk;
+            const int rowEnd = std::min(input.nTokens, rowBegin + kGatheredRowChunk);
+            if (gatheredSparseRows(input, set, rowBegin, rowEnd, output, weights, isa)) {
+                return;
+            }
             Eigen::VectorXf scratch;
-            const int rowBegin = static_cast<int>(chunk) * kRowChunk;
-            sparseRows<D>(input, set, output, weights, rowBegin, std::min(input.nTokens, rowBegin + kRowChunk),
-                          scratch);
+            sparseRows<D>(input, set, output, weights, rowBegin, rowEnd, scratch);
         },
         threads);
 }
@@ -269,20 +275,22 @@ KeptSet allowedSet(const HeadInput& input)
     return set;
 }
 
-void sparseAttention(const HeadInput& input, const KeptSet& set, float* output, float* weights, int threads)
+void sparseAttention(const HeadInput& input, const KeptSet& set, float* output, float* weights, int threads,
+                     std::optional<CpuIsa> isa)
 {
+    const CpuIsa kernelIsa = resolveIsa(activeCpuIsa(), isa);
     switch (input.headDim) {
     case 32:
-        sparseAttentionFixed<32>(input, set, output, weights, threads);
+        sparseAttentionFixed<32>(input, set, output, weights, threads, kernelIsa);
         break;
     case 64:
-        sparseAttentionFixed<64>(input, set, output, weights, threads);
+        sparseAttentionFixed<64>(input, set, output, weights, threads, kernelIsa);
         break;
     case 128:
-        sparseAttentionFixed<128>(input, set, output, weights, threads);
+        sparseAttentionFixed<128>(input, set, output, weights, threads, kernelIsa);
         break;
     default:
-        sparseAttentionFixed<Eigen::Dynamic>(input, set, output, weights, threads);
+        sparseAttentionFixed<Eigen::Dynamic>(input, set, output, weights, threads, kernelIsa);
         break;
     }
 }

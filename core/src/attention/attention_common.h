@@ -1,16 +1,18 @@
 #pragma once
 // Shared machinery of the CPU variants: one head's input view, the model's allowed set, seeded
 // randomness, exact-score rows, per-row selection, and the two attention kernels every mask variant
-// ends in (sparse CSR: SDDMM → row softmax → SpMM on the kept pairs only; dense: Eigen blocks).
+// ends in (sparse CSR on the kept pairs only; dense: Eigen blocks).
 
 #include "attnscope/status.h"
 #include "attnscope/variant_result.h"
 #include "model/layer_qkv.h"
+#include "util/cpu_features.h"
 #include "util/parallel.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace attnscope::attn {
@@ -155,9 +157,14 @@ KeptSet keptSetFromRowBlocks(const HeadInput& input, int blockRows, int threads,
 /// The whole allowed set as CSR.
 KeptSet allowedSet(const HeadInput& input);
 
-/// Exact softmax attention on a kept set: only the kept pairs are computed (SDDMM → row softmax →
-/// SpMM), rows threaded. output [N, d]; weights [nnz] (may be null). Empty rows give zero output.
-void sparseAttention(const HeadInput& input, const KeptSet& set, float* output, float* weights, int threads);
+/// Exact softmax attention on a kept set: only the kept pairs are computed, rows threaded in chunks.
+/// A chunk whose rows share most of their keys (windows, blocks, query-block selections) runs the
+/// fused kernel's micro-kernels on the gathered union of its keys (gatheredSparseRows, with the
+/// kernel of `isa`, default activeCpuIsa()); other chunks go row by row (SDDMM → row softmax →
+/// SpMM straight from the K/V rows). output [N, d]; weights [nnz] (may be null). Empty rows give
+/// zero output.
+void sparseAttention(const HeadInput& input, const KeptSet& set, float* output, float* weights, int threads,
+                     std::optional<CpuIsa> isa = std::nullopt);
 
 /// Dense softmax attention on the allowed set with Eigen row blocks. When `weights` is not null it
 /// receives the probabilities in allowedSet() CSR order.

@@ -7,6 +7,7 @@
 #include "attnscope_kernels/dense_attn_params.h"
 
 #include <cstddef>
+#include <cstdint>
 
 namespace attnscope::attn {
 
@@ -18,16 +19,43 @@ struct FusedProblem {
     const float* packedKeys = nullptr;
 };
 
+/// A block-sparse layout as the kernels read it (BlockSparseLayout, fused_attention_kernel.h): the
+/// kept key blocks of layout row r (ascending, no repeats) are keyBlocks[rowPtr[r], rowPtr[r + 1]).
+/// Row r is query block r of every head, or with perHead, query block r % blocks of head r / blocks.
+struct BlockSparsePlan {
+    int blockSize = 0;
+    int blocks = 0;
+    bool perHead = false;
+    const std::int64_t* rowPtr = nullptr;
+    const std::int32_t* keyBlocks = nullptr;
+};
+
+/// Which gathered keys each row of a chunk keeps: keep[row·stride + key] != 0.
+struct RowKeyMask {
+    const unsigned char* keep = nullptr;
+    int stride = 0;
+};
+
 /// One ISA's kernel: its tile sizes and entry points.
 struct FusedKernel {
     int queryBlock = 0; ///< query rows per work item
     int keyBlock = 0;   ///< keys per tile
     /// Transposes keys [tile·keyBlock, +keyBlock) of one KV head (rows `rowStride` floats apart) to
-    /// dst [headDim][keyBlock], zero-padding keys past nTokens.
-    void (*packKeyTile)(const float* keys, long long rowStride, int nTokens, int headDim, int tile, float* dst) = nullptr;
+    /// dst [headDim][keyBlock], zero-padding keys past nTokens. With rowIndex, key i is row
+    /// rowIndex[i] of `keys` (a gather).
+    void (*packKeyTile)(const float* keys, long long rowStride, const std::int32_t* rowIndex, int nTokens, int headDim,
+                        int tile, float* dst) = nullptr;
     /// Output and LSE of every query head of `kvHead` for query block `block`; scratch holds
     /// fusedScratchFloats() floats, 64-byte aligned.
     void (*runBlock)(const FusedProblem& problem, int kvHead, int block, float* scratch) = nullptr;
+    /// The same for query rows [rowBegin, rowBegin + rows) (≤ queryBlock rows, all in layout block
+    /// `queryBlock`) over the key blocks `plan` keeps for them.
+    void (*runSparseChunk)(const FusedProblem& problem, const BlockSparsePlan& plan, int kvHead, int queryBlock,
+                           int rowBegin, int rows, float* scratch) = nullptr;
+    /// CSR sparse attention on one chunk of rows over the union of their keys, gathered
+    /// (FusedTiles::runGatheredRows); weights and cursor may be null.
+    void (*runGatheredRows)(const FusedProblem& problem, int rows, const RowKeyMask& pairs, float* weights,
+                            std::int64_t* cursor, float* scratch) = nullptr;
     void (*exp)(const float* in, float* out, std::size_t count) = nullptr;
 };
 

@@ -4,6 +4,7 @@
 #include "model/dense_attention.h"
 #include "util/parallel.h"
 
+#include <algorithm>
 #include <atomic>
 #include <new>
 #include <string>
@@ -70,42 +71,51 @@ CpuIsa fusedAttentionIsa(CpuIsa available, int headDim)
     return CpuIsa::Portable;
 }
 
-Result<void> fusedAttention(const LayerQkv& qkv, float* output, float* lse, const FusedAttentionOptions& options)
+namespace {
+
+DenseAttnParams layerParams(const LayerQkv& qkv, float* output, float* lse)
 {
-    ATTNSCOPE_TRY(validateLayerQkv(qkv));
+    DenseAttnParams attn;
+    attn.q = qkv.q.data();
+    attn.k = qkv.k.data();
+    attn.v = qkv.v.data();
+    attn.out = output;
+    attn.lse = lse;
+    const long long headFloats = static_cast<long long>(qkv.nTokens) * qkv.headDim;
+    attn.qHeadStride = attn.kHeadStride = attn.vHeadStride = attn.outHeadStride = headFloats;
+    attn.qRowStride = attn.kRowStride = attn.vRowStride = attn.outRowStride = qkv.headDim;
+    attn.lseHeadStride = qkv.nTokens;
+    attn.nHeads = qkv.nHeads;
+    attn.nKvHeads = qkv.nKvHeads;
+    attn.nTokens = qkv.nTokens;
+    attn.headDim = qkv.headDim;
+    attn.scale = qkv.scale;
+    attn.softcap = qkv.softcap;
+    attn.causal = qkv.causal;
+    attn.slidingWindow = qkv.slidingWindow;
+    return attn;
+}
+
+// What fusedAttention and blockSparseAttention share: the checks, the keys packed once per KV
+// head, and `items` work items over the threads, each run as runItem(problem, item, scratch) with
+// its thread's scratch.
+template <typename RunItem>
+Result<void> runFusedItems(const LayerQkv& qkv, const FusedKernel& kernel, float* output, float* lse, int threads,
+                           std::int64_t items, RunItem&& runItem)
+{
     if (output == nullptr) {
         return makeError(ErrorCode::InvalidArgument, "fused attention needs an output buffer",
                          "layer " + std::to_string(qkv.layer));
     }
-    const CpuIsa isa = fusedAttentionIsa(resolveIsa(activeCpuIsa(), options.isa), qkv.headDim);
-    const FusedKernel kernel = kernelFor(isa);
     const int tilesPerHead = (qkv.nTokens + kernel.keyBlock - 1) / kernel.keyBlock;
-    const int queryBlocks = (qkv.nTokens + kernel.queryBlock - 1) / kernel.queryBlock;
     const int group = qkv.nHeads / qkv.nKvHeads;
     const std::size_t tileFloats = static_cast<std::size_t>(qkv.headDim) * kernel.keyBlock;
     const std::size_t scratchFloats =
         fusedScratchLayout(kernel.queryBlock, kernel.keyBlock, group, qkv.headDim).total;
     try {
         FusedProblem problem;
-        DenseAttnParams& attn = problem.attn;
-        attn.q = qkv.q.data();
-        attn.k = qkv.k.data();
-        attn.v = qkv.v.data();
-        attn.out = output;
-        attn.lse = lse;
-        const long long headFloats = static_cast<long long>(qkv.nTokens) * qkv.headDim;
-        attn.qHeadStride = attn.kHeadStride = attn.vHeadStride = attn.outHeadStride = headFloats;
-        attn.qRowStride = attn.kRowStride = attn.vRowStride = attn.outRowStride = qkv.headDim;
-        attn.lseHeadStride = qkv.nTokens;
-        attn.nHeads = qkv.nHeads;
-        attn.nKvHeads = qkv.nKvHeads;
-        attn.nTokens = qkv.nTokens;
-        attn.headDim = qkv.headDim;
-        attn.scale = qkv.scale;
-        attn.softcap = qkv.softcap;
-        attn.causal = qkv.causal;
-        attn.slidingWindow = qkv.slidingWindow;
-
+        problem.attn = layerParams(qkv, output, lse);
+        const DenseAttnParams& attn = problem.attn;
         // Keys transposed once per KV head (O(N·d), like K itself) so that the score micro-kernel
         // loads contiguous vectors of keys; every query head of the group reuses them.
         AttentionScratch packedKeys(static_cast<std::size_t>(qkv.nKvHeads) * tilesPerHead * tileFloats);
@@ -114,20 +124,16 @@ Result<void> fusedAttention(const LayerQkv& qkv, float* output, float* lse, cons
             [&](std::int64_t item) {
                 const int kvHead = static_cast<int>(item / tilesPerHead);
                 const int tile = static_cast<int>(item % tilesPerHead);
-                kernel.packKeyTile(attn.k + kvHead * attn.kHeadStride, attn.kRowStride, qkv.nTokens, qkv.headDim,
-                                   tile, packedKeys.data() + static_cast<std::size_t>(item) * tileFloats);
+                kernel.packKeyTile(attn.k + kvHead * attn.kHeadStride, attn.kRowStride, nullptr, qkv.nTokens,
+                                   qkv.headDim, tile, packedKeys.data() + static_cast<std::size_t>(item) * tileFloats);
             },
-            options.threads);
+            threads);
         problem.packedKeys = packedKeys.data();
 
-        // Items run last query block first: under a causal mask those are the most expensive,
-        // and handing them out first keeps the threads' finishing times close.
         std::atomic<bool> outOfMemory{false};
         parallelFor(
-            static_cast<std::int64_t>(qkv.nKvHeads) * queryBlocks,
+            items,
             [&](std::int64_t item) {
-                const int block = queryBlocks - 1 - static_cast<int>(item / qkv.nKvHeads);
-                const int kvHead = static_cast<int>(item % qkv.nKvHeads);
                 float* scratch = nullptr;
                 try {
                     scratch = threadScratch(scratchFloats);
@@ -135,9 +141,9 @@ Result<void> fusedAttention(const LayerQkv& qkv, float* output, float* lse, cons
                     outOfMemory.store(true, std::memory_order_relaxed);
                     return;
                 }
-                kernel.runBlock(problem, kvHead, block, scratch);
+                runItem(problem, item, scratch);
             },
-            options.threads);
+            threads);
         if (outOfMemory.load()) {
             throw std::bad_alloc();
         }
@@ -146,6 +152,195 @@ Result<void> fusedAttention(const LayerQkv& qkv, float* output, float* lse, cons
                          "layer " + std::to_string(qkv.layer));
     }
     return okResult();
+}
+
+Result<void> validateLayout(const LayerQkv& qkv, const BlockSparseLayout& layout)
+{
+    const std::string context = "block-sparse attention, layer " + std::to_string(qkv.layer);
+    if (layout.blockSize < 1) {
+        return makeError(ErrorCode::InvalidArgument,
+                         "block size " + std::to_string(layout.blockSize) + " must be at least 1 token", context);
+    }
+    const std::int64_t blocks = (qkv.nTokens + layout.blockSize - 1) / layout.blockSize;
+    const std::int64_t rows = (layout.perHead ? qkv.nHeads : 1) * blocks;
+    if (static_cast<std::int64_t>(layout.rowPtr.size()) != rows + 1 || layout.rowPtr.front() != 0 ||
+        layout.rowPtr.back() != static_cast<std::int64_t>(layout.keyBlocks.size())) {
+        return makeError(ErrorCode::InvalidArgument,
+                         "the layout needs " + std::to_string(rows + 1) + " row offsets from 0 to its " +
+                             std::to_string(layout.keyBlocks.size()) + " key blocks (" + std::to_string(blocks) +
+                             " blocks of " + std::to_string(layout.blockSize) + " tokens" +
+                             (layout.perHead ? " per head" : "") + "), got " + std::to_string(layout.rowPtr.size()),
+                         context);
+    }
+    for (std::int64_t row = 0; row < rows; ++row) {
+        const std::int64_t begin = layout.rowPtr[static_cast<std::size_t>(row)];
+        const std::int64_t end = layout.rowPtr[static_cast<std::size_t>(row) + 1];
+        if (end < begin) {
+            return makeError(ErrorCode::InvalidArgument,
+                             "layout row offsets decrease at row " + std::to_string(row), context);
+        }
+        for (std::int64_t index = begin; index < end; ++index) {
+            const std::int32_t keyBlock = layout.keyBlocks[static_cast<std::size_t>(index)];
+            if (keyBlock < 0 || keyBlock >= blocks ||
+                (index > begin && keyBlock <= layout.keyBlocks[static_cast<std::size_t>(index) - 1])) {
+                return makeError(ErrorCode::InvalidArgument,
+                                 "layout row " + std::to_string(row) + " keeps key block " + std::to_string(keyBlock) +
+                                     ": key blocks must be ascending, without repeats, in [0, " +
+                                     std::to_string(blocks) + ")",
+                                 context);
+            }
+        }
+    }
+    return okResult();
+}
+
+} // namespace
+
+Result<void> fusedAttention(const LayerQkv& qkv, float* output, float* lse, const FusedAttentionOptions& options)
+{
+    ATTNSCOPE_TRY(validateLayerQkv(qkv));
+    const FusedKernel kernel = kernelFor(fusedAttentionIsa(resolveIsa(activeCpuIsa(), options.isa), qkv.headDim));
+    const int queryBlocks = (qkv.nTokens + kernel.queryBlock - 1) / kernel.queryBlock;
+    // Items run last query block first: under a causal mask those are the most expensive, and
+    // handing them out first keeps the threads' finishing times close.
+    return runFusedItems(qkv, kernel, output, lse, options.threads,
+                         static_cast<std::int64_t>(qkv.nKvHeads) * queryBlocks,
+                         [&](const FusedProblem& problem, std::int64_t item, float* scratch) {
+                             const int block = queryBlocks - 1 - static_cast<int>(item / qkv.nKvHeads);
+                             kernel.runBlock(problem, static_cast<int>(item % qkv.nKvHeads), block, scratch);
+                         });
+}
+
+Result<void> blockSparseAttention(const LayerQkv& qkv, const BlockSparseLayout& layout, float* output, float* lse,
+                                  const FusedAttentionOptions& options)
+{
+    ATTNSCOPE_TRY(validateLayerQkv(qkv));
+    ATTNSCOPE_TRY(validateLayout(qkv, layout));
+    const FusedKernel kernel = kernelFor(fusedAttentionIsa(resolveIsa(activeCpuIsa(), options.isa), qkv.headDim));
+    BlockSparsePlan plan;
+    plan.blockSize = layout.blockSize;
+    plan.blocks = (qkv.nTokens + layout.blockSize - 1) / layout.blockSize;
+    plan.perHead = layout.perHead;
+    plan.rowPtr = layout.rowPtr.data();
+    plan.keyBlocks = layout.keyBlocks.data();
+    // A layout block taller than the kernel's query block is split into equal chunks.
+    const int chunksPerBlock = (layout.blockSize + kernel.queryBlock - 1) / kernel.queryBlock;
+    const int chunkRows = (layout.blockSize + chunksPerBlock - 1) / chunksPerBlock;
+    const std::int64_t chunks = static_cast<std::int64_t>(plan.blocks) * chunksPerBlock;
+    return runFusedItems(qkv, kernel, output, lse, options.threads, qkv.nKvHeads * chunks,
+                         [&](const FusedProblem& problem, std::int64_t item, float* scratch) {
+                             // Last chunk first, as in fusedAttention.
+                             const std::int64_t chunk = chunks - 1 - item / qkv.nKvHeads;
+                             const int block = static_cast<int>(chunk / chunksPerBlock);
+                             const int rowBegin =
+                                 block * layout.blockSize + static_cast<int>(chunk % chunksPerBlock) * chunkRows;
+                             const int blockEnd = std::min(qkv.nTokens, (block + 1) * layout.blockSize);
+                             const int rows = std::min(chunkRows, blockEnd - rowBegin);
+                             if (rows > 0) {
+                                 kernel.runSparseChunk(problem, plan, static_cast<int>(item % qkv.nKvHeads), block,
+                                                       rowBegin, rows, scratch);
+                             }
+                         });
+}
+
+namespace {
+
+// One thread's buffers for gathered rows, reused across chunks and calls.
+struct GatherBuffers {
+    std::vector<std::int32_t> slot;  // [N] key → its place in the union, −1 when not in it
+    std::vector<std::int32_t> keys;  // the union of the chunk's kept keys, ascending
+    std::vector<unsigned char> keep; // [rows][union] 1 where the row keeps the key
+    AttentionScratch packedKeys;
+    AttentionScratch values;
+    std::vector<float> lse;
+    std::vector<std::int64_t> cursor;
+};
+
+} // namespace
+
+bool gatheredSparseRows(const HeadInput& input, const KeptSet& set, int rowBegin, int rowEnd, float* output,
+                        float* weights, CpuIsa isa)
+{
+    const int rows = rowEnd - rowBegin;
+    const int d = input.headDim;
+    const FusedKernel kernel = kernelFor(fusedAttentionIsa(isa, d));
+    const std::int64_t pairs =
+        set.rowPtr[static_cast<std::size_t>(rowEnd)] - set.rowPtr[static_cast<std::size_t>(rowBegin)];
+    if (rows <= 0 || rows > kernel.queryBlock || pairs == 0) {
+        return false;
+    }
+    thread_local GatherBuffers buffers;
+    if (buffers.slot.size() < static_cast<std::size_t>(input.nTokens)) {
+        buffers.slot.assign(static_cast<std::size_t>(input.nTokens), -1);
+    }
+    const std::int32_t* cols = set.cols.data() + set.rowPtr[static_cast<std::size_t>(rowBegin)];
+    // Stops as soon as the union outgrows what the density floor allows: rows that share few
+    // keys pay for a fraction of one pass over their pairs, not for the whole union.
+    const auto maxUnion = static_cast<std::size_t>(static_cast<double>(pairs) / (kGatheredMinDensity * rows));
+    buffers.keys.clear();
+    for (std::int64_t index = 0; index < pairs && buffers.keys.size() <= maxUnion; ++index) {
+        std::int32_t& slot = buffers.slot[static_cast<std::size_t>(cols[index])];
+        if (slot < 0) {
+            slot = 0;
+            buffers.keys.push_back(cols[index]);
+        }
+    }
+    const int unionSize = static_cast<int>(buffers.keys.size());
+    const bool worthIt = buffers.keys.size() <= maxUnion;
+    if (worthIt) {
+        std::sort(buffers.keys.begin(), buffers.keys.end());
+        for (int place = 0; place < unionSize; ++place) {
+            buffers.slot[static_cast<std::size_t>(buffers.keys[static_cast<std::size_t>(place)])] = place;
+        }
+        buffers.keep.assign(static_cast<std::size_t>(rows) * unionSize, 0);
+        for (int row = 0; row < rows; ++row) {
+            for (std::int64_t index = set.rowPtr[static_cast<std::size_t>(rowBegin + row)];
+                 index < set.rowPtr[static_cast<std::size_t>(rowBegin + row) + 1]; ++index) {
+                const std::int32_t key = set.cols[static_cast<std::size_t>(index)];
+                buffers.keep[static_cast<std::size_t>(row) * unionSize + buffers.slot[static_cast<std::size_t>(key)]] = 1;
+            }
+        }
+    }
+    for (const std::int32_t key : buffers.keys) {
+        buffers.slot[static_cast<std::size_t>(key)] = -1;
+    }
+    if (!worthIt) {
+        return false;
+    }
+
+    const int tiles = (unionSize + kernel.keyBlock - 1) / kernel.keyBlock;
+    const std::size_t tileFloats = static_cast<std::size_t>(d) * kernel.keyBlock;
+    buffers.packedKeys.resize(static_cast<std::size_t>(tiles) * tileFloats);
+    for (int tile = 0; tile < tiles; ++tile) {
+        kernel.packKeyTile(input.k, d, buffers.keys.data(), unionSize, d, tile,
+                           buffers.packedKeys.data() + static_cast<std::size_t>(tile) * tileFloats);
+    }
+    buffers.values.resize(static_cast<std::size_t>(unionSize) * d);
+    for (int place = 0; place < unionSize; ++place) {
+        const float* row = input.v + static_cast<std::size_t>(buffers.keys[static_cast<std::size_t>(place)]) * d;
+        std::copy(row, row + d, buffers.values.data() + static_cast<std::size_t>(place) * d);
+    }
+    buffers.lse.resize(static_cast<std::size_t>(rows));
+    buffers.cursor.assign(set.rowPtr.begin() + rowBegin, set.rowPtr.begin() + rowEnd);
+
+    FusedProblem problem;
+    DenseAttnParams& attn = problem.attn;
+    attn.q = input.q + static_cast<std::size_t>(rowBegin) * d;
+    attn.v = buffers.values.data();
+    attn.out = output + static_cast<std::size_t>(rowBegin) * d;
+    attn.lse = buffers.lse.data();
+    attn.qRowStride = attn.kRowStride = attn.vRowStride = attn.outRowStride = d;
+    attn.nHeads = attn.nKvHeads = 1;
+    attn.nTokens = unionSize;
+    attn.headDim = d;
+    attn.scale = input.scale;
+    attn.softcap = input.softcap;
+    attn.causal = false; // the kept set already holds only keys the model allows
+    problem.packedKeys = buffers.packedKeys.data();
+    float* scratch = threadScratch(fusedScratchLayout(kernel.queryBlock, kernel.keyBlock, 1, d).total);
+    kernel.runGatheredRows(problem, rows, RowKeyMask{buffers.keep.data(), unionSize}, weights,
+                           weights != nullptr ? buffers.cursor.data() : nullptr, scratch);
+    return true;
 }
 
 void fusedAttentionExp(CpuIsa isa, const float* in, float* out, std::size_t count)

@@ -11,11 +11,13 @@
 // micro-kernels exist for AVX-512, AVX2 + FMA and plain C++; the widest one the CPU runs (and whose
 // vector width divides headDim) is picked at run time.
 
+#include "attention/attention_common.h"
 #include "attnscope/status.h"
 #include "model/layer_qkv.h"
 #include "util/cpu_features.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <vector>
 
@@ -36,6 +38,42 @@ CpuIsa fusedAttentionIsa(CpuIsa available, int headDim);
 /// Extra memory: the keys of every KV head repacked (nKvHeads × nTokens × headDim floats) plus one
 /// tile set per thread. Errors: InvalidArgument (inconsistent LayerQkv), OutOfMemory.
 Result<void> fusedAttention(const LayerQkv& qkv, float* output, float* lse, const FusedAttentionOptions& options = {});
+
+/// Which key blocks each query block attends to, on a square grid of `blockSize`-token blocks (the
+/// last one may be shorter; blocks = ceil(nTokens / blockSize)): layout row r keeps key blocks
+/// keyBlocks[rowPtr[r], rowPtr[r + 1]), ascending, no repeats. Rows: one per query block shared by
+/// every head, or with perHead nHeads × blocks (head-major). Inside a kept block the model's own
+/// mask (causal, sliding window) still applies.
+struct BlockSparseLayout {
+    int blockSize = 0;
+    bool perHead = false;
+    std::vector<std::int64_t> rowPtr;
+    std::vector<std::int32_t> keyBlocks;
+};
+
+/// fusedAttention restricted to the kept blocks of `layout`: the same micro-kernels and online
+/// softmax run on the runs of kept keys only (the work scales with the kept blocks), threads over
+/// heads × query blocks; with a shared layout, the query heads of a GQA group share each key tile.
+/// output and lse as fusedAttention; a row that sees no kept key gets output 0 and lse −inf.
+/// Extra memory as fusedAttention. Errors: InvalidArgument (inconsistent LayerQkv or layout),
+/// OutOfMemory.
+Result<void> blockSparseAttention(const LayerQkv& qkv, const BlockSparseLayout& layout, float* output, float* lse,
+                                  const FusedAttentionOptions& options = {});
+
+/// Rows [rowBegin, rowEnd) of CSR sparse attention on one head (sparseAttention's contract,
+/// attention_common.h: output rows [N, d], weights in CSR order or null, an empty row gives 0)
+/// with the fused micro-kernels, when the rows' kept keys overlap enough to pay for it: the union of
+/// their keys is gathered once (K packed, V copied) and each row is masked to its own keys. Returns
+/// false and touches nothing when the kept pairs are under kGatheredMinDensity of rows × union
+/// (random or top-k sets, whose rows share few keys: the per-row kernel is faster there) or the
+/// rows are more than one kernel query block.
+bool gatheredSparseRows(const HeadInput& input, const KeptSet& set, int rowBegin, int rowEnd, float* output,
+                        float* weights, CpuIsa isa);
+
+/// Below this fraction of kept pairs in rows × union, gatheredSparseRows declines. The fused
+/// kernel runs about 4–5× more FLOP/s than the per-row one (docs/benchmarks.md), so a third, with
+/// the gather's copies on top, still gains.
+inline constexpr double kGatheredMinDensity = 0.3;
 
 /// Exact probabilities of one head on rows [rowBegin, rowBegin + rowCount) × keys [colBegin,
 /// colBegin + colCount), from Q, K and that head's row LSE (headLse [nTokens], the slice of

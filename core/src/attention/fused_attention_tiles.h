@@ -15,7 +15,8 @@
 //   m' = max(m, rowmax S); P = exp(S − m'); l = l·e^(m−m') + ΣP; O = O·e^(m−m')   (online softmax)
 //   O += P · V               output micro-kernel, kRows × (2 or 1) vectors of head dims
 // and at the end O /= l, lse = m + log l. Tiles no row of the block can see are never visited;
-// tiles every row sees in full are not masked.
+// tiles every row sees in full are not masked. Block-sparse work items (runSparseChunk) run the
+// same steps on the runs of kept keys only, cut at the packed tiles' edges.
 
 template <class Simd>
 struct FusedTiles {
@@ -47,12 +48,13 @@ struct FusedTiles {
                                          : problem.nTokens - 1;
     }
 
-    static void packKeyTile(const float* keys, long long rowStride, int nTokens, int headDim, int tile, float* dst)
+    static void packKeyTile(const float* keys, long long rowStride, const std::int32_t* rowIndex, int nTokens,
+                            int headDim, int tile, float* dst)
     {
         const int keyBegin = tile * kKeyBlock;
         for (int column = 0; column < kKeyBlock; ++column) {
             const int key = keyBegin + column;
-            const float* row = keys + key * rowStride;
+            const float* row = keys + (key < nTokens && rowIndex != nullptr ? rowIndex[key] : key) * rowStride;
             for (int dim = 0; dim < headDim; ++dim) {
                 dst[static_cast<std::size_t>(dim) * kKeyBlock + column] = key < nTokens ? row[dim] : 0.0f;
             }
@@ -73,11 +75,13 @@ struct FusedTiles {
         }
     }
 
-    // scores[Rows][kKeyBlock] = queries[Rows][headDim] · keyTile[headDim][kKeyBlock].
+    // scores[Rows][columnBegin, columnEnd) = queries[Rows][headDim] · keyTile[headDim][same columns]
+    // (columns whole micro-kernel widths, multiples of 2·kWidth).
     template <int Rows>
-    static void scoreRows(const float* queries, int headDim, const float* keyTile, float* scores)
+    static void scoreRows(const float* queries, int headDim, const float* keyTile, int columnBegin, int columnEnd,
+                          float* scores)
     {
-        for (int column = 0; column < kKeyBlock; column += 2 * kWidth) {
+        for (int column = columnBegin; column < columnEnd; column += 2 * kWidth) {
             Vec low[Rows];
             Vec high[Rows];
 #pragma GCC unroll 16
@@ -143,11 +147,13 @@ struct FusedTiles {
         }
     }
 
-    static void scoreTile(const float* queries, int rows, int headDim, const float* keyTile, float* scores)
+    static void scoreTile(const float* queries, int rows, int headDim, const float* keyTile, int columnBegin,
+                          int columnEnd, float* scores)
     {
         for (int row = 0; row < rows; row += kRows) {
             withRows(minInt(kRows, rows - row), [&]<int Rows>() {
-                scoreRows<Rows>(queries + row * headDim, headDim, keyTile, scores + row * kKeyBlock);
+                scoreRows<Rows>(queries + row * headDim, headDim, keyTile, columnBegin, columnEnd,
+                                scores + row * kKeyBlock);
             });
         }
     }
@@ -171,16 +177,17 @@ struct FusedTiles {
         }
     }
 
-    // Scores outside each row's visible keys (and past the last token) become −inf.
-    static void maskTile(const DenseAttnParams& problem, float* scores, int rowBegin, int rows, int keyBegin)
+    // Scores in columns [columnBegin, columnEnd) of the tile starting at key `keyBegin` become −inf
+    // outside the kept columns [keepBegin, keepEnd) and outside each row's visible keys.
+    static void maskTile(const DenseAttnParams& problem, float* scores, int rowBegin, int rows, int keyBegin,
+                         int columnBegin, int columnEnd, int keepBegin, int keepEnd)
     {
-        const int lastKeyInTile = minInt(kKeyBlock, problem.nTokens - keyBegin) - 1;
         for (int row = 0; row < rows; ++row) {
             const int query = rowBegin + row;
-            const int first = firstVisible(problem, query) - keyBegin;
-            const int last = minInt(lastVisible(problem, query) - keyBegin, lastKeyInTile);
+            const int first = maxInt(firstVisible(problem, query) - keyBegin, keepBegin);
+            const int last = minInt(lastVisible(problem, query) - keyBegin, keepEnd - 1);
             float* rowScores = scores + row * kKeyBlock;
-            for (int column = 0; column < kKeyBlock; ++column) {
+            for (int column = columnBegin; column < columnEnd; ++column) {
                 if (column < first || column > last) {
                     rowScores[column] = kNegInf;
                 }
@@ -188,21 +195,37 @@ struct FusedTiles {
         }
     }
 
-    // Folds one tile into the running max and sum of each row, leaving P = exp(S − m') in scores,
-    // and rescales a row's output accumulator when its max grew.
-    static void softmaxTile(float* scores, int rows, float* rowMax, float* rowSum, float* out, int headDim)
+    // Scores of pairs the row does not keep become −inf (gathered rows: the tile holds the union of
+    // the rows' keys).
+    static void maskPairs(const RowKeyMask& pairs, float* scores, int rows, int keyBegin, int keepBegin, int keepEnd)
+    {
+        for (int row = 0; row < rows; ++row) {
+            const unsigned char* kept = pairs.keep + static_cast<std::size_t>(row) * pairs.stride + keyBegin;
+            float* rowScores = scores + row * kKeyBlock;
+            for (int column = keepBegin; column < keepEnd; ++column) {
+                if (kept[column] == 0) {
+                    rowScores[column] = kNegInf;
+                }
+            }
+        }
+    }
+
+    // Folds columns [columnBegin, columnEnd) of a tile into the running max and sum of each row,
+    // leaving P = exp(S − m') in scores, and rescales a row's output accumulator when its max grew.
+    static void softmaxTile(float* scores, int rows, int columnBegin, int columnEnd, float* rowMax, float* rowSum,
+                            float* out, int headDim)
     {
         for (int row = 0; row < rows; ++row) {
             float* rowScores = scores + row * kKeyBlock;
             Vec maxima = Simd::broadcast(kNegInf);
-            for (int column = 0; column < kKeyBlock; column += kWidth) {
+            for (int column = columnBegin; column < columnEnd; column += kWidth) {
                 maxima = Simd::max(maxima, Simd::load(rowScores + column));
             }
             const float tileMax = Simd::reduceMax(maxima);
             const float previous = rowMax[row];
             if (tileMax == kNegInf && previous == kNegInf) {
                 // Nothing visible to this row yet: its probabilities in this tile are all 0.
-                for (int column = 0; column < kKeyBlock; column += kWidth) {
+                for (int column = columnBegin; column < columnEnd; column += kWidth) {
                     Simd::store(rowScores + column, Simd::zero());
                 }
                 continue;
@@ -210,7 +233,7 @@ struct FusedTiles {
             const float next = tileMax > previous ? tileMax : previous;
             const Vec shift = Simd::broadcast(next);
             Vec sum = Simd::zero();
-            for (int column = 0; column < kKeyBlock; column += kWidth) {
+            for (int column = columnBegin; column < columnEnd; column += kWidth) {
                 const Vec prob = Simd::exp(Simd::sub(Simd::load(rowScores + column), shift));
                 Simd::store(rowScores + column, prob);
                 sum = Simd::add(sum, prob);
@@ -231,83 +254,228 @@ struct FusedTiles {
         }
     }
 
-    static void runBlock(const FusedProblem& fused, int kvHead, int block, float* scratch)
+    // The running state of one work item's rows for every query head of its GQA group: scaled
+    // queries, output accumulators, row max and sum (FusedScratchLayout), each per group member.
+    struct GroupRows {
+        const DenseAttnParams* problem;
+        FusedScratchLayout layout;
+        float* scratch;
+        int kvHead;
+        int group;
+        int rowBegin;
+        int rows;
+
+        float* queries(int member) const { return scratch + layout.queries + member * layout.headStride; }
+        float* outputs(int member) const { return scratch + layout.outputs + member * layout.headStride; }
+        float* rowMax(int member) const { return scratch + layout.rowMax + member * layout.statStride; }
+        float* rowSum(int member) const { return scratch + layout.rowSum + member * layout.statStride; }
+        float* scores() const { return scratch + layout.scores; }
+    };
+
+    static GroupRows beginRows(const DenseAttnParams& problem, int kvHead, int rowBegin, int rows, float* scratch)
     {
-        const DenseAttnParams& problem = fused.attn;
         const int group = problem.nHeads / problem.nKvHeads;
         const int headDim = problem.headDim;
-        const int nTokens = problem.nTokens;
-        const int rowBegin = block * kQueryBlock;
-        const int rows = minInt(kQueryBlock, nTokens - rowBegin);
-        const int rowLast = rowBegin + rows - 1;
-        const FusedScratchLayout layout = fusedScratchLayout(kQueryBlock, kKeyBlock, group, headDim);
+        const GroupRows state{&problem, fusedScratchLayout(kQueryBlock, kKeyBlock, group, headDim), scratch,
+                              kvHead, group, rowBegin, rows};
         // With a softcap the micro-kernel yields s / softcap, so that tanh needs no extra divide.
         const float queryScale = problem.softcap > 0.0f ? problem.scale / problem.softcap : problem.scale;
-
         for (int member = 0; member < group; ++member) {
             const int head = kvHead * group + member;
-            float* scaled = scratch + layout.queries + member * layout.headStride;
-            float* out = scratch + layout.outputs + member * layout.headStride;
+            float* scaled = state.queries(member);
+            float* out = state.outputs(member);
             for (int row = 0; row < rows; ++row) {
                 const float* query = problem.q + head * problem.qHeadStride + (rowBegin + row) * problem.qRowStride;
                 for (int dim = 0; dim < headDim; ++dim) {
                     scaled[row * headDim + dim] = query[dim] * queryScale;
                     out[row * headDim + dim] = 0.0f;
                 }
-                scratch[layout.rowMax + member * layout.statStride + row] = kNegInf;
-                scratch[layout.rowSum + member * layout.statStride + row] = 0.0f;
+                state.rowMax(member)[row] = kNegInf;
+                state.rowSum(member)[row] = 0.0f;
             }
         }
+        return state;
+    }
 
-        const int tilesPerHead = (nTokens + kKeyBlock - 1) / kKeyBlock;
-        const float* packedKeys =
-            fused.packedKeys + static_cast<std::size_t>(kvHead) * tilesPerHead * headDim * kKeyBlock;
-        const float* values = problem.v + kvHead * problem.vHeadStride;
-        const int tileFirst = firstVisible(problem, rowBegin) / kKeyBlock;
-        const int tileLast = lastVisible(problem, rowLast) / kKeyBlock;
-        float* scores = scratch + layout.scores;
-        for (int tile = tileFirst; tile <= tileLast; ++tile) {
-            const int keyBegin = tile * kKeyBlock;
-            const int keys = minInt(kKeyBlock, nTokens - keyBegin);
-            // Every row sees the whole tile iff the last row's first key and the first row's last
-            // key enclose it (both bounds are monotonic in the row).
-            const bool wholeTile = keys == kKeyBlock && firstVisible(problem, rowLast) <= keyBegin &&
-                                   lastVisible(problem, rowBegin) >= keyBegin + kKeyBlock - 1;
-            const float* keyTile = packedKeys + static_cast<std::size_t>(tile) * headDim * kKeyBlock;
-            const float* valueRows = values + keyBegin * problem.vRowStride;
-            for (int member = 0; member < group; ++member) {
-                float* out = scratch + layout.outputs + member * layout.headStride;
-                scoreTile(scratch + layout.queries + member * layout.headStride, rows, headDim, keyTile, scores);
-                if (problem.softcap > 0.0f) {
-                    for (int index = 0; index < rows * kKeyBlock; ++index) {
-                        scores[index] = problem.softcap * __builtin_tanhf(scores[index]);
+    // Folds keys [keyBegin + keepBegin, keyBegin + keepEnd) of the packed tile starting at keyBegin
+    // into the rows of group members [memberBegin, memberEnd). The score and softmax kernels run on
+    // whole micro-kernel columns around the kept ones; anything a row may not see is masked to −inf,
+    // and nothing is masked when every row sees every computed column.
+    static void foldKeys(const FusedProblem& fused, const GroupRows& state, int keyBegin, int keepBegin, int keepEnd,
+                         int memberBegin, int memberEnd, const RowKeyMask* pairs = nullptr)
+    {
+        const DenseAttnParams& problem = fused.attn;
+        const int headDim = problem.headDim;
+        const int tilesPerHead = (problem.nTokens + kKeyBlock - 1) / kKeyBlock;
+        const int tile = keyBegin / kKeyBlock;
+        const float* keyTile =
+            fused.packedKeys + (static_cast<std::size_t>(state.kvHead) * tilesPerHead + tile) * headDim * kKeyBlock;
+        const float* valueRows =
+            problem.v + state.kvHead * problem.vHeadStride + (keyBegin + keepBegin) * problem.vRowStride;
+        constexpr int kColumnStep = 2 * kWidth;
+        const int columnBegin = keepBegin / kColumnStep * kColumnStep;
+        const int columnEnd = (keepEnd + kColumnStep - 1) / kColumnStep * kColumnStep;
+        const int rowLast = state.rowBegin + state.rows - 1;
+        // Both visibility bounds are monotonic in the row, so the first and last rows decide.
+        const bool unmasked = pairs == nullptr && columnBegin == keepBegin && columnEnd == keepEnd &&
+                              firstVisible(problem, rowLast) <= keyBegin + keepBegin &&
+                              lastVisible(problem, state.rowBegin) >= keyBegin + keepEnd - 1;
+        float* scores = state.scores();
+        for (int member = memberBegin; member < memberEnd; ++member) {
+            float* out = state.outputs(member);
+            scoreTile(state.queries(member), state.rows, headDim, keyTile, columnBegin, columnEnd, scores);
+            if (problem.softcap > 0.0f) {
+                for (int row = 0; row < state.rows; ++row) {
+                    float* rowScores = scores + row * kKeyBlock;
+                    for (int column = columnBegin; column < columnEnd; ++column) {
+                        rowScores[column] = problem.softcap * __builtin_tanhf(rowScores[column]);
                     }
                 }
-                if (!wholeTile) {
-                    maskTile(problem, scores, rowBegin, rows, keyBegin);
-                }
-                softmaxTile(scores, rows, scratch + layout.rowMax + member * layout.statStride,
-                            scratch + layout.rowSum + member * layout.statStride, out, headDim);
-                accumulateTile(scores, rows, valueRows, problem.vRowStride, keys, headDim, out);
             }
+            if (!unmasked) {
+                maskTile(problem, scores, state.rowBegin, state.rows, keyBegin, columnBegin, columnEnd, keepBegin,
+                         keepEnd);
+            }
+            if (pairs != nullptr) {
+                maskPairs(*pairs, scores, state.rows, keyBegin, keepBegin, keepEnd);
+            }
+            softmaxTile(scores, state.rows, columnBegin, columnEnd, state.rowMax(member), state.rowSum(member), out,
+                        headDim);
+            accumulateTile(scores + keepBegin, state.rows, valueRows, problem.vRowStride, keepEnd - keepBegin, headDim,
+                           out);
         }
+    }
 
-        // A row that saw no key (impossible under the model's own masks, where every query sees
-        // itself) gets output 0 and lse −inf, as DenseAttnParams documents.
-        for (int member = 0; member < group; ++member) {
-            const int head = kvHead * group + member;
-            const float* out = scratch + layout.outputs + member * layout.headStride;
-            const float* rowMax = scratch + layout.rowMax + member * layout.statStride;
-            const float* rowSum = scratch + layout.rowSum + member * layout.statStride;
-            for (int row = 0; row < rows; ++row) {
+    // Folds the key run [runBegin, runEnd) tile by tile into members [memberBegin, memberEnd).
+    static void foldKeyRun(const FusedProblem& fused, const GroupRows& state, int runBegin, int runEnd,
+                           int memberBegin, int memberEnd)
+    {
+        for (int tileBegin = runBegin / kKeyBlock * kKeyBlock; tileBegin < runEnd; tileBegin += kKeyBlock) {
+            foldKeys(fused, state, tileBegin, maxInt(runBegin, tileBegin) - tileBegin,
+                     minInt(runEnd, tileBegin + kKeyBlock) - tileBegin, memberBegin, memberEnd);
+        }
+    }
+
+    // O /= l and lse = m + log l. A row that saw no key gets output 0 and lse −inf, as
+    // DenseAttnParams documents (impossible under the model's own masks, where every query sees
+    // itself; it happens in block-sparse layouts).
+    static void finishRows(const GroupRows& state)
+    {
+        const DenseAttnParams& problem = *state.problem;
+        const int headDim = problem.headDim;
+        for (int member = 0; member < state.group; ++member) {
+            const int head = state.kvHead * state.group + member;
+            const float* out = state.outputs(member);
+            const float* rowMax = state.rowMax(member);
+            const float* rowSum = state.rowSum(member);
+            for (int row = 0; row < state.rows; ++row) {
                 const float inverse = rowSum[row] > 0.0f ? 1.0f / rowSum[row] : 0.0f;
-                float* output = problem.out + head * problem.outHeadStride + (rowBegin + row) * problem.outRowStride;
+                const int query = state.rowBegin + row;
+                float* output = problem.out + head * problem.outHeadStride + query * problem.outRowStride;
                 for (int dim = 0; dim < headDim; ++dim) {
                     output[dim] = out[row * headDim + dim] * inverse;
                 }
                 if (problem.lse != nullptr) {
-                    problem.lse[head * problem.lseHeadStride + rowBegin + row] =
+                    problem.lse[head * problem.lseHeadStride + query] =
                         rowSum[row] > 0.0f ? rowMax[row] + __builtin_logf(rowSum[row]) : kNegInf;
+                }
+            }
+        }
+    }
+
+    // Dense: every key the block's rows may see, one tile at a time (only the tiles a causal mask
+    // or a window cuts are masked); the group's heads share each K and V tile.
+    static void runBlock(const FusedProblem& fused, int kvHead, int block, float* scratch)
+    {
+        const DenseAttnParams& problem = fused.attn;
+        const int rowBegin = block * kQueryBlock;
+        const int rows = minInt(kQueryBlock, problem.nTokens - rowBegin);
+        const GroupRows state = beginRows(problem, kvHead, rowBegin, rows, scratch);
+        foldKeyRun(fused, state, firstVisible(problem, rowBegin), lastVisible(problem, rowBegin + rows - 1) + 1, 0,
+                   state.group);
+        finishRows(state);
+    }
+
+    // Block-sparse: rows [rowBegin, rowBegin + rows) of one query block attend to the kept key
+    // blocks of its layout row only; adjacent kept blocks merge into one run of keys, and a run is
+    // cut at the packed tiles' edges. With one layout for all heads, the group's heads share each
+    // run; otherwise every head walks its own list.
+    static void runSparseChunk(const FusedProblem& fused, const BlockSparsePlan& plan, int kvHead, int queryBlock,
+                               int rowBegin, int rows, float* scratch)
+    {
+        const DenseAttnParams& problem = fused.attn;
+        const GroupRows state = beginRows(problem, kvHead, rowBegin, rows, scratch);
+        const int visibleBegin = firstVisible(problem, rowBegin);
+        const int visibleEnd = lastVisible(problem, rowBegin + rows - 1) + 1;
+        const int lists = plan.perHead ? state.group : 1;
+        for (int list = 0; list < lists; ++list) {
+            const int memberBegin = plan.perHead ? list : 0;
+            const int memberEnd = plan.perHead ? list + 1 : state.group;
+            const std::int64_t layoutRow =
+                static_cast<std::int64_t>(plan.perHead ? kvHead * state.group + list : 0) * plan.blocks + queryBlock;
+            int runBegin = 0;
+            int runEnd = 0;
+            for (std::int64_t index = plan.rowPtr[layoutRow]; index < plan.rowPtr[layoutRow + 1]; ++index) {
+                const int keyBlock = plan.keyBlocks[index];
+                const int keyBegin = maxInt(keyBlock * plan.blockSize, visibleBegin);
+                const int keyEnd = minInt((keyBlock + 1) * plan.blockSize, visibleEnd);
+                if (keyBegin >= keyEnd) {
+                    continue;
+                }
+                if (keyBegin != runEnd) {
+                    foldKeyRun(fused, state, runBegin, runEnd, memberBegin, memberEnd);
+                    runBegin = keyBegin;
+                }
+                runEnd = keyEnd;
+            }
+            foldKeyRun(fused, state, runBegin, runEnd, memberBegin, memberEnd);
+        }
+        finishRows(state);
+    }
+
+    // Gathered rows (CSR sparse attention): problem.q, out and lse start at the chunk's first row,
+    // the packed keys and problem.v hold the union of the rows' keys (nTokens of them, no mask
+    // rules), and `pairs` marks which of them each row keeps. With `weights`, a second scoring pass
+    // writes each kept pair's probability exp(s − lse) to weights[cursor[row]++], in key order.
+    static void runGatheredRows(const FusedProblem& fused, int rows, const RowKeyMask& pairs, float* weights,
+                                std::int64_t* cursor, float* scratch)
+    {
+        const DenseAttnParams& problem = fused.attn;
+        const GroupRows state = beginRows(problem, 0, 0, rows, scratch);
+        for (int tileBegin = 0; tileBegin < problem.nTokens; tileBegin += kKeyBlock) {
+            foldKeys(fused, state, tileBegin, 0, minInt(kKeyBlock, problem.nTokens - tileBegin), 0, 1, &pairs);
+        }
+        finishRows(state);
+        if (weights == nullptr) {
+            return;
+        }
+        constexpr int kColumnStep = 2 * kWidth;
+        float* scores = state.scores();
+        for (int tileBegin = 0; tileBegin < problem.nTokens; tileBegin += kKeyBlock) {
+            const int keys = minInt(kKeyBlock, problem.nTokens - tileBegin);
+            const int columnEnd = (keys + kColumnStep - 1) / kColumnStep * kColumnStep;
+            scoreTile(state.queries(0), rows, problem.headDim,
+                      fused.packedKeys + static_cast<std::size_t>(tileBegin) * problem.headDim, 0, columnEnd, scores);
+            for (int row = 0; row < rows; ++row) {
+                float* rowScores = scores + row * kKeyBlock;
+                const Vec lse = Simd::broadcast(problem.lse[row]);
+                for (int column = 0; column < columnEnd; column += kWidth) {
+                    Vec score = Simd::load(rowScores + column);
+                    if (problem.softcap > 0.0f) {
+                        float lanes[kWidth];
+                        Simd::store(lanes, score);
+                        for (int lane = 0; lane < kWidth; ++lane) {
+                            lanes[lane] = problem.softcap * __builtin_tanhf(lanes[lane]);
+                        }
+                        score = Simd::load(lanes);
+                    }
+                    Simd::store(rowScores + column, Simd::exp(Simd::sub(score, lse)));
+                }
+                const unsigned char* kept = pairs.keep + static_cast<std::size_t>(row) * pairs.stride + tileBegin;
+                for (int column = 0; column < keys; ++column) {
+                    if (kept[column] != 0) {
+                        weights[cursor[row]++] = rowScores[column];
+                    }
                 }
             }
         }
@@ -338,6 +506,8 @@ struct FusedTiles {
         result.keyBlock = kKeyBlock;
         result.packKeyTile = &packKeyTile;
         result.runBlock = &runBlock;
+        result.runSparseChunk = &runSparseChunk;
+        result.runGatheredRows = &runGatheredRows;
         result.exp = &expArray;
         return result;
     }
