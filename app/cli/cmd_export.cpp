@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "export_plan.h"
+#include "export_views.h"
 #include "json_writer.h"
 
 #include "attnscope/capture.h"
@@ -248,6 +249,9 @@ Result<int> runExport(const ParsedArgs& args)
     if (!source.workspace && (request->metrics || request->capture)) {
         return makeError(ErrorCode::InvalidArgument, "--metrics and --capture need the model, not a capture");
     }
+    if (!source.workspace && request->figures && isModelView(request->view)) {
+        return makeError(ErrorCode::InvalidArgument, "--view grid, rollout and curves run the model: give the model, not a capture");
+    }
 #ifdef ATTNSCOPE_HAVE_FIGURE
     if (!figure::Colormap::sequentialNames().contains(QString::fromStdString(request->colormap))) {
         return makeError(ErrorCode::InvalidArgument, "--colormap " + request->colormap + " is not one of " +
@@ -274,6 +278,11 @@ Result<int> runExport(const ParsedArgs& args)
     const auto application = request->figures ? figure::ensureGuiApplication() : nullptr;
 #endif
     HeadExporter exporter(request.value(), source);
+    std::optional<ModelViewExporter> views;
+    if (source.workspace) {
+        views.emplace(request.value(), *source.workspace, source.capture.ids, source.capture.tokens,
+                      headProvenance(source.modelPath, source.modelHash, source.textHash, -1, -1, {}), options);
+    }
     ProgressBar progress(files.size());
     // Files of one head are contiguous in the plan: compute its dense and variant maps once.
     int currentLayer = -1;
@@ -282,6 +291,18 @@ Result<int> runExport(const ParsedArgs& args)
     std::map<std::string, HeadAttention> effective;
     std::optional<CompareResult> metrics;
     for (const PlannedFile& file : files) {
+        if (isModelView(request->view) && (file.kind == "figure" || file.kind == "provenance")) {
+            // The grid, rollout and curves figures come from the model, not from one head's maps.
+            ATTNSCOPE_TRY(file.kind == "figure"
+                              ? views->write(file)
+                              : writeTextFileAtomic(file.path,
+                                                    provenanceJson(views->provenanceFor(file),
+                                                                   std::filesystem::path(file.path).stem().string() + "." +
+                                                                       request->format),
+                                                    request->force));
+            progress.step(std::filesystem::path(file.path).filename().string());
+            continue;
+        }
         if (file.layer >= 0 && (file.layer != currentLayer || file.head != currentHead)) {
             currentLayer = file.layer;
             currentHead = file.head;
@@ -331,6 +352,8 @@ Result<int> runExport(const ParsedArgs& args)
             json.beginObject().key("path").value(file.path).key("kind").value(file.kind);
             if (file.layer >= 0) {
                 json.key("layer").value(file.layer).key("head").value(file.head).key("variant").value(file.variant);
+            } else if (!file.metric.empty()) {
+                json.key("metric").value(file.metric).key("variant").value(file.variant);
             }
             json.endObject();
         }
@@ -347,7 +370,12 @@ Result<int> runExport(const ParsedArgs& args)
 Command exportCommand()
 {
     auto options = textOptions();
-    options.push_back({"view", true, false, "compare (dense | variant | difference, default) or heatmap (one map per file)"});
+    options.push_back({"view", true, false,
+                       "compare (dense | variant | difference, default), heatmap (one map per file), grid (every layer x head "
+                       "by --metric), rollout (per layer) or curves (recall vs density of every variant, per head)"});
+    options.push_back({"metric", true, false,
+                       "grid view: recall (default), kl, output_error, density, previous_token, first_token, induction, "
+                       "normalised_entropy or all"});
     options.push_back({"variant", true, true, "variant spec; repeat for several (default topk:k=8)"});
     options.push_back({"layers", true, false, "layers: all, 3, 0-3, 0-3,7 (default 0)"});
     options.push_back({"heads", true, false, "query heads, same syntax (default 0)"});
@@ -367,7 +395,7 @@ Command exportCommand()
     options.push_back({"out", true, false, "output directory (created if missing), or FILE.png|svg|pdf for one figure"});
     options.push_back({"force", false, false, "overwrite existing files"});
     return {"export",
-            "export MODEL|CAPTURE --text T --out DIR [--view compare|heatmap] [--variant SPEC ...] [--layers L] [--heads H] "
+            "export MODEL|CAPTURE --text T --out DIR [--view compare|heatmap|grid|rollout|curves] [--variant SPEC ...] [--layers L] [--heads H] "
             "[--format png|svg|pdf] [--dpi N] [--npy] [--graph] [--metrics] [--capture] [--json]",
             "publication figures (PNG/SVG/PDF, the GUI's figure) and data (NPY, GraphML/DOT, metrics CSV/JSON, captures)",
             options, runExport};

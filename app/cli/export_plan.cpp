@@ -4,6 +4,7 @@
 
 #include "attnscope/variant_spec.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <filesystem>
@@ -74,18 +75,75 @@ Result<std::vector<int>> indexOption(const ParsedArgs& args, const char* list, c
     return std::vector<int>{static_cast<int>(index)};
 }
 
+/// The figures of the grid, rollout and curves views: grid_{metric}[_{spec}] (a variant metric
+/// per variant, a head score once), rollout_L{layer}_{spec} per layer and variant, and
+/// curves_L{layer}_H{head}_{spec}+{spec} per head with every variant.
+template <typename AddFigure>
+void planModelViewFigures(const ExportRequest& request, AddFigure&& figure)
+{
+    if (request.view == ExportView::Grid) {
+        for (const HeadGridMetric metric : request.gridMetrics) {
+            const HeadGridMetricInfo& info = headGridMetricInfo(metric);
+            for (const std::string& variant : info.ofVariant ? request.variants : std::vector<std::string>{""}) {
+                figure(std::string("grid_") + info.name + (variant.empty() ? "" : "_" + specSlug(variant)), -1, -1, variant,
+                       info.name);
+            }
+        }
+    } else if (request.view == ExportView::Rollout) {
+        for (const int layer : request.layers) {
+            for (const std::string& variant : request.variants) {
+                figure("rollout_L" + std::to_string(layer) + "_" + specSlug(variant), layer, -1, variant);
+            }
+        }
+    } else if (request.view == ExportView::Curves) {
+        std::string slugs;
+        std::string specs;
+        for (const std::string& variant : request.variants) {
+            slugs += (slugs.empty() ? "" : "+") + specSlug(variant);
+            specs += (specs.empty() ? "" : "; ") + variant;
+        }
+        for (const int layer : request.layers) {
+            for (const int head : request.heads) {
+                figure("curves_" + headPart(layer, head) + "_" + slugs, layer, head, specs);
+            }
+        }
+    }
+}
+
 } // namespace
 
 Result<ExportRequest> readRequest(const ParsedArgs& args, int nLayers, int nHeads)
 {
     ExportRequest request;
     const std::string view = args.get("view").value_or("compare");
-    if (view != "compare" && view != "heatmap") {
-        return makeError(ErrorCode::InvalidArgument, "--view must be compare or heatmap (got \"" + view + "\")");
+    const std::pair<const char*, ExportView> kViews[] = {{"compare", ExportView::Compare}, {"heatmap", ExportView::Heatmap},
+                                                         {"grid", ExportView::Grid}, {"rollout", ExportView::Rollout},
+                                                         {"curves", ExportView::Curves}};
+    const auto chosen = std::find_if(std::begin(kViews), std::end(kViews), [&](const auto& entry) { return view == entry.first; });
+    if (chosen == std::end(kViews)) {
+        return makeError(ErrorCode::InvalidArgument, "--view must be compare, heatmap, grid, rollout or curves (got \"" + view + "\")");
     }
-    request.view = view == "compare" ? ExportView::Compare : ExportView::Heatmap;
+    request.view = chosen->second;
+    if (const auto metric = args.get("metric")) {
+        if (request.view != ExportView::Grid) {
+            return makeError(ErrorCode::InvalidArgument, "--metric colours the head grid: give it with --view grid");
+        }
+        if (*metric == "all") {
+            for (const HeadGridMetricInfo& info : headGridMetrics()) {
+                request.gridMetrics.push_back(info.metric);
+            }
+        } else {
+            auto parsed = parseHeadGridMetric(*metric);
+            if (!parsed) {
+                return parsed.error();
+            }
+            request.gridMetrics.push_back(parsed.value());
+        }
+    } else {
+        request.gridMetrics.push_back(HeadGridMetric::Recall);  // the window's default
+    }
     std::vector<std::string> specs = args.all("variant");
-    if (specs.empty() && request.view == ExportView::Compare) {
+    if (specs.empty() && request.view != ExportView::Heatmap) {
         specs.push_back("topk:k=8");  // the GUI's default
     }
     for (const std::string& text : specs) {
@@ -139,9 +197,12 @@ Result<ExportRequest> readRequest(const ParsedArgs& args, int nLayers, int nHead
         return makeError(ErrorCode::InvalidArgument, "--format must be png, svg or pdf (got \"" + request.format + "\")");
     }
     if (request.singleFile) {
-        const std::size_t figures = request.layers.size() * request.heads.size() *
-                                    (request.view == ExportView::Heatmap ? request.variants.size() + 1
-                                                                                : request.together ? 1 : request.variants.size());
+        const std::size_t figures = request.view == ExportView::Grid || request.view == ExportView::Rollout ||
+                                            request.view == ExportView::Curves
+                                        ? planFiles(request).size()
+                                        : request.layers.size() * request.heads.size() *
+                                              (request.view == ExportView::Heatmap ? request.variants.size() + 1
+                                                                                   : request.together ? 1 : request.variants.size());
         if (figures != 1 || request.npy || request.graph || request.metrics || request.capture || !request.figures) {
             return makeError(ErrorCode::InvalidArgument, "--out " + request.out +
                                                              " names one figure; give --out DIR for several files or data");
@@ -160,17 +221,20 @@ std::vector<PlannedFile> planFiles(const ExportRequest& request)
 {
     std::vector<PlannedFile> files;
     auto inDir = [&](const std::string& name) { return request.out + "/" + name; };
-    auto figure = [&](const std::string& stem, int layer, int head, const std::string& variant) {
+    auto figure = [&](const std::string& stem, int layer, int head, const std::string& variant, const std::string& metric = {}) {
         const std::string path = request.singleFile ? request.out : inDir(stem + "." + request.format);
-        files.push_back({path, "figure", layer, head, variant});
+        files.push_back({path, "figure", layer, head, variant, metric});
         if (request.json && !request.singleFile) {
-            files.push_back({inDir(stem + ".json"), "provenance", layer, head, variant});
+            files.push_back({inDir(stem + ".json"), "provenance", layer, head, variant, metric});
         }
     };
+    if (request.figures) {
+        planModelViewFigures(request, figure);
+    }
     for (const int layer : request.layers) {
         for (const int head : request.heads) {
             const std::string part = headPart(layer, head);
-            if (request.figures) {
+            if (request.figures && !isModelView(request.view)) {
                 if (request.view == ExportView::Heatmap) {
                     figure("heatmap_" + part + "_dense", layer, head, "dense");
                 }

@@ -6,6 +6,7 @@
 #include "cli_args.h"
 
 #include "attnscope/figure_model.h"
+#include "attnscope/head_grid.h"
 #include "attnscope/status.h"
 
 #include <string>
@@ -13,7 +14,15 @@
 
 namespace attnscope::cli {
 
-enum class ExportView { Compare, Heatmap };
+/// compare and heatmap draw one head; grid (every layer × head by a metric), rollout (per layer)
+/// and curves (per head, every variant's sweep) draw the window's other views and need the model.
+enum class ExportView { Compare, Heatmap, Grid, Rollout, Curves };
+
+/// True for the views drawn from the model rather than from one head's attention maps.
+inline bool isModelView(ExportView view)
+{
+    return view == ExportView::Grid || view == ExportView::Rollout || view == ExportView::Curves;
+}
 
 /// One file the run will write, planned before any work so that name clashes stop it early.
 struct PlannedFile {
@@ -22,11 +31,13 @@ struct PlannedFile {
     int layer = -1;
     int head = -1;
     std::string variant;
+    std::string metric;  ///< the head grid's metric (HeadGridMetricInfo::name), grid figures only
 };
 
 struct ExportRequest {
     ExportView view = ExportView::Compare;
     std::vector<std::string> variants;  ///< canonical specs
+    std::vector<HeadGridMetric> gridMetrics;  ///< --metric (grid view): one, or every metric for "all"
     std::vector<int> layers;
     std::vector<int> heads;
     ColourScale scale = ColourScale::Sqrt;

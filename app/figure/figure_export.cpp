@@ -194,7 +194,7 @@ Result<QByteArray> renderPdf(const FigureModel& figure, const FigureLayout& layo
 
 Result<QByteArray> renderFigure(const FigureModel& figure, const FigureOutputOptions& options)
 {
-    if (figure.panels.empty()) {
+    if (figure.panels.empty() && figure.charts.empty()) {
         return makeError(ErrorCode::InvalidArgument, "the figure has nothing to draw");
     }
     if (options.dpi < kMinFigureDpi || options.dpi > kMaxFigureDpi) {
@@ -221,6 +221,15 @@ Result<void> writeFigure(const FigureModel& figure, const std::string& path, con
     }
     return writeTextFileAtomic(path, std::string_view(bytes->constData(), static_cast<std::size_t>(bytes->size())),
                                options.overwrite);
+}
+
+Result<void> exportFigureModel(FigureModel figure, const FigureProvenance& provenance, const std::string& colormap,
+                               bool caption, const std::string& path, const FigureOutputOptions& options)
+{
+    figure.provenance = provenance;
+    figure.colormap = colormap;
+    figure.caption = caption;
+    return writeFigure(figure, path, options);
 }
 
 Result<FigureModel> headFigureModel(const HeadFigure& head)

@@ -45,6 +45,11 @@ Result<QByteArray> renderFigure(const FigureModel& figure, const FigureOutputOpt
 /// directory, existing file without overwrite, full disk).
 Result<void> writeFigure(const FigureModel& figure, const std::string& path, const FigureOutputOptions& options);
 
+/// Any view's figure with what every export carries (provenance, caption, colour map), written.
+/// The GUI's Export action and `attnscope export` both end here. Errors: as writeFigure.
+Result<void> exportFigureModel(FigureModel figure, const FigureProvenance& provenance, const std::string& colormap,
+                               bool caption, const std::string& path, const FigureOutputOptions& options);
+
 /// One head's figure as the GUI shows it and `attnscope export` writes it: both build it here.
 struct HeadFigure {
     const HeadAttention* attention = nullptr;     ///< dense (compare), or the one map of a heatmap figure

@@ -12,21 +12,71 @@ namespace attnscope::figure {
 
 using namespace style;
 
+namespace {
+
+/// Room for the widest row or column label of the figure's panels.
+double labelRoomFor(const FigureModel& figure, bool tokens, int pixelSize)
+{
+    const QFontMetricsF metrics(font(pixelSize));
+    double widest = 0.0;
+    auto measure = [&](const std::vector<std::string>& labels) {
+        for (const std::string& label : labels) {
+            widest = std::max(widest, metrics.horizontalAdvance(QString::fromStdString(label)));
+        }
+    };
+    if (tokens) {
+        measure(figure.tokens);
+    }
+    for (const FigurePanel& panel : figure.panels) {
+        measure(panel.rowNames);
+        measure(panel.columnNames);
+    }
+    return std::clamp(std::ceil(widest) + 4.0, 16.0, kMaxLabelRoom);
+}
+
+/// The charts' row under the panels, starting at `top`; returns its height.
+double layoutCharts(const FigureModel& figure, FigureLayout& layout, double top, double& right)
+{
+    if (figure.charts.empty()) {
+        return 0.0;
+    }
+    double x = kMargin;
+    double height = 0.0;
+    for (const FigureChart& chart : figure.charts) {
+        const QRectF plot(x + kChartAxisRoom, top + kPanelTitleHeight, kChartWidth, kChartHeight);
+        const double legendLines = static_cast<double>(chart.series.size()) + (chart.note.empty() ? 0.0 : 1.0);
+        const QRectF legend(plot.left(), plot.bottom() + kChartTickRoom + kChartTitleRoom, kChartWidth,
+                            legendLines * kLegendLine);
+        layout.chartPlots.push_back(plot);
+        layout.chartLegends.push_back(legend);
+        height = std::max(height, legend.bottom() - top);
+        x = plot.right() + kPanelGap;
+        right = std::max(right, plot.right());
+    }
+    return height;
+}
+
+} // namespace
+
 FigureLayout layoutFigure(const FigureModel& figure)
 {
     FigureLayout layout;
-    const int n = figure.panels.empty() ? 0 : figure.panels.front().n;
+    // One cell size for every panel, from the longest side of any: square maps of n tokens get
+    // the side they always had, a layers × heads grid fits its longer side into the same range.
+    int n = 0;
+    bool names = false;
+    for (const FigurePanel& panel : figure.panels) {
+        n = std::max({n, panel.n, panel.width()});
+        names = names || !panel.rowNames.empty() || !panel.columnNames.empty();
+    }
+    const int tokensN = figure.panels.empty() ? 0 : figure.panels.front().n;
     const double side = n > 0 ? std::clamp(n * kPreferredCell, kMinPlotSide, kMaxPlotSide) : kMinPlotSide;
     layout.cell = n > 0 ? side / n : 0.0;
-    layout.labels = n > 0 && layout.cell >= kMinLabelCell && static_cast<int>(figure.tokens.size()) == n;
+    const bool tokens = static_cast<int>(figure.tokens.size()) == tokensN && tokensN > 0;
+    layout.labels = n > 0 && layout.cell >= kMinLabelCell && (tokens || names);
     if (layout.labels) {
         layout.labelPixelSize = std::clamp(static_cast<int>(layout.cell * 0.75), 5, 9);
-        const QFontMetricsF metrics(font(layout.labelPixelSize));
-        double widest = 0.0;
-        for (const std::string& token : figure.tokens) {
-            widest = std::max(widest, metrics.horizontalAdvance(QString::fromStdString(token)));
-        }
-        layout.labelRoom = std::clamp(std::ceil(widest) + 4.0, 16.0, kMaxLabelRoom);
+        layout.labelRoom = labelRoomFor(figure, tokens, layout.labelPixelSize);
     }
     // Columns left to right, each followed by the colour bars drawn after it; rows top to bottom,
     // each with room for its panel titles above and its column labels below.
@@ -38,33 +88,57 @@ FigureLayout layoutFigure(const FigureModel& figure)
         rows = std::max(rows, panel.row + 1);
         rowLabels = rowLabels || (panel.rowLabels && panel.column == 0);
     }
+    std::vector<double> columnWidth(static_cast<std::size_t>(columns), 0.0);
+    std::vector<double> rowPlotHeight(static_cast<std::size_t>(std::max(1, rows)), 0.0);
+    for (const FigurePanel& panel : figure.panels) {
+        auto& width = columnWidth[static_cast<std::size_t>(panel.column)];
+        width = std::max(width, panel.width() * layout.cell);
+        auto& height = rowPlotHeight[static_cast<std::size_t>(panel.row)];
+        height = std::max(height, panel.n * layout.cell);
+    }
     std::vector<double> columnX(static_cast<std::size_t>(columns));
     std::vector<double> barX(static_cast<std::size_t>(columns), 0.0);
     double x = kMargin + (rowLabels ? layout.labelRoom : 0.0);
     for (int column = 0; column < columns; ++column) {
         columnX[static_cast<std::size_t>(column)] = x;
-        x += side;
+        x += columnWidth[static_cast<std::size_t>(column)];
         bool bars = false;
+        double titleOverflow = 0.0;  // a bar title wider than the bar and its ticks ("induction score")
+        const QFontMetricsF titleMetrics(font(9));
         for (const FigureColourBar& bar : figure.colourBars) {
-            bars = bars || bar.afterColumn == column;
+            if (bar.afterColumn == column) {
+                bars = true;
+                const double title = titleMetrics.horizontalAdvance(QString::fromStdString(bar.title));
+                titleOverflow = std::max(titleOverflow, std::ceil(title - (kBarGap + kBarWidth + kBarTickRoom - 2.0)));
+            }
         }
         if (bars) {
             barX[static_cast<std::size_t>(column)] = x + kBarGap;
-            x += kBarGap + kBarWidth + kBarTickRoom;
+            x += kBarGap + kBarWidth + kBarTickRoom + titleOverflow;
         }
         x += column + 1 < columns ? kPanelGap : 0.0;
     }
-    const double rowHeight = kPanelTitleHeight + side + std::max(layout.labelRoom, 4.0);
-    auto plotTop = [&](int row) { return kMargin + kTitleHeight + row * rowHeight + kPanelTitleHeight; };
+    std::vector<double> rowTop(static_cast<std::size_t>(std::max(1, rows)) + 1);
+    rowTop[0] = kMargin + kTitleHeight;
+    for (int row = 0; row < rows; ++row) {
+        rowTop[static_cast<std::size_t>(row) + 1] = rowTop[static_cast<std::size_t>(row)] + kPanelTitleHeight +
+                                                    rowPlotHeight[static_cast<std::size_t>(row)] + std::max(layout.labelRoom, 4.0);
+    }
+    auto plotTop = [&](int row) { return rowTop[static_cast<std::size_t>(row)] + kPanelTitleHeight; };
     for (const FigurePanel& panel : figure.panels) {
-        layout.plots.emplace_back(columnX[static_cast<std::size_t>(panel.column)], plotTop(panel.row), side, side);
+        layout.plots.emplace_back(columnX[static_cast<std::size_t>(panel.column)], plotTop(panel.row), panel.width() * layout.cell,
+                                  panel.n * layout.cell);
     }
     for (const FigureColourBar& bar : figure.colourBars) {
         const int column = std::clamp(bar.afterColumn, 0, std::max(0, columns - 1));
-        layout.barRects.emplace_back(barX[static_cast<std::size_t>(column)], plotTop(bar.row), kBarWidth, side);
+        const int row = std::clamp(bar.row, 0, std::max(0, rows - 1));
+        layout.barRects.emplace_back(barX[static_cast<std::size_t>(column)], plotTop(bar.row), kBarWidth,
+                                     rowPlotHeight[static_cast<std::size_t>(row)]);
     }
-    const double width = x + kMargin;
-    double bottom = kMargin + kTitleHeight + std::max(1, rows) * rowHeight;
+    double bottom = figure.panels.empty() ? kMargin + kTitleHeight : rowTop[static_cast<std::size_t>(rows)];
+    double chartsRight = 0.0;
+    bottom += layoutCharts(figure, layout, bottom, chartsRight);
+    const double width = std::max(figure.panels.empty() ? 0.0 : x, chartsRight) + kMargin;
     if (figure.caption) {
         layout.caption = QRectF(kMargin, bottom, width - 2 * kMargin, kCaptionHeight);
         bottom += kCaptionHeight;

@@ -16,6 +16,8 @@ struct FigureLayout {
     QRectF title;
     std::vector<QRectF> plots;      ///< one square per panel: the cells
     std::vector<QRectF> barRects;   ///< one per colour bar (same order): the gradient
+    std::vector<QRectF> chartPlots; ///< one per chart: the axes' box
+    std::vector<QRectF> chartLegends; ///< one per chart: legend (and note) lines under its axis titles
     QRectF caption;                 ///< empty without a caption
     double cell = 0.0;              ///< side of one cell
     bool labels = false;            ///< token labels fit at this cell size
@@ -23,7 +25,8 @@ struct FigureLayout {
     int labelPixelSize = 0;         ///< label font size (points)
 };
 
-/// Lays a figure out. Token labels appear when a cell is at least 6 pt.
+/// Lays a figure out. Token labels appear when a cell is at least 6 pt. Charts go in one row under
+/// the panels.
 FigureLayout layoutFigure(const FigureModel& figure);
 
 } // namespace attnscope::figure

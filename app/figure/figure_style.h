@@ -18,6 +18,13 @@ constexpr double kMaxPlotSide = 320.0;
 constexpr double kPreferredCell = 14.0;
 constexpr double kMinLabelCell = 6.0;
 constexpr double kMaxLabelRoom = 72.0;
+constexpr double kMinCellTextCell = 18.0;  ///< cells print their number from this side on
+constexpr double kChartWidth = 300.0;
+constexpr double kChartHeight = 200.0;
+constexpr double kChartAxisRoom = 44.0;    ///< left of a chart: tick labels and the rotated y title
+constexpr double kChartTickRoom = 14.0;    ///< under a chart: tick labels
+constexpr double kChartTitleRoom = 14.0;   ///< under the tick labels: the x title
+constexpr double kLegendLine = 12.0;
 
 /// A font of `pixelSize` points; pixel sizes keep text the same size on every paint device
 /// (a QImage at any DPI under a scaling transform, SVG, PDF at 72 units per inch).

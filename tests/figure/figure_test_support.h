@@ -9,8 +9,11 @@
 #include <QImage>
 #include <QPoint>
 
+#include <array>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -69,6 +72,27 @@ inline QPoint cellCentre(const figure::FigureLayout& layout, int panel, int row,
     const double x = (plot.left() + (column + 0.5) * layout.cell) * pixelsPerPoint;
     const double y = (plot.top() + (row + 0.5) * layout.cell) * pixelsPerPoint;
     return {static_cast<int>(std::floor(x)), static_cast<int>(std::floor(y))};
+}
+
+/// A colour map's 256 entries read from assets/colormaps/NAME ("r g b" lines, # comments),
+/// independently of the app's loader.
+inline std::array<QRgb, 256> readLut(const std::string& name)
+{
+    std::array<QRgb, 256> table{};
+    std::ifstream stream(std::string(ATTNSCOPE_SOURCE_DIR) + "/assets/colormaps/" + name);
+    std::string line;
+    int index = 0;
+    while (std::getline(stream, line) && index < 256) {
+        if (line.empty() || line[0] == '#') {
+            continue;
+        }
+        std::istringstream fields(line);
+        int r = 0, g = 0, b = 0;
+        if (fields >> r >> g >> b) {
+            table[static_cast<std::size_t>(index++)] = qRgb(r, g, b);
+        }
+    }
+    return table;
 }
 
 /// Largest per-channel difference of two colours.

@@ -29,26 +29,7 @@ namespace {
 using testing::cellCentre;
 using testing::colourDistance;
 using testing::makeSyntheticScene;
-
-std::array<QRgb, 256> readLut(const std::string& name)
-{
-    std::array<QRgb, 256> table{};
-    std::ifstream stream(std::string(ATTNSCOPE_SOURCE_DIR) + "/assets/colormaps/" + name);
-    std::string line;
-    int index = 0;
-    while (std::getline(stream, line) && index < 256) {
-        if (line.empty() || line[0] == '#') {
-            continue;
-        }
-        std::istringstream fields(line);
-        int r = 0, g = 0, b = 0;
-        if (fields >> r >> g >> b) {
-            table[static_cast<std::size_t>(index++)] = qRgb(r, g, b);
-        }
-    }
-    EXPECT_EQ(index, 256) << name;
-    return table;
-}
+using testing::readLut;
 
 /// The expected colour of a value on the sqrt scale, by the closed form t = sqrt(|x| / vmax).
 QRgb expectedColour(double value, double vmax, bool diverging)

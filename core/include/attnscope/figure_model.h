@@ -8,6 +8,7 @@
 #include "attnscope/workspace.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -58,16 +59,46 @@ struct FigureProvenance {
 FigureProvenance headProvenance(const std::string& modelPath, const std::string& modelHash, const std::string& textHash,
                                 int layer, int head, const std::string& variant);
 
-/// One heatmap of a figure: n × n cells, row = query, column = key.
+/// One heatmap of a figure: n × n cells, row = query, column = key; or, with `columns` set, an
+/// n × columns matrix with its own row and column names (the head grid: layers × heads).
 struct FigurePanel {
     std::string title;
-    int n = 0;
-    std::vector<float> values;          ///< [n, n] mapped to [0, 1] (viridis) or [-1, 1] (diverging)
+    int n = 0;                          ///< rows (and columns when `columns` is 0)
+    int columns = 0;                    ///< 0: square; otherwise the number of columns
+    std::vector<float> values;          ///< [n, width()] mapped to [0, 1] (viridis) or [-1, 1] (diverging)
     bool diverging = false;
-    std::vector<std::uint8_t> outline;  ///< [n, n] kept cells to outline, or empty
-    bool rowLabels = false;             ///< query token labels on the left (first column only)
+    std::vector<std::uint8_t> outline;  ///< [n, width()] kept cells to outline, or empty
+    bool rowLabels = false;             ///< row labels on the left (first column only)
+    std::vector<std::string> rowNames;     ///< this panel's row labels ("L0", ...); empty: the tokens
+    std::vector<std::string> columnNames;  ///< this panel's column labels ("H0", ...); empty: the tokens
+    std::vector<std::string> cellText;     ///< [n, width()] printed in the cells when they fit, or empty
     int row = 0;                        ///< grid position: panels share one cell size
     int column = 0;
+
+    int width() const { return columns > 0 ? columns : n; }
+};
+
+/// One line of a chart: a name for the legend and its points in data coordinates, in order.
+struct FigureSeries {
+    std::string name;
+    std::vector<std::pair<double, double>> points;
+};
+
+/// A line chart (the metrics panel's curves): axes with titles and ticks at data values, one
+/// line with markers per series, a legend under the plot. Series i takes colour i of the
+/// figure's categorical palette.
+struct FigureChart {
+    std::string title;
+    std::string xTitle;
+    std::string yTitle;
+    double xMin = 0.0;
+    double xMax = 1.0;
+    double yMin = 0.0;
+    double yMax = 1.0;
+    std::vector<std::pair<double, std::string>> xTicks;
+    std::vector<std::pair<double, std::string>> yTicks;
+    std::vector<FigureSeries> series;
+    std::string note;  ///< a line under the legend ("" for none)
 };
 
 /// A vertical colour bar: its map, a title and tick labels at positions t in [0, 1] (bottom = 0).
@@ -85,6 +116,7 @@ struct FigureModel {
     std::vector<std::string> tokens;  ///< n display labels (tokenDisplayText), shared by the panels
     std::vector<FigurePanel> panels;
     std::vector<FigureColourBar> colourBars;
+    std::vector<FigureChart> charts;  ///< laid out left to right under the panels
     FigureProvenance provenance;
     bool caption = false;  ///< print the provenance under the figure
     std::string colormap = "viridis";  ///< sequential map of the attention panels: viridis, magma, cividis
@@ -116,5 +148,13 @@ std::string sha256Hex(std::string_view bytes);
 /// listing ("<hash>  <name>\n", sorted by name) of its config, tokenizer, safetensors and gguf
 /// files. Errors: FileNotFound, FileIo naming the file.
 Result<std::string> modelFingerprint(const std::string& path);
+
+/// Told the bytes hashed so far and the total while a fingerprint is computed (every MiB); returns
+/// false to stop. Called on the hashing thread.
+using FingerprintProgress = std::function<bool(std::uint64_t done, std::uint64_t total)>;
+
+/// modelFingerprint with progress (the GUI hashes on a background thread and shows it). Errors: as
+/// modelFingerprint, Cancelled when `progress` returned false.
+Result<std::string> modelFingerprint(const std::string& path, const FingerprintProgress& progress);
 
 } // namespace attnscope

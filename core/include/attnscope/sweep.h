@@ -40,6 +40,23 @@ struct SweepResult {
     std::vector<SweepPoint> points;
 };
 
+/// One variant's curve for the metrics panel and `export --view curves`: its budget sweep on one
+/// head and the model's perplexity with the variant in every layer.
+struct VariantCurve {
+    std::string variant;       ///< canonical spec
+    SweepResult sweep;         ///< no points when the kind has no budget (dense, fast)
+    std::string sweepError;    ///< why there is no sweep
+    double perplexity = -1.0;  ///< -1: not a causal LM
+};
+
+/// Every compared variant's curve on one head.
+struct VariantCurveSet {
+    int layer = 0;
+    int head = 0;
+    double densePerplexity = -1.0;  ///< -1: not a causal LM
+    std::vector<VariantCurve> curves;
+};
+
 /// The parameter that sets a kind's budget ("k" for topk/sea/dsa, "w" for window, "density" for sbm
 /// and random, "alpha" for sac, ...), or "" for kinds that keep every key (dense, performer, fast).
 /// Static data; thread-safe.
@@ -56,5 +73,11 @@ Result<std::vector<double>> sweepValues(const VariantSpec& spec, const std::stri
 /// range names it), Cancelled. One call at a time per Workspace.
 Result<SweepResult> sweepVariant(Workspace& workspace, const std::vector<std::int32_t>& ids,
                                  const SweepRequest& request, const RunOptions& options);
+
+/// Each spec's sweep on (layer, head) (sweepVariant with its defaults) and, for causal LMs, the
+/// perplexity with it in every layer and the dense perplexity. A kind without a budget gets its
+/// sweepError and still its perplexity. Errors: those of Workspace::evaluate, Cancelled.
+Result<VariantCurveSet> computeVariantCurves(Workspace& workspace, const std::vector<std::int32_t>& ids, int layer,
+                                             int head, const std::vector<std::string>& specs, const RunOptions& options);
 
 } // namespace attnscope

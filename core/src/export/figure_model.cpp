@@ -332,7 +332,9 @@ std::string sha256Hex(std::string_view bytes)
 
 namespace {
 
-Result<std::string> fileSha256(const std::filesystem::path& path)
+/// Hashes a file in 1 MiB reads, adding each read to `done` and reporting it.
+Result<std::string> fileSha256(const std::filesystem::path& path, std::uint64_t& done, std::uint64_t total,
+                               const FingerprintProgress& progress)
 {
     std::ifstream stream(path, std::ios::binary);
     if (!stream) {
@@ -342,12 +344,24 @@ Result<std::string> fileSha256(const std::filesystem::path& path)
     std::string buffer(1 << 20, '\0');
     while (stream) {
         stream.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-        hash.update(std::string_view(buffer.data(), static_cast<std::size_t>(stream.gcount())));
+        const auto count = static_cast<std::size_t>(stream.gcount());
+        hash.update(std::string_view(buffer.data(), count));
+        done += count;
+        if (progress && !progress(done, total)) {
+            return makeError(ErrorCode::Cancelled, "hashing the model was stopped", path.string());
+        }
     }
     if (stream.bad()) {
         return makeError(ErrorCode::FileIo, "read failed while hashing", path.string());
     }
     return hash.finishHex();
+}
+
+std::uint64_t fileSize(const std::filesystem::path& path)
+{
+    std::error_code error;
+    const auto size = std::filesystem::file_size(path, error);
+    return error ? 0 : static_cast<std::uint64_t>(size);
 }
 
 bool fingerprinted(const std::filesystem::path& path)
@@ -362,13 +376,19 @@ bool fingerprinted(const std::filesystem::path& path)
 
 Result<std::string> modelFingerprint(const std::string& path)
 {
+    return modelFingerprint(path, FingerprintProgress());
+}
+
+Result<std::string> modelFingerprint(const std::string& path, const FingerprintProgress& progress)
+{
     std::error_code error;
     const std::filesystem::file_status status = std::filesystem::status(path, error);
     if (error || !std::filesystem::exists(status)) {
         return makeError(ErrorCode::FileNotFound, "no such model file or folder", path);
     }
+    std::uint64_t done = 0;
     if (!std::filesystem::is_directory(status)) {
-        return fileSha256(path);
+        return fileSha256(path, done, fileSize(path), progress);
     }
     std::vector<std::filesystem::path> files;
     for (const auto& entry : std::filesystem::directory_iterator(path, error)) {
@@ -380,9 +400,13 @@ Result<std::string> modelFingerprint(const std::string& path)
         return makeError(ErrorCode::FileIo, "cannot list the model folder: " + error.message(), path);
     }
     std::sort(files.begin(), files.end());
+    std::uint64_t total = 0;
+    for (const auto& file : files) {
+        total += fileSize(file);
+    }
     std::string listing;
     for (const auto& file : files) {
-        auto hash = fileSha256(file);
+        auto hash = fileSha256(file, done, total, progress);
         if (!hash) {
             return hash.error();
         }

@@ -145,3 +145,49 @@ Result<SweepResult> sweepVariant(Workspace& workspace, const std::vector<std::in
 }
 
 } // namespace attnscope
+
+namespace attnscope {
+
+Result<VariantCurveSet> computeVariantCurves(Workspace& workspace, const std::vector<std::int32_t>& ids, int layer,
+                                             int head, const std::vector<std::string>& specs, const RunOptions& options)
+{
+    VariantCurveSet result;
+    result.layer = layer;
+    result.head = head;
+    const bool causal = workspace.info().causal;
+    if (causal) {
+        auto dense = workspace.evaluate(ids, "dense", options);
+        if (!dense) {
+            return dense.error();
+        }
+        result.densePerplexity = dense->perplexity;
+    }
+    for (const std::string& spec : specs) {
+        VariantCurve curve;
+        curve.variant = spec;
+        SweepRequest sweep;
+        sweep.variant = spec;
+        sweep.layers = {layer};
+        sweep.heads = {head};
+        auto swept = sweepVariant(workspace, ids, sweep, options);
+        if (swept) {
+            curve.sweep = std::move(swept.value());
+            curve.variant = curve.sweep.variant;
+        } else if (swept.error().code == ErrorCode::Cancelled) {
+            return swept.error();
+        } else {
+            curve.sweepError = swept.error().message;  // a kind without a budget still gets its perplexity
+        }
+        if (causal) {
+            auto evaluated = workspace.evaluate(ids, spec, options);
+            if (!evaluated) {
+                return evaluated.error();
+            }
+            curve.perplexity = evaluated->perplexity;
+        }
+        result.curves.push_back(std::move(curve));
+    }
+    return result;
+}
+
+} // namespace attnscope
