@@ -3,6 +3,7 @@
 
 #include "attnscope/backends.h"
 #include "attnscope/head_compare.h"
+#include "attnscope/head_grid.h"
 #include "attnscope/sweep.h"
 #include "attnscope/workspace.h"
 
@@ -39,28 +40,16 @@ struct HeadComparison {
 };
 
 /// Every layer × head: what it does (dense scores) and how close the variant is to it.
-struct HeadGrid {
+struct HeadGrid : HeadGridValues {
     std::vector<std::int32_t> ids;
-    std::string variant;
-    std::vector<std::vector<HeadScores>> scores;      ///< [layer][head]
-    std::vector<std::vector<VariantMetrics>> metrics; ///< [layer][head]
     double seconds = 0.0;
 };
 
 /// The metrics panel's on-demand numbers for each variant: its recall-vs-density sweep on the
 /// selected head and the model's perplexity with the variant in every layer (causal LMs only).
-struct VariantCurves {
+struct VariantCurves : VariantCurveSet {
+    using Curve = VariantCurve;
     std::vector<std::int32_t> ids;
-    int layer = 0;
-    int head = 0;
-    double densePerplexity = -1.0;   ///< -1: not a causal LM
-    struct Curve {
-        std::string variant;
-        SweepResult sweep;           ///< empty points when the kind has no budget (dense, fast)
-        std::string sweepError;      ///< why there is no sweep
-        double perplexity = -1.0;
-    };
-    std::vector<Curve> curves;
     double seconds = 0.0;
 };
 

@@ -1,25 +1,31 @@
 #include "figure_export_action.h"
 
-#include <QFileDialog>
+#include "attnscope/figure_views.h"
 
-#include <map>
+#include <QFileDialog>
 
 namespace attnscope::gui {
 
 namespace {
 
-/// Hashing a large model takes seconds: once per model path in a session.
-Result<std::string> cachedFingerprint(const std::string& modelPath)
+Error atPath(const Error& error, const std::string& path)
 {
-    static std::map<std::string, std::string> cache;
-    if (const auto found = cache.find(modelPath); found != cache.end()) {
-        return found->second;
+    return Error{error.code, error.message, path, error.reason};
+}
+
+/// Writes a view's figure with the provenance the CLI gives the same view.
+Result<void> writeViewFigure(Result<FigureModel> model, const FigureSource& source, int layer, int head,
+                             const std::string& variant, const std::string& path, const figure::FigureOutputOptions& options)
+{
+    if (source.modelHash.empty()) {
+        return makeError(ErrorCode::InvalidArgument, "the model's fingerprint is not known yet", path);
     }
-    auto hash = modelFingerprint(modelPath);
-    if (hash) {
-        cache.emplace(modelPath, hash.value());
+    if (!model) {
+        return atPath(model.error(), path);
     }
-    return hash;
+    return figure::exportFigureModel(std::move(model.value()),
+                                     headProvenance(source.modelPath, source.modelHash, sha256Hex(source.text), layer, head, variant),
+                                     source.colormap, false, path, options);
 }
 
 } // namespace
@@ -30,9 +36,8 @@ Result<void> exportSceneFigure(const FigureScene& scene, const std::string& path
     if (scene.dense == nullptr) {
         return makeError(ErrorCode::InvalidArgument, "nothing to export yet: wait for the first result", path);
     }
-    auto hash = cachedFingerprint(scene.modelPath);
-    if (!hash) {
-        return hash.error();
+    if (scene.modelHash.empty()) {
+        return makeError(ErrorCode::InvalidArgument, "the model's fingerprint is not known yet", path);
     }
     std::string specs = scene.variants.empty() ? scene.dense->variant : std::string();
     for (const HeadAttention* variant : scene.variants) {
@@ -45,16 +50,53 @@ Result<void> exportSceneFigure(const FigureScene& scene, const std::string& path
     head.pieces = scene.pieces;
     head.scale = scene.scale;
     head.colormap = scene.colormap;
-    head.provenance = headProvenance(scene.modelPath, hash.value(), sha256Hex(scene.text), scene.dense->layer,
+    head.provenance = headProvenance(scene.modelPath, scene.modelHash, sha256Hex(scene.text), scene.dense->layer,
                                      scene.dense->head, specs);
     head.caption = caption;
     return figure::exportHeadFigure(head, path, options);
 }
 
-QString exportSceneWithDialog(QWidget* parent, const FigureScene& scene)
+Result<void> exportHeadGridFigure(const HeadGridValues& grid, HeadGridMetric metric, const FigureSource& source,
+                                  const std::string& path, const figure::FigureOutputOptions& options)
+{
+    return writeViewFigure(buildHeadGridFigure(grid, metric), source, -1, -1,
+                           headGridMetricInfo(metric).ofVariant ? grid.variant : std::string(), path, options);
+}
+
+Result<void> exportRolloutFigure(const AttentionRollout& dense, const AttentionRollout& variant, const FigureSource& source,
+                                 const std::string& path, const figure::FigureOutputOptions& options)
+{
+    return writeViewFigure(buildRolloutFigure(dense, variant, source.pieces, source.scale), source, dense.throughLayer, -1,
+                           variant.variant, path, options);
+}
+
+Result<void> exportCurvesFigure(const VariantCurveSet& curves, const FigureSource& source, const std::string& path,
+                                const figure::FigureOutputOptions& options)
+{
+    std::string specs;
+    for (const VariantCurve& curve : curves.curves) {
+        specs += (specs.empty() ? "" : "; ") + curve.variant;
+    }
+    return writeViewFigure(buildCurvesFigure(curves), source, curves.layer, curves.head, specs, path, options);
+}
+
+Result<figure::FigureOutputOptions> windowFigureOptions(const std::string& path)
+{
+    auto format = figure::figureFormatForPath(path);
+    if (!format) {
+        return format.error();
+    }
+    figure::FigureOutputOptions options;
+    options.format = format.value();
+    options.dpi = 300;
+    options.overwrite = true;  // the save dialog has asked before replacing a file
+    return options;
+}
+
+QString askFigurePath(QWidget* parent, const QString& title, figure::FigureOutputOptions& options)
 {
     QString selectedFilter;
-    QString path = QFileDialog::getSaveFileName(parent, QObject::tr("Export figure"), QString(),
+    QString path = QFileDialog::getSaveFileName(parent, title, QString(),
                                                 QObject::tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"),
                                                 &selectedFilter);
     if (path.isEmpty()) {
@@ -65,12 +107,8 @@ QString exportSceneWithDialog(QWidget* parent, const FigureScene& scene)
                 : selectedFilter.contains(QLatin1String("pdf")) ? QStringLiteral(".pdf")
                                                                 : QStringLiteral(".png");
     }
-    figure::FigureOutputOptions options;
-    options.format = figure::figureFormatForPath(path.toStdString()).value();
-    options.dpi = 300;
-    options.overwrite = true;  // the save dialog has asked before replacing a file
-    auto written = exportSceneFigure(scene, path.toStdString(), options, false);
-    return written ? QString() : QString::fromStdString(written.error().describe());
+    options = windowFigureOptions(path.toStdString()).value();
+    return path;
 }
 
 } // namespace attnscope::gui

@@ -1,13 +1,14 @@
 #include "main_window.h"
 
 #include "compute_service.h"
-#include "figure_export_action.h"
+#include "figure_export_controller.h"
 #include "workspace_session.h"
 #include "panels/panel_state.h"
 #include "selection_model.h"
 #include "views/analysis_tabs.h"
 #include "views/compare_view.h"
 #include "views/head_grid_view.h"
+#include "views/rollout_view.h"
 #include "views/imgui_panel_view.h"
 #include "views/model_panel.h"
 #include "views/text_panel_view.h"
@@ -103,6 +104,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     auto* lower = new QSplitter(Qt::Horizontal, this);
     lower->addWidget(m_headGrid);
     auto* analysis = new AnalysisTabs(*m_selection, *m_compute, this);
+    m_analysis = analysis;
     lower->addWidget(analysis);
     connect(analysis, &AnalysisTabs::resultArrived, this, &MainWindow::clearError);
     centre->addWidget(lower);
@@ -182,6 +184,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
         clearError(QStringLiteral("model"));
         m_modelPanel->setModel(*model);
         m_loadedModelPath = model->info.path;
+        m_exports->modelOpened(m_loadedModelPath);  // hashed in the background, ready for the first export
         // Another model may tokenise the text to the same ids: nothing computed before still holds.
         m_lastCompareKey.clear();
         m_lastGridKey.clear();
@@ -271,13 +274,12 @@ void MainWindow::buildMenus()
         showError(QStringLiteral("workspace"), message);
     });
     connect(m_workspace, &WorkspaceSession::statusMessage, m_statusLabel, &QLabel::setText);
-    file->addAction(tr("&Export figure…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] {
-        const QString error = m_comparison ? exportSceneWithDialog(this, currentFigureScene())
-                                           : tr("nothing to export yet: wait for the first result");
-        if (!error.isEmpty()) {
-            showError(QStringLiteral("export"), error);
-        }
+    m_exports = new FigureExportController([this] { return exportableState(); }, this);
+    m_exports->addMenuActions(file);
+    connect(m_exports, &FigureExportController::errorOccurred, this, [this](const QString& message) {
+        showError(QStringLiteral("export"), message);
     });
+    connect(m_exports, &FigureExportController::statusMessage, m_statusLabel, &QLabel::setText);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -408,39 +410,30 @@ void MainWindow::saveLayout()
     }
 }
 
-FigureScene MainWindow::currentFigureScene() const
+ExportableState MainWindow::exportableState() const
 {
-    FigureScene scene;
-    if (!m_comparison) {
-        return scene;
-    }
-    scene.dense = &m_comparison->dense;
-    for (const VariantHead& variant : m_comparison->variants) {
-        scene.variants.push_back(&variant.effective);
-    }
-    scene.activeVariant = m_selection->activeVariant();
-    if (const auto tokens = m_selection->tokens(); tokens && tokens->ids == m_comparison->ids) {
-        scene.pieces = tokens->tokens;
+    ExportableState state;
+    if (const auto tokens = m_selection->tokens()) {
+        state.ids = tokens->ids;
+        state.source.pieces = tokens->tokens;
     }
     const CompareColorOptions colours = m_compareView->colorOptions();
-    scene.scale = static_cast<ColourScale>(colours.scale);  // same scales, same order (workspace_session.cpp)
-    scene.colormap = colours.colormap.toStdString();
-    scene.modelPath = m_loadedModelPath;
-    scene.text = m_selection->text().toStdString();
-    return scene;
+    state.source.scale = static_cast<ColourScale>(colours.scale);  // same scales, same order (workspace_session.cpp)
+    state.source.colormap = colours.colormap.toStdString();
+    state.source.modelPath = m_loadedModelPath;
+    state.source.text = m_selection->text().toStdString();
+    state.comparison = m_comparison;
+    state.activeVariant = m_selection->activeVariant();
+    state.grid = m_grid;
+    state.gridMetric = m_headGrid->metric();
+    state.rollout = m_analysis->rolloutView()->rollout();
+    state.curves = m_curves;
+    return state;
 }
 
 QString MainWindow::exportFigureTo(const QString& path)
 {
-    if (!m_comparison) {
-        return tr("nothing to export yet: wait for the first result");
-    }
-    auto format = figure::figureFormatForPath(path.toStdString());
-    if (!format) {
-        return QString::fromStdString(format.error().describe());
-    }
-    auto written = exportSceneFigure(currentFigureScene(), path.toStdString(), {format.value(), 300, true}, false);
-    return written ? QString() : QString::fromStdString(written.error().describe());
+    return m_exports->exportTo(ExportedView::Compare, path);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

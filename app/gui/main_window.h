@@ -19,14 +19,16 @@ class QSplitter;
 
 namespace attnscope::gui {
 
+class AnalysisTabs;
 class CompareView;
 class ComputeService;
+class FigureExportController;
 class HeadGridView;
 class ImGuiPanelView;
 class ModelPanel;
 class SelectionModel;
 class WorkspaceSession;
-struct FigureScene;
+struct ExportableState;
 class TextPanelView;
 struct HeadComparison;
 struct HeadGrid;
@@ -66,6 +68,9 @@ public:
     /// compare view's scale and colour map) to `path`: .png (300 dpi), .svg or .pdf, through the
     /// code `attnscope export` uses. Replaces an existing file. Returns "" or the error.
     QString exportFigureTo(const QString& path);
+    /// Export of one view (figure_export_controller.h: compare, head grid, rollout, curves).
+    FigureExportController& figureExports() { return *m_exports; }
+    AnalysisTabs* analysisTabs() const { return m_analysis; }
     /// The last sweep/perplexity result (null until requested and delivered).
     std::shared_ptr<const VariantCurves> curves() const { return m_curves; }
     /// Does what the knob panels asked for (also the no-GL panel and tests).
@@ -121,7 +126,9 @@ private:
     std::shared_ptr<const HeadComparison> m_comparison;
     WorkspaceSession* m_workspace = nullptr;
     std::string m_loadedModelPath;  // ModelInfo::path of the open model, for figure provenance
-    FigureScene currentFigureScene() const;
+    ExportableState exportableState() const;
+    FigureExportController* m_exports = nullptr;
+    AnalysisTabs* m_analysis = nullptr;
     std::shared_ptr<const HeadGrid> m_grid;
     std::shared_ptr<const VariantCurves> m_curves;
     QString m_lastCompareKey;  // what the last compare request was for (tokens, head, variants)

@@ -4,9 +4,16 @@
 
 #include "gui/gui_test_support.h"
 
+#include "compute_service.h"
 #include "figure_export_action.h"
+#include "figure_export_controller.h"
 #include "main_window.h"
+#include "model_fingerprints.h"
+#include "panels/panel_state.h"
 #include "selection_model.h"
+#include "views/analysis_tabs.h"
+#include "views/head_grid_view.h"
+#include "views/rollout_view.h"
 
 #include "attnscope/workspace.h"
 #include "test_support/cli_runner.h"
@@ -25,6 +32,20 @@ namespace attnscope {
 namespace {
 
 const std::string kText = "In the beginning God created the heaven and the earth. And the earth was without form.";
+
+/// The window on the demo model and kText with `variants` (the first active) at (layer, head).
+gui::MainWindowOptions windowOptions(const QStringList& variants, int layer, int head)
+{
+    gui::MainWindowOptions options;
+    options.modelPath = QStringLiteral("demo");
+    options.text = QString::fromStdString(kText);
+    options.variantSpec = variants.front();
+    options.moreVariants = variants.mid(1);
+    options.layer = layer;
+    options.head = head;
+    options.restoreLayout = false;
+    return options;
+}
 
 class GuiFigureExport : public ::testing::Test {
 protected:
@@ -47,6 +68,7 @@ protected:
         scene.pieces = tokens->tokens;
         scene.scale = ColourScale::Sqrt;
         scene.modelPath = workspace.value()->info().path;
+        scene.modelHash = modelFingerprint(scene.modelPath).value();
         scene.text = kText;
         const auto written = gui::exportSceneFigure(scene, path, {format, 150, false}, false);
         EXPECT_TRUE(written.ok()) << written.error().describe();
@@ -91,15 +113,7 @@ TEST_F(GuiFigureExport, SvgFromTheWindowAndFromTheCommandLineAreIdentical)
 
 TEST_F(GuiFigureExport, TheWindowsExportIsTheCommandLinesFigure)
 {
-    gui::MainWindowOptions options;
-    options.modelPath = QStringLiteral("demo");
-    options.text = QString::fromStdString(kText);
-    options.variantSpec = QStringLiteral("topk:k=4");
-    options.moreVariants = {QStringLiteral("window:w=3")};
-    options.layer = 2;
-    options.head = 5;
-    options.restoreLayout = false;
-    gui::MainWindow window(options);
+    gui::MainWindow window(windowOptions({QStringLiteral("topk:k=4"), QStringLiteral("window:w=3")}, 2, 5));
     window.resize(1400, 900);
     window.show();
     EXPECT_NE(window.exportFigureTo(QString::fromStdString(m_dir.path() + "/early.png")), QString());
@@ -114,6 +128,78 @@ TEST_F(GuiFigureExport, TheWindowsExportIsTheCommandLinesFigure)
     const std::string gui = readFileBytes(fromWindow);
     ASSERT_GT(gui.size(), 1000u);
     EXPECT_TRUE(gui == readFileBytes(m_dir.path() + "/cli.png")) << "the window's figure differs from the CLI's";
+}
+
+TEST_F(GuiFigureExport, TheWindowsHeadGridRolloutAndCurvesAreTheCommandLinesFigures)
+{
+    gui::MainWindow window(windowOptions({QStringLiteral("topk:k=4")}, 1, 2));
+    window.resize(1400, 900);
+    window.show();
+    gui::FigureExportController& exports = window.figureExports();
+    EXPECT_NE(exports.exportTo(gui::ExportedView::Curves, QString::fromStdString(m_dir.path() + "/early.png")), QString())
+        << "no curves before a sweep";
+    ASSERT_TRUE(gui::waitUntil([&] { return window.isIdle() || !window.errorText().isEmpty(); }, 120000));
+    ASSERT_EQ(window.errorText(), QString());
+    // The rollout tab computes when shown; the curves when asked for.
+    window.analysisTabs()->setCurrentIndex(gui::AnalysisTabs::Rollout);
+    gui::PanelActions sweep;
+    sweep.computeCurves = true;
+    window.applyPanelActions(sweep);
+    ASSERT_TRUE(gui::waitUntil([&] { return (window.analysisTabs()->rolloutView()->rollout() && window.curves() &&
+                                             !window.computeService().busy()) || !window.errorText().isEmpty(); },
+                               240000));
+    ASSERT_EQ(window.errorText(), QString());
+    window.headGridView()->setMetric(HeadGridMetric::Induction);
+    struct Case {
+        gui::ExportedView view;
+        std::string name;
+        std::vector<std::string> cli;
+    };
+    const std::vector<Case> cases = {
+        {gui::ExportedView::HeadGrid, "grid.png", {"--view", "grid", "--metric", "induction"}},
+        {gui::ExportedView::Rollout, "rollout.svg", {"--view", "rollout", "--layer", "1"}},
+        {gui::ExportedView::Curves, "curves.svg", {"--view", "curves", "--layer", "1", "--head", "2"}},
+    };
+    for (const Case& test : cases) {
+        const std::string fromWindow = m_dir.path() + "/window-" + test.name;
+        ASSERT_EQ(exports.exportTo(test.view, QString::fromStdString(fromWindow)), QString()) << test.name;
+        std::vector<std::string> arguments{"export", "demo", "--text", kText, "--variant", "topk:k=4", "--dpi", "300"};
+        arguments.insert(arguments.end(), test.cli.begin(), test.cli.end());
+        arguments.insert(arguments.end(), {"--out", m_dir.path() + "/cli-" + test.name});
+        const CliRun run = runCli(arguments);
+        ASSERT_EQ(run.exitCode, 0) << run.err;
+        const std::string gui = readFileBytes(fromWindow);
+        ASSERT_GT(gui.size(), 1000u) << test.name;
+        EXPECT_TRUE(gui == readFileBytes(m_dir.path() + "/cli-" + test.name)) << test.name << " differs from the CLI's";
+    }
+}
+
+TEST_F(GuiFigureExport, TheModelIsHashedOffTheUiThread)
+{
+    // A model-sized file: request() returns at once and the result arrives through the event
+    // loop, equal to the fingerprint computed here directly.
+    const std::string path = m_dir.path() + "/big.gguf";
+    {
+        std::ofstream stream(path, std::ios::binary);
+        std::string block(1 << 20, '\0');
+        for (int mib = 0; mib < 48; ++mib) {
+            block[0] = static_cast<char>(mib);
+            stream << block;
+        }
+    }
+    gui::ModelFingerprints fingerprints;
+    int progressReports = 0;
+    QObject::connect(&fingerprints, &gui::ModelFingerprints::progress, [&](const QString&, double) { ++progressReports; });
+    fingerprints.request(path);
+    EXPECT_FALSE(fingerprints.result(path).has_value()) << "the request must not hash on the calling thread";
+    ASSERT_TRUE(gui::waitUntil([&] { return fingerprints.result(path).has_value(); }, 120000));
+    const auto hash = fingerprints.result(path);
+    ASSERT_TRUE(hash->ok()) << hash->error().describe();
+    EXPECT_EQ(hash->value(), modelFingerprint(path).value());
+    EXPECT_GT(progressReports, 1) << "progress while hashing 48 MiB";
+    fingerprints.request("/nonexistent/model.gguf");
+    ASSERT_TRUE(gui::waitUntil([&] { return fingerprints.result("/nonexistent/model.gguf").has_value(); }, 10000));
+    EXPECT_EQ(fingerprints.result("/nonexistent/model.gguf")->error().code, ErrorCode::FileNotFound);
 }
 
 TEST_F(GuiFigureExport, NothingOnScreenIsAnErrorNotACrash)

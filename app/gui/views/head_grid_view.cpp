@@ -16,26 +16,6 @@
 
 namespace attnscope::gui {
 
-namespace {
-
-struct Metric {
-    const char* label;
-    double (*value)(const HeadScores&, const VariantMetrics&);
-};
-
-const Metric kMetrics[] = {
-    {"variant recall", [](const HeadScores&, const VariantMetrics& m) { return m.recall; }},
-    {"variant KL", [](const HeadScores&, const VariantMetrics& m) { return m.kl; }},
-    {"variant output error", [](const HeadScores&, const VariantMetrics& m) { return m.outputError; }},
-    {"variant density", [](const HeadScores&, const VariantMetrics& m) { return m.density; }},
-    {"previous-token score", [](const HeadScores& s, const VariantMetrics&) { return s.previousToken; }},
-    {"first-token (sink) score", [](const HeadScores& s, const VariantMetrics&) { return s.firstToken; }},
-    {"induction score", [](const HeadScores& s, const VariantMetrics&) { return s.induction; }},
-    {"entropy / log n", [](const HeadScores& s, const VariantMetrics&) { return s.normalisedEntropy; }},
-};
-
-} // namespace
-
 class HeadGridCells : public QWidget {
 public:
     explicit HeadGridCells(HeadGridView* owner) : QWidget(owner), m_owner(owner)
@@ -45,7 +25,7 @@ public:
     }
 
     std::shared_ptr<const HeadGrid> grid;
-    int metric = 0;
+    HeadGridMetric metric = HeadGridMetric::Recall;
     int selectedLayer = 0;
     int selectedHead = 0;
 
@@ -150,15 +130,7 @@ private:
         return l;
     }
 
-    double value(int layer, int head) const
-    {
-        const auto& metrics = grid->metrics;
-        static const VariantMetrics kNone;
-        const VariantMetrics& v = layer < static_cast<int>(metrics.size()) && head < static_cast<int>(metrics[layer].size())
-                                      ? metrics[layer][head] : kNone;
-        const double x = kMetrics[metric].value(grid->scores[layer][head], v);
-        return std::isfinite(x) ? x : 0.0;
-    }
+    double value(int layer, int head) const { return headGridValue(metric, *grid, layer, head); }
 
     std::pair<int, int> cellAt(const QPointF& position) const
     {
@@ -185,7 +157,7 @@ HeadGridView::HeadGridView(QWidget* parent) : QWidget(parent)
     auto* title = new QLabel(tr("Head grid (rows: layers, columns: heads; click to select)"), this);
     title->setStyleSheet(QStringLiteral("font-weight: bold; color: #c8c8d0;"));
     m_metric = new QComboBox(this);
-    for (const Metric& metric : kMetrics) {
+    for (const HeadGridMetricInfo& metric : headGridMetrics()) {
         m_metric->addItem(tr(metric.label));
     }
     top->addWidget(title, 1);
@@ -195,7 +167,7 @@ HeadGridView::HeadGridView(QWidget* parent) : QWidget(parent)
     m_cells = new HeadGridCells(this);
     layout->addWidget(m_cells, 1);
     connect(m_metric, &QComboBox::currentIndexChanged, this, [this](int index) {
-        m_cells->metric = std::max(0, index);
+        m_cells->metric = headGridMetrics()[static_cast<std::size_t>(std::max(0, index))].metric;
         m_cells->update();
     });
 }
@@ -205,6 +177,20 @@ void HeadGridView::setGrid(std::shared_ptr<const HeadGrid> grid)
     m_grid = std::move(grid);
     m_cells->grid = m_grid;
     m_cells->update();
+}
+
+HeadGridMetric HeadGridView::metric() const
+{
+    return m_cells->metric;
+}
+
+void HeadGridView::setMetric(HeadGridMetric metric)
+{
+    for (std::size_t index = 0; index < headGridMetrics().size(); ++index) {
+        if (headGridMetrics()[index].metric == metric) {
+            m_metric->setCurrentIndex(static_cast<int>(index));
+        }
+    }
 }
 
 void HeadGridView::setSelected(int layer, int head)

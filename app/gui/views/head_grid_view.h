@@ -22,6 +22,9 @@ public:
     void setGrid(std::shared_ptr<const HeadGrid> grid);
     std::shared_ptr<const HeadGrid> grid() const { return m_grid; }
     void setSelected(int layer, int head);
+    /// What colours the cells (the metric menu's choice).
+    HeadGridMetric metric() const;
+    void setMetric(HeadGridMetric metric);
 
 signals:
     void headClicked(int layer, int head);
