@@ -265,38 +265,17 @@ void ComputeService::computeGrid(std::vector<std::int32_t> ids, const QString& v
             return failure(tag, noModel());
         }
         const auto start = std::chrono::steady_clock::now();
+        // Scores depend on the text only: a variant change reuses them.
+        auto computed = computeHeadGrid(*workspace, ids, spec, options,
+                                        m_scoredIds == ids ? m_scores : std::vector<std::vector<HeadScores>>{});
+        if (!computed) {
+            return failure(tag, computed.error());
+        }
+        m_scores = computed->scores;
+        m_scoredIds = ids;
         auto result = std::make_shared<HeadGrid>();
+        static_cast<HeadGridValues&>(*result) = std::move(computed.value());
         result->ids = ids;
-        result->variant = spec;
-        if (m_scoredIds != ids || m_scores.empty()) {
-            auto scores = workspace->headScores(ids, options);
-            if (!scores) {
-                return failure(tag, scores.error());
-            }
-            m_scores = std::move(scores.value());
-            m_scoredIds = ids;
-        }
-        result->scores = m_scores;
-        CompareRequest request;
-        request.variants = {spec};
-        request.perplexity = false;
-        auto compared = workspace->compare(ids, request, options);
-        if (!compared) {
-            return failure(tag, compared.error());
-        }
-        const ModelInfo& info = workspace->info();
-        result->metrics.assign(static_cast<std::size_t>(info.nLayers),
-                               std::vector<VariantMetrics>(static_cast<std::size_t>(info.nHeads)));
-        if (!compared->variants.empty()) {
-            result->variant = compared->variants.front().variant;
-            for (const LayerComparison& layer : compared->variants.front().layers) {
-                for (const VariantMetrics& metrics : layer.heads) {
-                    if (layer.layer >= 0 && layer.layer < info.nLayers && metrics.head >= 0 && metrics.head < info.nHeads) {
-                        result->metrics[static_cast<std::size_t>(layer.layer)][static_cast<std::size_t>(metrics.head)] = metrics;
-                    }
-                }
-            }
-        }
         result->seconds = secondsSince(start);
         std::shared_ptr<const HeadGrid> shared = result;
         return [this, shared] { emit gridReady(shared); };
@@ -313,43 +292,13 @@ void ComputeService::computeCurves(std::vector<std::int32_t> ids, int layer, int
             return failure(tag, noModel());
         }
         const auto start = std::chrono::steady_clock::now();
+        auto computed = computeVariantCurves(*workspace, ids, layer, head, specs, options);
+        if (!computed) {
+            return failure(tag, computed.error());
+        }
         auto result = std::make_shared<VariantCurves>();
+        static_cast<VariantCurveSet&>(*result) = std::move(computed.value());
         result->ids = ids;
-        result->layer = layer;
-        result->head = head;
-        const bool causal = workspace->info().causal;
-        if (causal) {
-            auto dense = workspace->evaluate(ids, "dense", options);
-            if (!dense) {
-                return failure(tag, dense.error());
-            }
-            result->densePerplexity = dense->perplexity;
-        }
-        for (const std::string& spec : specs) {
-            VariantCurves::Curve curve;
-            curve.variant = spec;
-            SweepRequest sweep;
-            sweep.variant = spec;
-            sweep.layers = {layer};
-            sweep.heads = {head};
-            auto swept = sweepVariant(*workspace, ids, sweep, options);
-            if (swept) {
-                curve.sweep = std::move(swept.value());
-                curve.variant = curve.sweep.variant;
-            } else if (swept.error().code == ErrorCode::Cancelled) {
-                return {};
-            } else {
-                curve.sweepError = swept.error().message;  // a kind without a budget still gets its perplexity
-            }
-            if (causal) {
-                auto evaluated = workspace->evaluate(ids, spec, options);
-                if (!evaluated) {
-                    return failure(tag, evaluated.error());
-                }
-                curve.perplexity = evaluated->perplexity;
-            }
-            result->curves.push_back(std::move(curve));
-        }
         result->seconds = secondsSince(start);
         std::shared_ptr<const VariantCurves> shared = result;
         return [this, shared] { emit curvesReady(shared); };
