@@ -77,3 +77,71 @@ TEST(HeadCompare, MatchesHeadAttentionAndCompareWithoutRunningTheModelAgain)
     ASSERT_FALSE(badSpec);
     EXPECT_EQ(badSpec.error().code, ErrorCode::InvalidArgument);
 }
+
+TEST(HeadCompare, TheComparerReusesTheHeadUntilTheKeyChangesAndAnswersAsCompareHead)
+{
+    auto opened = Workspace::open(OpenOptions{ATTNSCOPE_SOURCE_DIR "/assets/models/demo"});
+    ASSERT_TRUE(opened) << opened.error().describe();
+    Workspace& workspace = *opened.value();
+    auto tokens = workspace.tokenize("The quick brown fox jumps over the lazy dog, and the dog sleeps on.");
+    auto other = workspace.tokenize("A different text: the keys and the queries change with it.");
+    ASSERT_TRUE(tokens && other);
+    auto capture = captureLayers(workspace, tokens->ids, {kLayer, kLayer + 1}, RunOptions{});
+    auto otherCapture = captureLayers(workspace, other->ids, {kLayer}, RunOptions{});
+    ASSERT_TRUE(capture && otherCapture);
+
+    auto expectSame = [](const HeadCompareResult& got, const HeadCompareResult& expected, const std::string& what) {
+        EXPECT_EQ(got.dense.attention, expected.dense.attention) << what;
+        EXPECT_EQ(got.dense.layer, expected.dense.layer) << what;
+        EXPECT_EQ(got.dense.head, expected.dense.head) << what;
+        ASSERT_EQ(got.variants.size(), expected.variants.size()) << what;
+        for (std::size_t v = 0; v < got.variants.size(); ++v) {
+            EXPECT_EQ(got.variants[v].variant, expected.variants[v].variant) << what;
+            EXPECT_EQ(got.variants[v].effective.attention, expected.variants[v].effective.attention) << what;
+            EXPECT_EQ(got.variants[v].effective.mask, expected.variants[v].effective.mask) << what;
+            EXPECT_NEAR(got.variants[v].metrics.recall, expected.variants[v].metrics.recall, 1e-12) << what;
+            EXPECT_NEAR(got.variants[v].metrics.kl, expected.variants[v].metrics.kl, 1e-12) << what;
+            EXPECT_NEAR(got.variants[v].metrics.tv, expected.variants[v].metrics.tv, 1e-12) << what;
+            EXPECT_NEAR(got.variants[v].metrics.jaccard, expected.variants[v].metrics.jaccard, 1e-12) << what;
+            EXPECT_NEAR(got.variants[v].metrics.outputError, expected.variants[v].metrics.outputError, 1e-12) << what;
+        }
+    };
+    HeadComparer comparer;
+    struct Step {
+        const Capture* capture;
+        int layer;
+        int head;
+        std::vector<std::string> specs;
+        bool reused;
+    };
+    const std::vector<Step> steps = {
+        {&capture.value(), kLayer, kHead, {"topk:k=4"}, false},
+        {&capture.value(), kLayer, kHead, {"topk:k=2"}, true},                  // a knob change
+        {&capture.value(), kLayer, kHead, {"topp:p=0.7", "window:w=3"}, true},  // other variants
+        {&capture.value(), kLayer, kHead - 1, {"topk:k=2"}, false},             // another head
+        {&capture.value(), kLayer + 1, kHead - 1, {"topk:k=2"}, false},         // another layer
+        {&otherCapture.value(), kLayer, kHead - 1, {"topk:k=2"}, false},        // another text
+        {&otherCapture.value(), kLayer, kHead - 1, {"topk:k=3"}, true},
+    };
+    for (std::size_t index = 0; index < steps.size(); ++index) {
+        const Step& step = steps[index];
+        const std::string what = "step " + std::to_string(index);
+        auto got = comparer.compare(*step.capture, step.layer, step.head, step.specs);
+        ASSERT_TRUE(got) << what << ": " << got.error().describe();
+        EXPECT_EQ(comparer.reusedLast(), step.reused) << what;
+        auto expected = compareHead(*step.capture, step.layer, step.head, step.specs);
+        ASSERT_TRUE(expected) << what;
+        expectSame(got.value(), expected.value(), what);
+    }
+    // Errors: a layer that is not captured, then a bad spec on the kept head (which stays kept).
+    EXPECT_FALSE(comparer.compare(otherCapture.value(), kLayer + 1, kHead, {"topk:k=2"}));
+    ASSERT_TRUE(comparer.compare(otherCapture.value(), kLayer, kHead, {"topk:k=2"}));
+    auto bad = comparer.compare(otherCapture.value(), kLayer, kHead, {"topk:k=0"});
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, ErrorCode::InvalidArgument);
+    ASSERT_TRUE(comparer.compare(otherCapture.value(), kLayer, kHead, {"topk:k=2"}));
+    EXPECT_TRUE(comparer.reusedLast());
+    comparer.clear();
+    ASSERT_TRUE(comparer.compare(otherCapture.value(), kLayer, kHead, {"topk:k=2"}));
+    EXPECT_FALSE(comparer.reusedLast());
+}

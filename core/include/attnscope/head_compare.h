@@ -9,6 +9,7 @@
 #include "attnscope/variant_result.h"
 #include "attnscope/workspace.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,5 +35,31 @@ struct HeadCompareResult {
 /// Cancelled. Reads the capture only: concurrent calls on one capture are safe.
 Result<HeadCompareResult> compareHead(const Capture& capture, int layer, int head,
                                       const std::vector<std::string>& variantSpecs, const CancelToken* cancel = nullptr);
+
+/// compareHead for a caller that asks again and again about one head with other variants (the
+/// workbench's knob changes): it keeps what no variant changes — the layer's Q/K/V, the head's
+/// dense attention and its exact score and probability rows — and reuses them while the model,
+/// the text, the layer and the head stay the same; any other request starts over. Results are
+/// the same as compareHead's. Not thread-safe: one per worker.
+class HeadComparer {
+public:
+    HeadComparer();
+    ~HeadComparer();
+    HeadComparer(const HeadComparer&) = delete;
+    HeadComparer& operator=(const HeadComparer&) = delete;
+
+    /// As compareHead. Errors as compareHead; an error keeps nothing new.
+    Result<HeadCompareResult> compare(const Capture& capture, int layer, int head,
+                                      const std::vector<std::string>& variantSpecs, const CancelToken* cancel = nullptr);
+    /// Forgets what was kept (e.g. when the model is closed).
+    void clear();
+    /// True when the last compare() reused the kept head (tests, diagnostics).
+    bool reusedLast() const { return m_reusedLast; }
+
+private:
+    struct Kept;
+    std::unique_ptr<Kept> m_kept;
+    bool m_reusedLast = false;
+};
 
 } // namespace attnscope

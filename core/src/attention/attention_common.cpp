@@ -31,11 +31,6 @@ std::uint64_t splitmix(std::uint64_t& state)
     return z ^ (z >> 31);
 }
 
-float applySoftcap(float score, float softcap)
-{
-    return softcap > 0.0f ? softcap * std::tanh(score / softcap) : score;
-}
-
 template <int D>
 float dotFixed(const float* a, const float* b, int d)
 {
@@ -164,6 +159,19 @@ KeyRange allowedKeys(const HeadInput& input, int queryPos)
     return range;
 }
 
+KeyRange allowedKeysOfRows(const HeadInput& input, int rowBegin, int rowEnd)
+{
+    KeyRange keys{input.nTokens, -1};
+    for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
+        const KeyRange range = allowedKeys(input, queryPos);
+        if (range.size() > 0) {
+            keys.first = std::min(keys.first, range.first);
+            keys.last = std::max(keys.last, range.last);
+        }
+    }
+    return keys;
+}
+
 std::int64_t allowedPairCount(const HeadInput& input)
 {
     std::int64_t total = 0;
@@ -235,25 +243,6 @@ float dotProduct(const float* a, const float* b, int d)
         return dotFixed<128>(a, b, d);
     default:
         return dotFixed<Eigen::Dynamic>(a, b, d);
-    }
-}
-
-void scoreRow(const HeadInput& input, int queryPos, KeyRange range, float* scores)
-{
-    const int d = input.headDim;
-    const float* query = input.q + static_cast<std::size_t>(queryPos) * d;
-    if (range.size() <= 0) {
-        return;
-    }
-    using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    Eigen::Map<const RowMatrix> keys(input.k + static_cast<std::size_t>(range.first) * d, range.size(), d);
-    Eigen::Map<Eigen::VectorXf> out(scores, range.size());
-    out.noalias() = keys * Eigen::Map<const Eigen::VectorXf>(query, d);
-    out *= input.scale;
-    if (input.softcap > 0.0f) {
-        for (int index = 0; index < range.size(); ++index) {
-            scores[index] = applySoftcap(scores[index], input.softcap);
-        }
     }
 }
 

@@ -11,11 +11,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <vector>
 
 namespace attnscope::attn {
+
+struct DenseRows;
 
 /// One query head with its (GQA-mapped) key/value head. Pointers into a LayerQkv; rows are tokens.
 struct HeadInput {
@@ -30,6 +33,9 @@ struct HeadInput {
     int slidingWindow = 0;
     int layer = 0;
     int head = 0;
+    /// This head's exact dense rows when a caller kept them (dense_rows.h): scoreRow,
+    /// denseProbabilityRow and the metrics read them instead of recomputing. Same bits either way.
+    const DenseRows* denseRows = nullptr;
 };
 
 HeadInput makeHeadInput(const LayerQkv& layer, int head);
@@ -41,6 +47,9 @@ struct KeyRange {
     int size() const { return last - first + 1; }
 };
 KeyRange allowedKeys(const HeadInput& input, int queryPos);
+/// The keys any of the queries [rowBegin, rowEnd) may see (first..last of the union; size() <= 0
+/// when none): what a block of rows scores at once.
+KeyRange allowedKeysOfRows(const HeadInput& input, int rowBegin, int rowEnd);
 std::int64_t allowedPairCount(const HeadInput& input);
 
 /// Seed of a (seed, layer, head, stream) tuple: every random draw in a variant derives from this so
@@ -70,9 +79,22 @@ double hashUniform(std::uint64_t key, std::uint64_t a, std::uint64_t b);
 /// q·k over d floats, vectorised for the common head dims.
 float dotProduct(const float* a, const float* b, int d);
 
+/// The model's score softcap (Gemma 2 style): softcap·tanh(s / softcap), or s when softcap is 0.
+inline float applySoftcap(float score, float softcap)
+{
+    return softcap > 0.0f ? softcap * std::tanh(score / softcap) : score;
+}
+
 /// Exact scores s·q_i·k_j (softcapped when the model does) for the allowed keys of query i,
-/// written to scores[0 .. range.size()).
+/// written to scores[0 .. range.size()). Every score is a function of (q_i, k_j) alone (fixed
+/// summation order, score_kernel.cpp): scoreBlock and kept dense rows give the same bits.
 void scoreRow(const HeadInput& input, int queryPos, KeyRange range, float* scores);
+
+/// Exact scores of the queries [rowBegin, rowEnd) against the keys [keyBegin, keyEnd), mask not
+/// applied: scores[(i − rowBegin)·stride + (j − keyBegin)], each the bits scoreRow gives. Several
+/// query rows share every key load (a small GEMM instead of one GEMV per row).
+void scoreBlock(const HeadInput& input, int rowBegin, int rowEnd, int keyBegin, int keyEnd, float* scores,
+                std::size_t stride);
 
 /// Indices (relative to 0) of the `count` largest values of values[0, n), ties to the lower index,
 /// returned in ascending index order.

@@ -1,5 +1,6 @@
 #include "attention/metrics.h"
 
+#include "attention/dense_rows.h"
 #include "attention/variants.h"
 
 #include <algorithm>
@@ -45,28 +46,104 @@ constexpr int kMetricRowChunk = 32;
 // strictly above every other allowed entry's: the dense top-`kept` set is then the kept set
 // whatever the tie rule, so the Jaccard term is exactly 1 without a selection. Top-k and other
 // score-ordered variants hit this on almost every row; otherwise the caller selects as before.
-// cols are the row's kept keys, ascending (CSR order).
-bool keptAreStrictlyTop(const std::vector<double>& dense, const std::int32_t* cols, int kept, int firstKey)
+// cols are the row's kept keys, ascending (CSR order); rows with a NaN are left to the selection.
+// Rounding to float is monotone, so the extremes are taken in double and rounded once.
+bool keptAreStrictlyTop(const double* dense, int size, const std::int32_t* cols, int kept, int firstKey)
 {
-    float minKept = std::numeric_limits<float>::infinity();
-    float maxOther = -std::numeric_limits<float>::infinity();
-    int next = 0;
-    int matched = 0;
-    for (std::size_t index = 0; index < dense.size(); ++index) {
-        const float value = static_cast<float>(dense[index]);
-        if (std::isnan(value)) {
-            return false; // leave NaN ordering to the selection
+    double minKept = std::numeric_limits<double>::infinity();
+    double maxOther = -std::numeric_limits<double>::infinity();
+    int gapBegin = 0;
+    for (int entry = 0; entry < kept; ++entry) {
+        const int index = cols[entry] - firstKey;
+        if (index < gapBegin || index >= size) {
+            return false; // a repeated or out-of-range column: not the simple case
         }
-        if (next < kept && cols[next] - firstKey == static_cast<int>(index)) {
-            minKept = std::min(minKept, value);
-            ++matched;
-            ++next;
-        } else {
-            maxOther = std::max(maxOther, value);
+        for (int other = gapBegin; other < index; ++other) {
+            maxOther = std::max(maxOther, dense[other]);
+        }
+        minKept = std::min(minKept, dense[index]);
+        gapBegin = index + 1;
+    }
+    for (int other = gapBegin; other < size; ++other) {
+        maxOther = std::max(maxOther, dense[other]);
+    }
+    return static_cast<float>(maxOther) < static_cast<float>(minKept);
+}
+
+// One row's metric terms against its dense row. The sums over all keys (TV, KL(dense ‖ effective))
+// are the empty row's value (Σp, Σ p·log(p/ε)) with each kept key's term swapped in, so a row costs
+// its kept keys plus one vectorisable pass for the Jaccard shortcut.
+void accumulateRow(const HeadInput& input, const HeadVariantResult& result, const DenseRows& dense, int queryPos,
+                   bool distributionMetrics, Accumulator& local, std::vector<float>& denseFloat, std::vector<int>& top)
+{
+    const int d = input.headDim;
+    const KeyRange range = allowedKeys(input, queryPos);
+    if (range.size() <= 0) {
+        return;
+    }
+    const std::size_t row = dense.rowIndex(queryPos);
+    const double* reference = dense.outputOf(queryPos);
+    const float* output = result.output.data() + static_cast<std::size_t>(queryPos) * d;
+    for (int dim = 0; dim < d; ++dim) {
+        const double difference = output[dim] - reference[dim];
+        local.errorSquared += difference * difference;
+        local.referenceSquared += reference[dim] * reference[dim];
+    }
+    ++local.rows;
+    if (!distributionMetrics) {
+        return;
+    }
+    const double* probabilities = dense.probabilitiesOf(queryPos);
+    const CsrAttention& attention = result.attention;
+    const std::int64_t begin = attention.rowPtr[static_cast<std::size_t>(queryPos)];
+    const std::int64_t end = attention.rowPtr[static_cast<std::size_t>(queryPos) + 1];
+    const double logEpsilon = std::log(kKlEpsilon);
+    double recall = 0.0;
+    double kl = 0.0;
+    double tvKept = 0.0;
+    double klDenseKept = 0.0;
+    for (std::int64_t entry = begin; entry < end; ++entry) {
+        const int offset = attention.cols[static_cast<std::size_t>(entry)] - range.first;
+        const double weight = attention.weights[static_cast<std::size_t>(entry)];
+        const double p = probabilities[offset];
+        recall += p;
+        tvKept += std::abs(weight - p);
+        if (weight < 0.0) {
+            ++local.negative;
+        }
+        if (weight > 0.0) {
+            kl += weight * std::log(weight / std::max(p, 1e-300));
+        }
+        if (p > 0.0) {
+            // p·log(p/ε) (in klToEpsilon) becomes p·log(p/(max(w, 0) + ε)).
+            klDenseKept += p * (logEpsilon - std::log(std::max(weight, 0.0) + kKlEpsilon));
         }
     }
-    // A repeated or out-of-range column leaves kept keys unmatched: not the simple case.
-    return matched == kept && maxOther < minKept;
+    local.recall += recall;
+    if (end > begin) {
+        local.kl += kl;
+        ++local.klRows;
+    }
+    // Dropped keys contribute their dense mass to TV; an empty row outputs zero: TV = 1 (= 1 - recall).
+    local.tv += end > begin ? 0.5 * (tvKept + dense.probabilitySum[row] - recall) : 1.0;
+    local.klDenseEffective += dense.klToEpsilon[row] + klDenseKept;
+    const int kept = static_cast<int>(end - begin);
+    if (kept == 0) {
+        return;
+    }
+    if (!dense.hasNan[row] &&
+        keptAreStrictlyTop(probabilities, range.size(), attention.cols.data() + begin, kept, range.first)) {
+        // The top `kept` dense entries are exactly the kept set: intersection = kept.
+        local.jaccard += 1.0;
+        return;
+    }
+    denseFloat.assign(probabilities, probabilities + range.size());
+    selectTopIndices(denseFloat.data(), range.size(), kept, top);
+    int intersection = 0;
+    for (int index : top) {
+        intersection += std::binary_search(attention.cols.begin() + begin, attention.cols.begin() + end, range.first + index);
+    }
+    local.jaccard += static_cast<double>(intersection) / (2.0 * kept - intersection);
 }
 
 } // namespace
@@ -74,7 +151,6 @@ bool keptAreStrictlyTop(const std::vector<double>& dense, const std::int32_t* co
 VariantMetrics computeHeadMetrics(const HeadInput& input, const HeadVariantResult& result, int threads)
 {
     const int n = input.nTokens;
-    const int d = input.headDim;
     VariantMetrics metrics;
     metrics.head = result.head;
     metrics.density = result.stats.density;
@@ -85,6 +161,10 @@ VariantMetrics computeHeadMetrics(const HeadInput& input, const HeadVariantResul
     metrics.denseBytes = pairBytes(input, result.stats.allowedPairs, false);
     const CsrAttention& attention = result.attention;
     metrics.distributionMetrics = !attention.empty() && attention.weights.size() == attention.cols.size();
+    const DenseRows* kept = n > 0 ? keptDenseRows(input, 0) : nullptr;
+    if (kept && !kept->covers(n - 1)) {
+        kept = nullptr;
+    }
 
     Accumulator total;
     std::mutex mutex;
@@ -93,87 +173,19 @@ VariantMetrics computeHeadMetrics(const HeadInput& input, const HeadVariantResul
         chunks,
         [&](std::int64_t chunk) {
             Accumulator local;
-            std::vector<float> scratch;
-            std::vector<double> dense;
-            std::vector<double> effective;
             std::vector<float> denseFloat;
             std::vector<int> top;
-            std::vector<double> reference(static_cast<std::size_t>(d));
             const int rowBegin = static_cast<int>(chunk) * kMetricRowChunk;
             const int rowEnd = std::min(n, rowBegin + kMetricRowChunk);
+            // Without kept rows, this chunk's dense rows are built here (one thread: the chunks are
+            // the parallel items) and dropped afterwards.
+            DenseRows built;
+            if (!kept) {
+                built = buildDenseRows(input, rowBegin, rowEnd, 1);
+            }
+            const DenseRows& dense = kept ? *kept : built;
             for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
-                const KeyRange range = allowedKeys(input, queryPos);
-                if (range.size() <= 0) {
-                    continue;
-                }
-                denseProbabilityRow(input, queryPos, range, scratch, dense);
-                std::fill(reference.begin(), reference.end(), 0.0);
-                for (int index = 0; index < range.size(); ++index) {
-                    const float* value = input.v + static_cast<std::size_t>(range.first + index) * d;
-                    const double p = dense[static_cast<std::size_t>(index)];
-                    for (int dim = 0; dim < d; ++dim) {
-                        reference[static_cast<std::size_t>(dim)] += p * value[dim];
-                    }
-                }
-                const float* output = result.output.data() + static_cast<std::size_t>(queryPos) * d;
-                for (int dim = 0; dim < d; ++dim) {
-                    const double difference = output[dim] - reference[static_cast<std::size_t>(dim)];
-                    local.errorSquared += difference * difference;
-                    local.referenceSquared += reference[static_cast<std::size_t>(dim)] * reference[static_cast<std::size_t>(dim)];
-                }
-                ++local.rows;
-                if (!metrics.distributionMetrics) {
-                    continue;
-                }
-                effective.assign(dense.size(), 0.0);
-                const std::int64_t begin = attention.rowPtr[static_cast<std::size_t>(queryPos)];
-                const std::int64_t end = attention.rowPtr[static_cast<std::size_t>(queryPos) + 1];
-                double recall = 0.0;
-                double kl = 0.0;
-                for (std::int64_t entry = begin; entry < end; ++entry) {
-                    const int offset = attention.cols[static_cast<std::size_t>(entry)] - range.first;
-                    const double weight = attention.weights[static_cast<std::size_t>(entry)];
-                    const double p = dense[static_cast<std::size_t>(offset)];
-                    effective[static_cast<std::size_t>(offset)] = weight;
-                    recall += p;
-                    if (weight < 0.0) {
-                        ++local.negative;
-                    }
-                    if (weight > 0.0) {
-                        kl += weight * std::log(weight / std::max(p, 1e-300));
-                    }
-                }
-                local.recall += recall;
-                if (end > begin) {
-                    local.kl += kl;
-                    ++local.klRows;
-                }
-                double tv = 0.0;
-                double klDense = 0.0;
-                for (std::size_t index = 0; index < dense.size(); ++index) {
-                    tv += std::abs(effective[index] - dense[index]);
-                    if (dense[index] > 0.0) {
-                        klDense += dense[index] * std::log(dense[index] / (std::max(effective[index], 0.0) + kKlEpsilon));
-                    }
-                }
-                // An empty row outputs zero: all dense mass is lost, TV = 1 (= 1 - recall).
-                local.tv += end > begin ? 0.5 * tv : 1.0;
-                local.klDenseEffective += klDense;
-                const int kept = static_cast<int>(end - begin);
-                if (kept > 0 && keptAreStrictlyTop(dense, attention.cols.data() + begin, kept, range.first)) {
-                    // The top `kept` dense entries are exactly the kept set: intersection = kept.
-                    local.jaccard += 1.0;
-                } else if (kept > 0) {
-                    denseFloat.assign(dense.begin(), dense.end());
-                    selectTopIndices(denseFloat.data(), range.size(), kept, top);
-                    int intersection = 0;
-                    for (int index : top) {
-                        intersection += effective[static_cast<std::size_t>(index)] != 0.0 ||
-                                        std::binary_search(attention.cols.begin() + begin, attention.cols.begin() + end,
-                                                           range.first + index);
-                    }
-                    local.jaccard += static_cast<double>(intersection) / (2.0 * kept - intersection);
-                }
+                accumulateRow(input, result, dense, queryPos, metrics.distributionMetrics, local, denseFloat, top);
             }
             std::lock_guard<std::mutex> lock(mutex);
             total.add(local);

@@ -1,5 +1,8 @@
 // dense: exact softmax attention on the model's own mask; the reference every variant is compared to.
+#include "attention/dense_rows.h"
 #include "attention/variants.h"
+
+#include <algorithm>
 
 #include <cmath>
 
@@ -31,20 +34,14 @@ void denseProbabilityRow(const HeadInput& input, int queryPos, KeyRange range, s
     if (size <= 0) {
         return;
     }
+    const DenseRows* kept = keptDenseRows(input, queryPos);
+    if (kept && kept->keysOf(queryPos) == size && range.first == allowedKeys(input, queryPos).first) {
+        std::copy_n(kept->scoresOf(queryPos), size, scratch.data());
+        std::copy_n(kept->probabilitiesOf(queryPos), size, probabilities.data());
+        return;
+    }
     scoreRow(input, queryPos, range, scratch.data());
-    float maxScore = scratch[0];
-    for (int index = 1; index < size; ++index) {
-        maxScore = std::max(maxScore, scratch[static_cast<std::size_t>(index)]);
-    }
-    double sum = 0.0;
-    for (int index = 0; index < size; ++index) {
-        const double e = std::exp(static_cast<double>(scratch[static_cast<std::size_t>(index)]) - maxScore);
-        probabilities[static_cast<std::size_t>(index)] = e;
-        sum += e;
-    }
-    for (double& p : probabilities) {
-        p /= sum;
-    }
+    softmaxRowInDouble(scratch.data(), size, probabilities.data());
 }
 
 } // namespace attnscope::attn

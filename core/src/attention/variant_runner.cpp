@@ -54,7 +54,8 @@ Result<std::vector<int>> resolveHeads(const LayerQkv& layer, const std::vector<i
 using HeadRunner = std::function<Result<std::vector<HeadVariantResult>>(const std::vector<HeadInput>&)>;
 
 Result<LayerVariantResult> runWith(const LayerQkv& layer, const VariantSpec& spec, const VariantRunOptions& options,
-                                   const CancelToken* cancel, const HeadRunner& runHeads)
+                                   const CancelToken* cancel, const HeadRunner& runHeads,
+                                   const DenseRows* denseRows = nullptr)
 {
     ATTNSCOPE_TRY(validateLayer(layer));
     auto heads = resolveHeads(layer, options.heads);
@@ -73,6 +74,7 @@ Result<LayerVariantResult> runWith(const LayerQkv& layer, const VariantSpec& spe
     std::vector<HeadInput> inputs;
     for (int head : *heads) {
         inputs.push_back(makeHeadInput(layer, head));
+        inputs.back().denseRows = denseRows;  // read only by the head they belong to
     }
     auto produced = runHeads(inputs);
     if (!produced) {
@@ -139,7 +141,8 @@ Result<void> validateLayer(const LayerQkv& layer)
 }
 
 Result<LayerVariantResult> runLayerVariant(const LayerQkv& layer, const VariantSpec& spec,
-                                           const VariantRunOptions& options, const CancelToken* cancel)
+                                           const VariantRunOptions& options, const CancelToken* cancel,
+                                           const DenseRows* denseRows)
 {
     ATTNSCOPE_TRY(validateVariantSpec(spec));
     const VariantRunOptions internal = internalOptions(options);
@@ -169,7 +172,7 @@ Result<LayerVariantResult> runLayerVariant(const LayerQkv& layer, const VariantS
             return results;
         };
     }
-    auto result = runWith(layer, spec, internal, cancel, runner);
+    auto result = runWith(layer, spec, internal, cancel, runner, denseRows);
     if (result && !options.keepAttention) {
         for (HeadVariantResult& head : result->heads) {
             head.attention = CsrAttention{};

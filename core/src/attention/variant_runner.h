@@ -14,17 +14,22 @@
 
 namespace attnscope::attn {
 
+struct DenseRows;
+
 /// Checks that a LayerQkv is consistent (sizes, GQA divisibility). ShapeMismatch otherwise.
 Result<void> validateLayer(const LayerQkv& layer);
 
 /// Runs `spec` on the requested heads of `layer` (all when options.heads is empty): per-head
 /// outputs, effective attention, stats and (options.computeMetrics) metrics against dense.
+/// `denseRows`, when given, are one head's kept dense rows (dense_rows.h): that head reads them
+/// instead of recomputing scores and probabilities (same results).
 /// Errors: InvalidArgument (bad spec or head index, sbm clusters > N), Unsupported (reserved mode),
 /// ShapeMismatch (inconsistent layer), Cancelled (token set between heads). Thread-safe for
 /// distinct results; uses options.threads worker threads.
 Result<LayerVariantResult> runLayerVariant(const LayerQkv& layer, const VariantSpec& spec,
                                            const VariantRunOptions& options = {},
-                                           const CancelToken* cancel = nullptr);
+                                           const CancelToken* cancel = nullptr,
+                                           const DenseRows* denseRows = nullptr);
 
 /// The random control matched row by row to another variant's kept counts on the same layer (the
 /// heads of `reference`); `seed` seeds the draw. Same errors as runLayerVariant.
