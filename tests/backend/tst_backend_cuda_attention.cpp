@@ -22,6 +22,7 @@
 #include "backend/backend_info.h"
 #include "backend/cuda/cuda_attention.h"
 #include "model/layer_qkv.h"
+#include "test_support/gpu_test_main.h"
 
 namespace attnscope {
 namespace {
@@ -468,15 +469,5 @@ TEST(CudaAttention, RejectsWhatItCannotRun)
 
 int main(int argc, char** argv)
 {
-    for (const attnscope::BackendInfo& backend : attnscope::listBackends()) {
-        if (backend.name == "cuda" && !backend.available) {
-            std::printf("skipped: no usable CUDA device (%s)\n", backend.reason.c_str());
-            return 77;
-        }
-        if (backend.name == "cuda") {
-            std::printf("CUDA device: %s\n", backend.detail.c_str());
-        }
-    }
-    ::testing::InitGoogleTest(&argc, argv);
-    return RUN_ALL_TESTS();
+    return attnscope::runGpuTestsOrSkip(argc, argv);
 }

@@ -92,6 +92,21 @@ TEST(CliBadInput, MemoryRefusalExitsWithCode5)
     expectOneLineError(run, 5, {"demo", "needs about", "1.0 MiB is available", "shorten the text"});
 }
 
+TEST(CliBadInput, EvalMemoryRefusalExitsWithCode5)
+{
+    // eval scores 512-token windows; the demo model's vocabulary makes even a 240-token window's
+    // logits and pass exceed 1 MiB.
+    ::setenv("ATTNSCOPE_MEMORY_LIMIT_MB", "1", 1);
+    std::string text;
+    for (int repeat = 0; repeat < 20; ++repeat) {
+        text += "Once upon a time there was a cat. ";
+    }
+    const CliRun run = runCli({"eval", "demo", "--text", text});
+    ::unsetenv("ATTNSCOPE_MEMORY_LIMIT_MB");
+    expectOneLineError(run, 5, {"demo", "scoring", "tokens (in windows of up to 512) needs about",
+                                "1.0 MiB is available", "shorten the text"});
+}
+
 TEST(CliBadInput, NonAsciiPathsWorkAndAreNamedInErrors)
 {
     TempDir dir;

@@ -4,8 +4,8 @@
 // none may crash. Rows where the input is fine but unusual (a non-ASCII path) must simply work.
 
 #include "attnscope/workspace.h"
+#include "test_support/memory_limits.h"
 #include "test_support/temp_dir.h"
-#include "util/memory_budget.h"
 
 #include <cstring>
 #include <filesystem>
@@ -87,12 +87,6 @@ void setDtype(const std::string& path, const std::string& tensor, const std::str
     bytes.replace(8, text.size(), text);
     writeBytes(path, bytes);
 }
-
-/// Restores the process's memory limit when a row that set one ends.
-struct MemoryLimitGuard {
-    explicit MemoryLimitGuard(std::uint64_t bytes) { setMemoryLimit(bytes); }
-    ~MemoryLimitGuard() { setMemoryLimit(std::nullopt); }
-};
 
 Result<std::unique_ptr<Workspace>> openModel(const std::string& path)
 {
@@ -297,10 +291,23 @@ std::vector<BadInputCase> badInputCases()
              EXPECT_TRUE(workspace.ok());
              auto tokens = workspace.value()->tokenize(hundredThousandTokenText());
              EXPECT_TRUE(tokens.ok());
-             const MemoryLimitGuard limit(std::uint64_t{4} << 30);
+             const ScopedMemoryLimit limit(std::uint64_t{4} << 30);
              RunOptions options;
              options.allowOverflow = true;
              return errorOf(workspace.value()->headAttention(tokens->ids, 0, 0, "dense", options));
+         }},
+        // eval runs 512-token windows one at a time: the longest window's pass and its logits
+        // (4 · 512 · vocab) must fit, whatever the length of the text.
+        {"eval of a text whose windows do not fit in memory", ErrorCode::OutOfMemory,
+         {"demo", "scoring 180001 tokens (in windows of up to 512) needs about", "1.0 MiB is available",
+          "shorten the text"},
+         [](const TempDir&) {
+             auto workspace = openModel(kDemo);
+             EXPECT_TRUE(workspace.ok());
+             auto tokens = workspace.value()->tokenize(hundredThousandTokenText());
+             EXPECT_TRUE(tokens.ok());
+             const ScopedMemoryLimit limit(std::uint64_t{1} << 20);
+             return errorOf(workspace.value()->evaluate(tokens->ids, "dense", RunOptions{}));
          }},
     };
 }

@@ -2,6 +2,7 @@
 // parsing, and the refusal that replaces the OOM killer.
 
 #include "model/model_spec.h"
+#include "test_support/memory_limits.h"
 #include "util/memory_budget.h"
 
 #include <gtest/gtest.h>
@@ -22,11 +23,6 @@ ModelSpec storiesSizedSpec()
     return spec;
 }
 
-struct LimitGuard {
-    explicit LimitGuard(std::optional<std::uint64_t> bytes) { setMemoryLimit(bytes); }
-    ~LimitGuard() { setMemoryLimit(std::nullopt); }
-};
-
 TEST(MemoryBudget, TextPassEstimateIsTheDocumentedSum)
 {
     // per token: 4·64 + 2·64 + 4·32 + 2·172 = 856 floats; N = 1000:
@@ -36,6 +32,23 @@ TEST(MemoryBudget, TextPassEstimateIsTheDocumentedSum)
     EXPECT_EQ(estimateTextPassBytes(storiesSizedSpec(), 0), 0u);
     // The N² term dominates long texts: 32k tokens need 9.2 GB of head matrices.
     EXPECT_EQ(estimateTextPassBytes(storiesSizedSpec(), 32768), 4ull * 32768 * 856 + 9ull * 32768 * 32768);
+}
+
+TEST(MemoryBudget, EvalEstimateCountsTheLongestWindowAndItsLogits)
+{
+    ModelSpec spec = storiesSizedSpec();
+    spec.vocabSize = 512;
+    // Windows of 256 over 1000 tokens: the pass over 256 tokens (4·256·856 + 9·256²) plus its
+    // logits (4·256·512).
+    EXPECT_EQ(estimateEvalBytes(spec, 1000, 256), 876'544u + 589'824u + 524'288u);
+    // A text shorter than the window is one window of its own length.
+    EXPECT_EQ(estimateEvalBytes(spec, 100, 256), 342'400u + 90'000u + 204'800u);
+    EXPECT_EQ(estimateEvalBytes(spec, 0, 256), 0u);
+    // Gemma 3's vocabulary: the logits of one 32k-token window alone are 32 GiB.
+    spec.vocabSize = 262'144;
+    EXPECT_EQ(estimateEvalBytes(spec, 100'000, 32'768) - estimateTextPassBytes(spec, 32'768), std::uint64_t{32} << 30);
+    EXPECT_EQ(estimateEvalBytes(spec, std::uint64_t{1} << 40, std::uint64_t{1} << 40),
+              std::numeric_limits<std::uint64_t>::max());
 }
 
 TEST(MemoryBudget, EstimateSaturatesInsteadOfOverflowing)
@@ -63,7 +76,7 @@ TEST(MemoryBudget, ParsesMemAvailable)
 TEST(MemoryBudget, SettableLimitReplacesMemAvailable)
 {
     {
-        const LimitGuard limit(std::uint64_t{12345});
+        const ScopedMemoryLimit limit(std::uint64_t{12345});
         EXPECT_EQ(availableMemoryBytes(), 12345u);
     }
     // Without a limit it is the machine's MemAvailable: positive on Linux.
@@ -74,7 +87,7 @@ TEST(MemoryBudget, SettableLimitReplacesMemAvailable)
 
 TEST(MemoryBudget, RefusesWithAnExplanation)
 {
-    const LimitGuard limit(std::uint64_t{1} << 20);
+    const ScopedMemoryLimit limit(std::uint64_t{1} << 20);
     EXPECT_TRUE(checkMemoryBudget(std::uint64_t{1} << 20, "a pass", "shorten it", "demo").ok());
     const Result<void> refused = checkMemoryBudget(std::uint64_t{3} << 20, "a pass over 700 tokens",
                                                    "shorten the text", "demo");

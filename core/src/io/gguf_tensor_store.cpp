@@ -3,9 +3,11 @@
 
 #include "io/gguf_file.h"
 #include "io/tensor_store.h"
+#include "util/memory_budget.h"
 #include "util/parallel.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <new>
 
 namespace attnscope {
@@ -23,10 +25,42 @@ struct DequantiseChunk {
 
 constexpr std::size_t kValuesPerChunk = std::size_t{1} << 20;
 
+DType viewDtype(GgmlType type)
+{
+    return type == GgmlType::F32 ? DType::F32 : type == GgmlType::F16 ? DType::F16 : DType::BF16;
+}
+
+// F32/F16/BF16 tensors are read in place unless the file misaligned them; everything else is
+// decoded into an f32 copy.
+bool readInPlace(const GgufTensor& tensor)
+{
+    if (tensor.type != GgmlType::F32 && tensor.type != GgmlType::F16 && tensor.type != GgmlType::BF16) {
+        return false;
+    }
+    // Offsets are multiples of the (power-of-two, >= 8 in practice) alignment and the mapping is
+    // page-aligned; copy only if a file chose an alignment below 4.
+    return reinterpret_cast<std::uintptr_t>(tensor.data) % dtypeSize(viewDtype(tensor.type)) == 0;
+}
+
 } // namespace
+
+std::uint64_t ggufCopiedBytes(const GgufFile& file)
+{
+    std::uint64_t total = 0;
+    for (const GgufTensor& tensor : file.tensors()) {
+        if (!readInPlace(tensor)) {
+            total = saturatingAdd(total, saturatingMul(4, static_cast<std::uint64_t>(tensor.numel())));
+        }
+    }
+    return total;
+}
 
 Result<std::unique_ptr<TensorStore>> TensorStore::fromGguf(std::shared_ptr<const GgufFile> file)
 {
+    // Quantised files hold 4-8 bits per weight and decode to 32: a file that fits on disk can
+    // decode to several times the memory the machine has. Refuse before allocating any of it.
+    ATTNSCOPE_TRY(checkMemoryBudget(ggufCopiedBytes(*file), "decoding its quantised tensors to f32",
+                                    "use a smaller model or close other programs", file->path()));
     try {
         auto store = std::make_unique<TensorStore>();
         const auto& tensors = file->tensors();
@@ -37,21 +71,10 @@ Result<std::unique_ptr<TensorStore>> TensorStore::fromGguf(std::shared_ptr<const
             TensorView view;
             view.name = tensor.name;
             view.shape = tensor.shape;
-            switch (tensor.type) {
-            case GgmlType::F32:
-            case GgmlType::F16:
-            case GgmlType::BF16:
-                // Offsets are multiples of the (power-of-two, >= 8 in practice) alignment and the
-                // mapping is page-aligned; copy only if a file chose an alignment below 4.
-                view.dtype = tensor.type == GgmlType::F32 ? DType::F32
-                             : tensor.type == GgmlType::F16 ? DType::F16
-                                                            : DType::BF16;
-                if (reinterpret_cast<std::uintptr_t>(tensor.data) % dtypeSize(view.dtype) == 0) {
-                    view.data = tensor.data;
-                    break;
-                }
-                [[fallthrough]];
-            default: {
+            if (readInPlace(tensor)) {
+                view.dtype = viewDtype(tensor.type);
+                view.data = tensor.data;
+            } else {
                 // Block-quantised weights have no per-element dtype: the model code reads them as
                 // f32, decoded once at open (ModelWeights would convert them at first use anyway).
                 // The buffer is left uninitialised: every value is written by the decode below.
@@ -65,8 +88,6 @@ Result<std::unique_ptr<TensorStore>> TensorStore::fromGguf(std::shared_ptr<const
                 }
                 view.dtype = DType::F32;
                 view.data = reinterpret_cast<const std::byte*>(out);
-                break;
-            }
             }
             store->m_ggufViews.push_back(std::move(view));
             store->m_byName.emplace(store->m_ggufViews.back().name, &store->m_ggufViews.back());

@@ -17,6 +17,10 @@ namespace attnscope {
 
 class GgufFile;
 
+/// Bytes of the f32 copies TensorStore::fromGguf makes: 4 · numel of every tensor that is not read
+/// in place (block-quantised ones, and F32/F16/BF16 ones the file misaligned). Saturates.
+std::uint64_t ggufCopiedBytes(const GgufFile& file);
+
 class TensorStore {
 public:
     /// Opens the weights of an HF model folder: model.safetensors, or the shards named by
@@ -28,7 +32,9 @@ public:
     static Result<std::unique_ptr<TensorStore>> openFile(const std::string& path);
     /// The tensors of a GGUF file (kept alive by the store), defined in gguf_tensor_store.cpp.
     /// F32/F16/BF16 tensors are views into the mapping; block-quantised ones are dequantised to
-    /// f32 once, here, on all threads. Errors: OutOfMemory.
+    /// f32 once, here, on all threads. Errors: OutOfMemory. Counts the bytes (ggufCopiedBytes) of the
+    /// f32 copies first, and refuses (OutOfMemory naming the file and the size, before allocating
+    /// anything) when they exceed availableMemoryBytes().
     static Result<std::unique_ptr<TensorStore>> fromGguf(std::shared_ptr<const GgufFile> file);
 
     /// The tensor called `name`, or nullptr.

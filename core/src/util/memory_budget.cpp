@@ -3,6 +3,7 @@
 #include "io/mapped_file.h"
 #include "model/model_spec.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +17,13 @@ constexpr std::uint64_t kNoLimit = std::numeric_limits<std::uint64_t>::max();
 // kNoLimit means "not set": a limit of UINT64_MAX bytes could never refuse anything anyway.
 std::atomic<std::uint64_t> g_limitBytes{kNoLimit};
 
+std::uint64_t nonNegative(int value)
+{
+    return value > 0 ? static_cast<std::uint64_t>(value) : 0;
+}
+
+} // namespace
+
 std::uint64_t saturatingMul(std::uint64_t left, std::uint64_t right)
 {
     std::uint64_t product = 0;
@@ -28,13 +36,6 @@ std::uint64_t saturatingAdd(std::uint64_t left, std::uint64_t right)
     return __builtin_add_overflow(left, right, &sum) ? kNoLimit : sum;
 }
 
-std::uint64_t nonNegative(int value)
-{
-    return value > 0 ? static_cast<std::uint64_t>(value) : 0;
-}
-
-} // namespace
-
 std::uint64_t estimateTextPassBytes(const ModelSpec& spec, std::uint64_t nTokens)
 {
     const std::uint64_t queryWidth = saturatingMul(nonNegative(spec.nHeads), nonNegative(spec.headDim));
@@ -46,6 +47,13 @@ std::uint64_t estimateTextPassBytes(const ModelSpec& spec, std::uint64_t nTokens
     const std::uint64_t activations = saturatingMul(saturatingMul(4, nTokens), perToken);
     const std::uint64_t headMatrices = saturatingMul(9, saturatingMul(nTokens, nTokens));
     return saturatingAdd(activations, headMatrices);
+}
+
+std::uint64_t estimateEvalBytes(const ModelSpec& spec, std::uint64_t nTokens, std::uint64_t window)
+{
+    const std::uint64_t longest = std::min(nTokens, window);
+    const std::uint64_t logits = saturatingMul(saturatingMul(4, longest), nonNegative(spec.vocabSize));
+    return saturatingAdd(estimateTextPassBytes(spec, longest), logits);
 }
 
 std::optional<std::uint64_t> parseMemAvailable(std::string_view meminfo)
@@ -77,18 +85,28 @@ void setMemoryLimit(std::optional<std::uint64_t> bytes)
     g_limitBytes.store(bytes.value_or(kNoLimit));
 }
 
+std::optional<std::uint64_t> megabytesFromEnvironment(const char* variable)
+{
+    const char* megabytes = std::getenv(variable);
+    if (megabytes == nullptr) {
+        return std::nullopt;
+    }
+    char* end = nullptr;
+    const unsigned long long value = std::strtoull(megabytes, &end, 10);
+    if (end == megabytes || *end != '\0') {
+        return std::nullopt;
+    }
+    return saturatingMul(value, 1024 * 1024);
+}
+
 std::optional<std::uint64_t> availableMemoryBytes()
 {
     const std::uint64_t limit = g_limitBytes.load();
     if (limit != kNoLimit) {
         return limit;
     }
-    if (const char* megabytes = std::getenv("ATTNSCOPE_MEMORY_LIMIT_MB")) {
-        char* end = nullptr;
-        const unsigned long long value = std::strtoull(megabytes, &end, 10);
-        if (end != megabytes && *end == '\0') {
-            return saturatingMul(value, 1024 * 1024);
-        }
+    if (const auto fromEnvironment = megabytesFromEnvironment("ATTNSCOPE_MEMORY_LIMIT_MB")) {
+        return fromEnvironment;
     }
     auto meminfo = readTextFile("/proc/meminfo");
     if (!meminfo) {

@@ -27,16 +27,34 @@ struct ModelSpec;
 /// Saturates at UINT64_MAX instead of overflowing.
 std::uint64_t estimateTextPassBytes(const ModelSpec& spec, std::uint64_t nTokens);
 
+/// Peak bytes of scoring nTokens with evaluateLoss (`attnscope eval`, Workspace::evaluate). It runs
+/// consecutive windows of at most `window` tokens one after the other, so only the longest,
+/// L = min(nTokens, window), counts:
+///   estimateTextPassBytes(spec, L)   its forward pass
+/// + 4 · L · vocabSize                its logits (f32, every position)
+/// The logits dominate for large vocabularies: Gemma 3 (262,144 entries) needs 1 MiB per token.
+/// Saturates at UINT64_MAX.
+std::uint64_t estimateEvalBytes(const ModelSpec& spec, std::uint64_t nTokens, std::uint64_t window);
+
 /// Bytes the machine can still give: the test/user limit when one is set (setMemoryLimit, or the
 /// ATTNSCOPE_MEMORY_LIMIT_MB environment variable), else MemAvailable of /proc/meminfo; nullopt
 /// when neither is known (no check is made then).
 std::optional<std::uint64_t> availableMemoryBytes();
+
+/// The environment variable `variable` read as a whole number of MiB, in bytes; nullopt when it is
+/// unset or not a number.
+std::optional<std::uint64_t> megabytesFromEnvironment(const char* variable);
 
 /// Sets (or, with nullopt, clears) a limit that replaces MemAvailable. Process-wide; thread-safe.
 void setMemoryLimit(std::optional<std::uint64_t> bytes);
 
 /// MemAvailable parsed from the text of /proc/meminfo ("MemAvailable:  123 kB"), in bytes.
 std::optional<std::uint64_t> parseMemAvailable(std::string_view meminfo);
+
+/// left · right and left + right, or UINT64_MAX where they overflow: byte counts computed from
+/// file headers or text lengths must not wrap around to something small that passes the check.
+std::uint64_t saturatingMul(std::uint64_t left, std::uint64_t right);
+std::uint64_t saturatingAdd(std::uint64_t left, std::uint64_t right);
 
 /// "1.5 GiB", "512 MiB", "800 bytes": for messages.
 std::string formatBytes(std::uint64_t bytes);

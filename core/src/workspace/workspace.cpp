@@ -250,6 +250,13 @@ Result<EvalResult> Workspace::evaluate(const std::vector<std::int32_t>& ids, con
         lossOptions.attentionOverride = std::move(hook->first);
         canonical = hook->second;
     }
+    // Refused before any window is run: a long text on a large-vocabulary model needs its logits
+    // for a whole context-sized window at once (estimateEvalBytes).
+    const ModelSpec& spec = m_impl->model->spec();
+    ATTNSCOPE_TRY(checkMemoryBudget(estimateEvalBytes(spec, ids.size(), static_cast<std::uint64_t>(spec.maxPositions)),
+                                    "scoring " + std::to_string(ids.size()) + " tokens (in windows of up to " +
+                                        std::to_string(spec.maxPositions) + ")",
+                                    "shorten the text", m_impl->info.name));
     const std::vector<int> intIds(ids.begin(), ids.end());
     auto loss = m_impl->model->loss(intIds, lossOptions);
     if (!loss) {

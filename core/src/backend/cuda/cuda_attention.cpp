@@ -8,6 +8,7 @@
 #include <string>
 
 #include "backend/cuda/cuda_device.h"
+#include "backend/cuda/device_memory_budget.h"
 #include "model/layer_qkv.h"
 
 #if ATTNSCOPE_HAVE_CUDA
@@ -132,6 +133,11 @@ Result<void> runDenseAttentionCuda(const LayerQkv& qkv, std::vector<float>& out,
     if (qkv.nTokens == 0) {
         return okResult();
     }
+    ATTNSCOPE_TRY(checkDeviceMemory(denseAttentionDeviceBytes(qkv.nHeads, qkv.nKvHeads, qkv.nTokens, qkv.headDim),
+                                    cudaFreeMemoryBytes(),
+                                    "dense attention of " + std::to_string(qkv.nHeads) + " heads over " +
+                                        std::to_string(qkv.nTokens) + " tokens",
+                                    layerContext(qkv)));
     ATTNSCOPE_TRY(selectDevice());
     auto q = DeviceBuffer<float>::fromHost(qkv.q.data(), qkv.q.size());
     ATTNSCOPE_TRY(q);
@@ -192,6 +198,11 @@ Result<void> runAttentionProbsCuda(const LayerQkv& qkv, int head, std::span<cons
     if (probs.empty()) {
         return okResult();
     }
+    ATTNSCOPE_TRY(checkDeviceMemory(attentionProbsDeviceBytes(qkv.nTokens, qkv.headDim, rowCount, colCount),
+                                    cudaFreeMemoryBytes(),
+                                    "a " + std::to_string(rowCount) + " x " + std::to_string(colCount) +
+                                        " block of attention probabilities",
+                                    context));
     ATTNSCOPE_TRY(selectDevice());
     const std::size_t perHead = static_cast<std::size_t>(qkv.nTokens) * qkv.headDim;
     auto q = DeviceBuffer<float>::fromHost(qkv.queryHead(head), perHead);
@@ -246,6 +257,11 @@ Result<void> runSparseAttentionCuda(const LayerQkv& qkv, int head,
     if (qkv.nTokens == 0) {
         return okResult();
     }
+    ATTNSCOPE_TRY(checkDeviceMemory(sparseAttentionDeviceBytes(qkv.nTokens, qkv.headDim, cols.size()),
+                                    cudaFreeMemoryBytes(),
+                                    "sparse attention of " + std::to_string(cols.size()) + " kept entries over " +
+                                        std::to_string(qkv.nTokens) + " tokens",
+                                    layerContext(qkv) + ", head " + std::to_string(head)));
     ATTNSCOPE_TRY(selectDevice());
     auto q = DeviceBuffer<float>::fromHost(qkv.queryHead(head), perHead);
     ATTNSCOPE_TRY(q);

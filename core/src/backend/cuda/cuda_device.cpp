@@ -115,6 +115,24 @@ bool cudaBackendUsable()
     return !disabledByEnvironment() && !g_failed.load() && probedDevice().usable;
 }
 
+std::optional<std::uint64_t> cudaFreeMemoryBytes()
+{
+    if (!cudaBackendUsable()) {
+        return std::nullopt;
+    }
+#if ATTNSCOPE_HAVE_CUDA
+    std::size_t freeBytes = 0;
+    std::size_t totalBytes = 0;
+    if (cudaSetDevice(0) != cudaSuccess || cudaMemGetInfo(&freeBytes, &totalBytes) != cudaSuccess) {
+        cudaGetLastError();
+        return std::nullopt;
+    }
+    return static_cast<std::uint64_t>(freeBytes);
+#else
+    return std::nullopt;
+#endif
+}
+
 void markCudaBackendFailed(const std::string& reason)
 {
     std::lock_guard lock(g_failedMutex);

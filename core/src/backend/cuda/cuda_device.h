@@ -4,6 +4,8 @@
 // build without CUDA the functions report "built without CUDA".
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 
 namespace attnscope {
@@ -30,6 +32,10 @@ CudaDeviceInfo cudaDeviceInfo();
 
 /// cudaDeviceInfo().usable, without copying the strings.
 bool cudaBackendUsable();
+
+/// Free memory of the device (cudaMemGetInfo), or nullopt when the backend is not usable or the
+/// query fails. Makes the device current on the calling thread.
+std::optional<std::uint64_t> cudaFreeMemoryBytes();
 
 /// Marks the backend failed for the rest of the process after a sticky device error (illegal
 /// address, launch failure): the context is unusable, so callers fall back to the CPU. The first

@@ -1,0 +1,88 @@
+#include "backend/cuda/device_memory_budget.h"
+
+#include "util/memory_budget.h"
+
+#include <algorithm>
+#include <atomic>
+#include <limits>
+
+namespace attnscope {
+
+namespace {
+
+constexpr std::uint64_t kNoLimit = std::numeric_limits<std::uint64_t>::max();
+std::atomic<std::uint64_t> g_deviceLimitBytes{kNoLimit};
+
+std::uint64_t count(int value)
+{
+    return value > 0 ? static_cast<std::uint64_t>(value) : 0;
+}
+
+std::uint64_t floatBytes(std::uint64_t values)
+{
+    return saturatingMul(4, values);
+}
+
+} // namespace
+
+std::uint64_t denseAttentionDeviceBytes(int nHeads, int nKvHeads, int nTokens, int headDim)
+{
+    const std::uint64_t rows = saturatingMul(count(nHeads), count(nTokens));
+    const std::uint64_t kvRows = saturatingMul(count(nKvHeads), count(nTokens));
+    std::uint64_t values = saturatingMul(saturatingMul(2, rows), count(headDim));            // q, out
+    values = saturatingAdd(values, saturatingMul(saturatingMul(2, kvRows), count(headDim))); // k, v
+    values = saturatingAdd(values, rows);                                                    // lse
+    return floatBytes(values);
+}
+
+std::uint64_t attentionProbsDeviceBytes(int nTokens, int headDim, int rowCount, int colCount)
+{
+    const std::uint64_t perHead = saturatingMul(count(nTokens), count(headDim));
+    std::uint64_t values = saturatingAdd(saturatingMul(2, perHead), count(nTokens));  // q, k, lse
+    values = saturatingAdd(values, saturatingMul(count(rowCount), count(colCount)));  // probs
+    return floatBytes(values);
+}
+
+std::uint64_t sparseAttentionDeviceBytes(int nTokens, int headDim, std::uint64_t entries)
+{
+    const std::uint64_t perHead = saturatingMul(count(nTokens), count(headDim));
+    std::uint64_t values = saturatingMul(4, perHead);                          // q, k, v, out
+    values = saturatingAdd(values, saturatingAdd(count(nTokens), 1));          // rowPtr
+    values = saturatingAdd(values, saturatingMul(2, entries));                 // cols, weights
+    values = saturatingAdd(values, count(nTokens));                            // lse
+    return floatBytes(values);
+}
+
+void setDeviceMemoryLimit(std::optional<std::uint64_t> bytes)
+{
+    g_deviceLimitBytes.store(bytes.value_or(kNoLimit));
+}
+
+std::optional<std::uint64_t> availableDeviceMemoryBytes(std::optional<std::uint64_t> deviceFreeBytes)
+{
+    std::optional<std::uint64_t> limit;
+    if (const std::uint64_t set = g_deviceLimitBytes.load(); set != kNoLimit) {
+        limit = set;
+    } else {
+        limit = megabytesFromEnvironment("ATTNSCOPE_DEVICE_MEMORY_LIMIT_MB");
+    }
+    if (limit && deviceFreeBytes) {
+        return std::min(*limit, *deviceFreeBytes);
+    }
+    return limit ? limit : deviceFreeBytes;
+}
+
+Result<void> checkDeviceMemory(std::uint64_t bytes, std::optional<std::uint64_t> deviceFreeBytes,
+                               std::string_view what, const std::string& context)
+{
+    const std::optional<std::uint64_t> available = availableDeviceMemoryBytes(deviceFreeBytes);
+    if (!available || bytes <= *available) {
+        return okResult();
+    }
+    return makeError(ErrorCode::OutOfMemory,
+                     std::string(what) + " needs about " + formatBytes(bytes) + " of GPU memory, but only " +
+                         formatBytes(*available) + " is free on the GPU",
+                     context, "device_memory_budget");
+}
+
+} // namespace attnscope

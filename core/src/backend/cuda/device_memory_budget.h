@@ -1,0 +1,44 @@
+#pragma once
+// GPU memory limits (issue #10): before the CUDA backend allocates a call's buffers it adds up their
+// bytes in closed form and refuses with OutOfMemory when they exceed the free device memory, so a
+// request larger than the GPU is explained (and the caller runs it on the CPU, see
+// backend/dense_attention_dispatch.h) instead of failing somewhere inside the allocations. No CUDA
+// headers: the estimates and the check compile and are tested in every build.
+
+#include "attnscope/status.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace attnscope {
+
+/// Device bytes of runDenseAttentionCuda: q [nHeads·N·d], k and v [nKvHeads·N·d each], out
+/// [nHeads·N·d] and lse [nHeads·N], all f32:  4 · (2·nHeads·N·d + 2·nKvHeads·N·d + nHeads·N).
+std::uint64_t denseAttentionDeviceBytes(int nHeads, int nKvHeads, int nTokens, int headDim);
+
+/// Device bytes of runAttentionProbsCuda for one head: q and k [N·d each], lse [N] and the
+/// rectangle [rows·cols], f32:  4 · (2·N·d + N + rows·cols).
+std::uint64_t attentionProbsDeviceBytes(int nTokens, int headDim, int rowCount, int colCount);
+
+/// Device bytes of runSparseAttentionCuda for one head with `entries` kept keys: q, k, v and out
+/// [N·d each], rowPtr [N + 1] and cols [entries] (int32), weights [entries] and lse [N] (f32):
+///   4 · (4·N·d + (N + 1) + 2·entries + N).
+std::uint64_t sparseAttentionDeviceBytes(int nTokens, int headDim, std::uint64_t entries);
+
+/// Sets (or, with nullopt, clears) a device-memory limit in bytes that caps what the GPU reports
+/// as free: a test can make any request "too large for the GPU", and a user can keep room for
+/// other programs (also ATTNSCOPE_DEVICE_MEMORY_LIMIT_MB). Process-wide; thread-safe.
+void setDeviceMemoryLimit(std::optional<std::uint64_t> bytes);
+
+/// The smaller of `deviceFreeBytes` (cudaMemGetInfo; nullopt when unknown) and the limit; nullopt
+/// when neither is known.
+std::optional<std::uint64_t> availableDeviceMemoryBytes(std::optional<std::uint64_t> deviceFreeBytes);
+
+/// OutOfMemory (reason "device_memory_budget") when `bytes` exceed availableDeviceMemoryBytes();
+/// the message says what needed them and how much the GPU has free. `context` names the layer.
+Result<void> checkDeviceMemory(std::uint64_t bytes, std::optional<std::uint64_t> deviceFreeBytes,
+                               std::string_view what, const std::string& context);
+
+} // namespace attnscope
