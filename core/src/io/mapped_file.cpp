@@ -1,5 +1,7 @@
 #include "io/mapped_file.h"
 
+#include "io/mapping_guard.h"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -59,12 +61,14 @@ Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path)
                              std::string("cannot map file: ") + std::strerror(errorNumber), path);
         }
         file->m_data = static_cast<const std::byte*>(mapping);
+        file->m_guardSlot = guardMapping(file->m_data, file->m_size);
     }
     return file;
 }
 
 MappedFile::~MappedFile()
 {
+    unguardMapping(m_guardSlot);
     if (m_data != nullptr) {
         ::munmap(const_cast<std::byte*>(m_data), m_size);
     }
@@ -75,6 +79,12 @@ MappedFile::~MappedFile()
 
 Result<void> MappedFile::checkUnchanged() const
 {
+    if (mappingLost(m_guardSlot)) {
+        return makeError(ErrorCode::FileIo,
+                         "the file was truncated on disk while being read (the results were discarded); "
+                         "reopen the model",
+                         m_path, "file_changed");
+    }
     struct stat info {};
     if (::fstat(m_fd, &info) != 0) {
         return makeError(ErrorCode::FileIo, std::string("cannot check the file: ") + std::strerror(errno), m_path,

@@ -56,6 +56,8 @@ Result<std::unique_ptr<Model>> Model::openHfFolder(const std::string& path)
             ATTNSCOPE_TRY(tokenizer);
             model->m_tokenizer = std::move(*tokenizer);
         }
+        // A file truncated while its header was parsed read as zeros there (io/mapping_guard.h).
+        ATTNSCOPE_TRY(model->m_store->checkUnchanged());
         return model;
     } catch (const std::bad_alloc&) {
         return makeError(ErrorCode::OutOfMemory, "out of memory opening the model", path);
@@ -90,23 +92,32 @@ Result<std::unique_ptr<Model>> Model::openGguf(const std::string& path)
             return error;
         }
         model->m_weights = std::move(*weights);
+        // A file truncated while its header, tokenizer or quantised tensors were read.
+        ATTNSCOPE_TRY(model->m_store->checkUnchanged());
         return model;
     } catch (const std::bad_alloc&) {
         return makeError(ErrorCode::OutOfMemory, "out of memory opening the model", path);
     }
 }
 
+// The weights are read in place from the mapped files during a pass. A file truncated or rewritten
+// before the pass is refused here; one truncated during it reads as zeros from then on
+// (io/mapping_guard.h) and one rewritten during it mixes old and new values, so the check after
+// the pass discards such a result instead of returning numbers computed from garbage.
 Result<ForwardResult> Model::forward(std::span<const int> ids, const ForwardOptions& options) const
 {
-    // A weight file truncated in place would make the pass die of SIGBUS on its first read.
     ATTNSCOPE_TRY(m_store->checkUnchanged());
-    return forwardCpu(*m_weights, ids, options);
+    auto result = forwardCpu(*m_weights, ids, options);
+    ATTNSCOPE_TRY(m_store->checkUnchanged());
+    return result;
 }
 
 Result<LossResult> Model::loss(std::span<const int> ids, const LossOptions& options) const
 {
     ATTNSCOPE_TRY(m_store->checkUnchanged());
-    return evaluateLoss(*m_weights, ids, options);
+    auto result = evaluateLoss(*m_weights, ids, options);
+    ATTNSCOPE_TRY(m_store->checkUnchanged());
+    return result;
 }
 
 } // namespace attnscope
