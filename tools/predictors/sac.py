@@ -31,12 +31,12 @@ import torch
 from .fitting import adam_fit, full_windows, rows_kl
 
 DEFAULTS = {
-    "dp": 16,        # node / pointer width
+    "dp": 0,         # node / pointer width; 0 = max(1, head_dim // 4), the proxy's rank (same scoring cost)
     "dh": 32,        # LSTM state width
     "dmax": 64,      # distance encoding clip
-    "steps": 60,     # Adam steps per layer (all heads of the layer together)
+    "steps": 60,     # Adam steps per layer, all heads of the layer together
     "lr": 1e-2,
-    "windows_per_step": 2,
+    "windows_per_step": 1,
 }
 
 
@@ -98,7 +98,7 @@ def dense_probabilities(q, k, scale):
 def fit(captures, options):
     """captures: tools/predictors/capture.py Captures (causal). Returns (tensors, metadata)."""
     heads, d = captures.n_heads, captures.head_dim
-    dp, dh, dmax = options["dp"], options["dh"], options["dmax"]
+    dp, dh, dmax = options["dp"] or max(1, d // 4), options["dh"], options["dmax"]
     n, picked = full_windows(captures)
     generator = torch.Generator().manual_seed(options["seed"])
     tensors = {}

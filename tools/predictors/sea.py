@@ -36,9 +36,9 @@ from .fitting import adam_fit, full_windows, rows_kl
 DEFAULTS = {
     "tm": 128,          # compressed width T_M (cells per row)
     "features": 64,     # Performer features m
-    "steps": 300,       # Adam steps per layer
+    "steps": 200,       # Adam steps per layer
     "lr": 3e-3,
-    "windows_per_step": 4,
+    "windows_per_step": 1,
 }
 
 
