@@ -191,6 +191,7 @@ void ComputeService::openModel(const QString& path)
         const auto start = std::chrono::steady_clock::now();
         workspace.reset();
         m_capture.reset();
+        m_comparer.clear();
         m_scoredIds.clear();
         m_scores.clear();
         auto opened = Workspace::open(OpenOptions{path});
@@ -222,87 +223,89 @@ void ComputeService::tokenize(const QString& text)
     });
 }
 
-void ComputeService::compareHead(std::vector<std::int32_t> ids, int layer, int head, const QStringList& variantSpecs)
+template <typename Output, typename Compute>
+void ComputeService::submitTimed(const QString& tag, void (ComputeService::*delivered)(std::shared_ptr<const Output>),
+                                 Compute compute)
 {
-    const QString tag = QStringLiteral("compare");
-    const std::vector<std::string> specs = toStdStrings(variantSpecs);
-    submit(tag, [this, tag, ids = std::move(ids), layer, head, specs](std::unique_ptr<Workspace>& workspace,
-                                                                      const RunOptions& options) -> Deliver {
+    submit(tag, [this, tag, delivered, compute = std::move(compute)](std::unique_ptr<Workspace>& workspace,
+                                                                     const RunOptions& options) -> Deliver {
         if (!workspace) {
             return failure(tag, noModel());
         }
         const auto start = std::chrono::steady_clock::now();
-        auto result = std::make_shared<HeadComparison>();
-        result->ids = ids;
-        result->layer = layer;
-        result->head = head;
-        if (!m_capture || m_capture->ids != ids || !m_capture->find(layer)) {
-            m_capture.reset();
-            auto captured = captureLayers(*workspace, ids, {layer}, options);
-            if (!captured) {
-                return failure(tag, captured.error());
-            }
-            m_capture = std::make_unique<Capture>(std::move(captured.value()));
+        auto output = std::make_shared<Output>();
+        if (Result<void> done = compute(*workspace, options, *output); !done) {
+            return failure(tag, done.error());
         }
-        auto compared = attnscope::compareHead(*m_capture, layer, head, specs, options.cancel);
-        if (!compared) {
-            return failure(tag, compared.error());
-        }
-        result->dense = std::move(compared->dense);
-        result->variants = std::move(compared->variants);
-        result->seconds = secondsSince(start);
-        std::shared_ptr<const HeadComparison> shared = result;
-        return [this, shared] { emit headCompared(shared); };
+        output->seconds = secondsSince(start);
+        std::shared_ptr<const Output> shared = std::move(output);
+        return [this, delivered, shared] { emit(this->*delivered)(shared); };
     });
+}
+
+void ComputeService::compareHead(std::vector<std::int32_t> ids, int layer, int head, const QStringList& variantSpecs)
+{
+    submitTimed<HeadComparison>(
+        QStringLiteral("compare"), &ComputeService::headCompared,
+        [this, ids = std::move(ids), layer, head, specs = toStdStrings(variantSpecs)](
+            Workspace& workspace, const RunOptions& options, HeadComparison& result) -> Result<void> {
+            result.ids = ids;
+            result.layer = layer;
+            result.head = head;
+            if (!m_capture || m_capture->ids != ids || !m_capture->find(layer)) {
+                m_capture.reset();
+                auto captured = captureLayers(workspace, ids, {layer}, options);
+                if (!captured) {
+                    return captured.error();
+                }
+                m_capture = std::make_unique<Capture>(std::move(captured.value()));
+            }
+            // The comparer keeps the head's dense side while text, layer and head stay: a knob
+            // change recomputes only the variants.
+            auto compared = m_comparer.compare(*m_capture, layer, head, specs, options.cancel);
+            if (!compared) {
+                return compared.error();
+            }
+            result.dense = std::move(compared->dense);
+            result.variants = std::move(compared->variants);
+            return okResult();
+        });
 }
 
 void ComputeService::computeGrid(std::vector<std::int32_t> ids, const QString& variantSpec)
 {
-    const QString tag = QStringLiteral("grid");
-    submit(tag, [this, tag, ids = std::move(ids), spec = variantSpec.toStdString()](
-                    std::unique_ptr<Workspace>& workspace, const RunOptions& options) -> Deliver {
-        if (!workspace) {
-            return failure(tag, noModel());
-        }
-        const auto start = std::chrono::steady_clock::now();
-        // Scores depend on the text only: a variant change reuses them.
-        auto computed = computeHeadGrid(*workspace, ids, spec, options,
+    submitTimed<HeadGrid>(
+        QStringLiteral("grid"), &ComputeService::gridReady,
+        [this, ids = std::move(ids), spec = variantSpec.toStdString()](Workspace& workspace, const RunOptions& options,
+                                                                      HeadGrid& result) -> Result<void> {
+            // Scores depend on the text only: a variant change reuses them.
+            auto grid = computeHeadGrid(workspace, ids, spec, options,
                                         m_scoredIds == ids ? m_scores : std::vector<std::vector<HeadScores>>{});
-        if (!computed) {
-            return failure(tag, computed.error());
-        }
-        m_scores = computed->scores;
-        m_scoredIds = ids;
-        auto result = std::make_shared<HeadGrid>();
-        static_cast<HeadGridValues&>(*result) = std::move(computed.value());
-        result->ids = ids;
-        result->seconds = secondsSince(start);
-        std::shared_ptr<const HeadGrid> shared = result;
-        return [this, shared] { emit gridReady(shared); };
-    });
+            if (!grid) {
+                return grid.error();
+            }
+            m_scores = grid->scores;
+            m_scoredIds = ids;
+            static_cast<HeadGridValues&>(result) = std::move(grid.value());
+            result.ids = ids;
+            return okResult();
+        });
 }
 
 void ComputeService::computeCurves(std::vector<std::int32_t> ids, int layer, int head, const QStringList& variantSpecs)
 {
-    const QString tag = QStringLiteral("curves");
-    const std::vector<std::string> specs = toStdStrings(variantSpecs);
-    submit(tag, [this, tag, ids = std::move(ids), layer, head, specs](std::unique_ptr<Workspace>& workspace,
-                                                                      const RunOptions& options) -> Deliver {
-        if (!workspace) {
-            return failure(tag, noModel());
-        }
-        const auto start = std::chrono::steady_clock::now();
-        auto computed = computeVariantCurves(*workspace, ids, layer, head, specs, options);
-        if (!computed) {
-            return failure(tag, computed.error());
-        }
-        auto result = std::make_shared<VariantCurves>();
-        static_cast<VariantCurveSet&>(*result) = std::move(computed.value());
-        result->ids = ids;
-        result->seconds = secondsSince(start);
-        std::shared_ptr<const VariantCurves> shared = result;
-        return [this, shared] { emit curvesReady(shared); };
-    });
+    submitTimed<VariantCurves>(
+        QStringLiteral("curves"), &ComputeService::curvesReady,
+        [ids = std::move(ids), layer, head, specs = toStdStrings(variantSpecs)](
+            Workspace& workspace, const RunOptions& options, VariantCurves& result) -> Result<void> {
+            auto curves = computeVariantCurves(workspace, ids, layer, head, specs, options);
+            if (!curves) {
+                return curves.error();  // failure() drops a cancellation silently
+            }
+            static_cast<VariantCurveSet&>(result) = std::move(curves.value());
+            result.ids = ids;
+            return okResult();
+        });
 }
 
 } // namespace attnscope::gui

@@ -77,6 +77,11 @@ private:
     };
 
     void submit(const QString& tag, Work work);
+    /// submit() for a request that builds one Output: no model → failed(); compute's error (but a
+    /// cancellation) → failed(); else the Output, timed, is emitted by `delivered` on the UI thread.
+    template <typename Output, typename Compute>
+    void submitTimed(const QString& tag, void (ComputeService::*delivered)(std::shared_ptr<const Output>),
+                     Compute compute);
     void workerLoop();
     void finishJob(const QString& tag, std::uint64_t sequence, const Deliver& deliver);
     Deliver failure(const QString& tag, const Error& error);
@@ -94,6 +99,7 @@ private:
     std::vector<std::vector<HeadScores>> m_scores;
     // The visible layer's Q/K/V: a knob change or another head of the layer runs no model (worker only).
     std::unique_ptr<Capture> m_capture;
+    HeadComparer m_comparer;  // the shown head's dense side, kept across knob changes (worker only)
     std::map<QString, std::uint64_t> m_latest;     // UI thread only
     std::uint64_t m_nextSequence = 0;              // UI thread only
     int m_inFlight = 0;                            // UI thread only

@@ -31,28 +31,52 @@ HeatmapPyramid::HeatmapPyramid(std::vector<float> values, int n) : m_n(std::max(
         const std::size_t cells = static_cast<std::size_t>(level.side) * level.side;
         level.peak.assign(cells, 0.0f);
         level.sum.assign(cells, 0.0f);
-        for (int row = 0; row < level.side; ++row) {
-            for (int column = 0; column < level.side; ++column) {
-                float peak = 0.0f;
-                double sum = 0.0;
-                for (int dr = 0; dr < 2; ++dr) {
-                    const int r = row * 2 + dr;
-                    if (r >= below.side) {
+        const float* belowSum = bottom ? below.peak.data() : below.sum.data();
+        // A block's cells in the order (0,0), (0,1), (1,0), (1,1); blocks past an odd edge pool
+        // the cells that exist. Whole blocks take the branch-free path, with the same order.
+        auto poolEdgeBlock = [&](int row, int column) {
+            float peak = 0.0f;
+            double sum = 0.0;
+            for (int dr = 0; dr < 2; ++dr) {
+                const int r = row * 2 + dr;
+                if (r >= below.side) {
+                    continue;
+                }
+                for (int dc = 0; dc < 2; ++dc) {
+                    const int c = column * 2 + dc;
+                    if (c >= below.side) {
                         continue;
                     }
-                    for (int dc = 0; dc < 2; ++dc) {
-                        const int c = column * 2 + dc;
-                        if (c >= below.side) {
-                            continue;
-                        }
-                        const std::size_t index = static_cast<std::size_t>(r) * below.side + c;
-                        peak = peakOf(peak, below.peak[index]);
-                        sum += bottom ? below.peak[index] : below.sum[index];
-                    }
+                    const std::size_t index = static_cast<std::size_t>(r) * below.side + c;
+                    peak = peakOf(peak, below.peak[index]);
+                    sum += belowSum[index];
                 }
-                const std::size_t index = static_cast<std::size_t>(row) * level.side + column;
-                level.peak[index] = peak;
-                level.sum[index] = static_cast<float>(sum);
+            }
+            const std::size_t index = static_cast<std::size_t>(row) * level.side + column;
+            level.peak[index] = peak;
+            level.sum[index] = static_cast<float>(sum);
+        };
+        const int wholeColumns = below.side / 2;
+        for (int row = 0; row < level.side; ++row) {
+            int column = 0;
+            if (row * 2 + 1 < below.side) {
+                const std::size_t top = static_cast<std::size_t>(row) * 2 * below.side;
+                const float* peakTop = below.peak.data() + top;
+                const float* peakBottom = peakTop + below.side;
+                const float* sumTop = belowSum + top;
+                const float* sumBottom = sumTop + below.side;
+                float* peakOut = level.peak.data() + static_cast<std::size_t>(row) * level.side;
+                float* sumOut = level.sum.data() + static_cast<std::size_t>(row) * level.side;
+                for (; column < wholeColumns; ++column) {
+                    const int c = column * 2;
+                    peakOut[column] =
+                        peakOf(peakOf(peakOf(peakOf(0.0f, peakTop[c]), peakTop[c + 1]), peakBottom[c]), peakBottom[c + 1]);
+                    sumOut[column] = static_cast<float>(((static_cast<double>(sumTop[c]) + sumTop[c + 1]) + sumBottom[c]) +
+                                                        sumBottom[c + 1]);
+                }
+            }
+            for (; column < level.side; ++column) {
+                poolEdgeBlock(row, column);
             }
         }
         m_levels.push_back(std::move(level));
