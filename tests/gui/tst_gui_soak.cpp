@@ -124,6 +124,8 @@ std::string randomValue(const ParamInfo& param, std::mt19937& random)
     }
     case ParamType::Bool:
         return std::bernoulli_distribution(0.5)(random) ? "true" : "false";
+    case ParamType::Path:
+        return param.defaultValue; // the learned mode's predictor file beside the demo model
     }
     return param.defaultValue;
 }

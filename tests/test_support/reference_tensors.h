@@ -1,6 +1,6 @@
 #pragma once
-// Float64 reference tensors that tools/ scripts write with safetensors (PyTorch run in float64),
-// read back as one flat vector for comparison with attnscope's float32 results.
+// Reference tensors that tools/ scripts write with safetensors (PyTorch run in float64, inputs in
+// float32), read back as one flat vector for comparison with attnscope's float32 results.
 
 #include "io/safetensors_file.h"
 
@@ -21,6 +21,34 @@ inline std::vector<double> readF64(const SafetensorsFile& file, const std::strin
     values.resize(static_cast<std::size_t>(view->numel()));
     std::memcpy(values.data(), view->data, values.size() * sizeof(double));
     return values;
+}
+
+/// The values of the float tensor `name` (F32/F16/BF16) in `file` as f32, flattened; empty when it
+/// is absent or not a float tensor (inputs that the fixtures store in float32).
+inline std::vector<float> readF32(const SafetensorsFile& file, const std::string& name)
+{
+    const TensorView* view = file.find(name);
+    std::vector<float> values;
+    if (view == nullptr || !toFloat(*view, values)) {
+        values.clear();
+    }
+    return values;
+}
+
+/// Every tensor of `file` as TensorToWrite (same names, dtypes, shapes, bytes), for tests that
+/// write an edited copy of a fixture with writeSafetensors.
+inline std::vector<TensorToWrite> tensorsToWrite(const SafetensorsFile& file)
+{
+    std::vector<TensorToWrite> tensors;
+    for (const TensorView& view : file.tensors()) {
+        TensorToWrite tensor;
+        tensor.name = view.name;
+        tensor.dtype = view.dtype;
+        tensor.shape = view.shape;
+        tensor.bytes.assign(view.data, view.data + view.byteSize());
+        tensors.push_back(std::move(tensor));
+    }
+    return tensors;
 }
 
 } // namespace attnscope

@@ -104,11 +104,27 @@ TEST(VariantSpec, RejectsUnknownNamesAndBadSyntax)
 TEST(VariantSpec, ReservedModesAreUnsupported)
 {
     expectError("sea:mode=learned", ErrorCode::Unsupported, "not yet available");
-    expectError("sbm:mode=learned", ErrorCode::Unsupported, "not yet available");
-    expectError("dsa:mode=fit", ErrorCode::Unsupported, "not yet available");
     expectError("sac:mode=lstm", ErrorCode::Unsupported, "not yet available");
     expectError("fast:mode=cal", ErrorCode::Unsupported, "not yet available");
     expectError("sea:mode=magic", ErrorCode::InvalidArgument, "'mode'");
+}
+
+TEST(VariantSpec, LearnedPathSelectsTheLearnedMode)
+{
+    // `kind:learned=PATH` is the short form of mode=learned (issue #11).
+    auto shortForm = parseVariantSpec("dsa:learned=fitted.safetensors,k=8");
+    ASSERT_TRUE(shortForm.ok()) << shortForm.error().message;
+    EXPECT_EQ(specString(*shortForm, "mode"), "learned");
+    EXPECT_EQ(formatVariantSpec(*shortForm), "dsa:mode=learned,learned=fitted.safetensors,k=8");
+    auto again = parseVariantSpec(formatVariantSpec(*shortForm));
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(*again, *shortForm);
+    // A written mode wins: withDefaults writes both mode and learned.
+    auto kmeans = parseVariantSpec("sbm:mode=kmeans,learned=sbm.safetensors");
+    ASSERT_TRUE(kmeans.ok());
+    EXPECT_EQ(specString(*kmeans, "mode"), "kmeans");
+    EXPECT_EQ(specString(*parseVariantSpec("sbm:mode=learned"), "learned"), "sbm.safetensors");
+    EXPECT_EQ(findVariantKind("sbm")->param("learned")->type, ParamType::Path);
 }
 
 TEST(VariantSpec, RunTimeChecksNameTheParameter)

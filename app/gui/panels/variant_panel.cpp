@@ -182,6 +182,17 @@ PanelActions VariantPanel::draw(const PanelState& state)
                 }
                 break;
             }
+            case ParamType::Path: {
+                // A file path (the learned mode's predictor file): applied on Enter.
+                std::array<char, 512> path{};
+                std::snprintf(path.data(), path.size(), "%s", current.c_str());
+                if (ImGui::InputText(param.name.c_str(), path.data(), path.size(),
+                                     ImGuiInputTextFlags_EnterReturnsTrue) &&
+                    path.data() != current && path[0] != '\0') {
+                    changed = std::string(path.data());
+                }
+                break;
+            }
             }
             if (ImGui::IsItemHovered() && !param.description.empty()) {
                 ImGui::SetTooltip("%s", param.description.c_str());

@@ -27,12 +27,13 @@ struct VariantSpec {
     bool operator==(const VariantSpec&) const = default;
 };
 
-/// Type of one variant parameter, which decides the GUI widget (slider, combo, checkbox).
+/// Type of one variant parameter, which decides the GUI widget (slider, combo, checkbox, text).
 enum class ParamType {
     Int,
     Float,
     Enum,
     Bool,
+    Path, ///< a file path (no ',', '=' or ':'), e.g. the learned mode's predictor file
 };
 
 /// One documented parameter of a variant kind. For Int/Float, [minValue, maxValue] is the valid
@@ -68,6 +69,7 @@ const std::vector<VariantKindInfo>& variantRegistry();
 const VariantKindInfo* findVariantKind(std::string_view kind);
 
 /// Parses and validates `kind[:key=value[,key=value]...]`. Whitespace around tokens is ignored.
+/// Writing `learned=PATH` without `mode` selects the learned mode: the spec gets mode=learned.
 /// Errors: InvalidArgument (malformed syntax, unknown kind, unknown or repeated key, a value of the
 /// wrong type or outside its range; the message names the parameter and its valid range),
 /// Unsupported (a `mode` reserved for a later release, e.g. sea:mode=learned).

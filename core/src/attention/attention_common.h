@@ -19,6 +19,7 @@
 namespace attnscope::attn {
 
 struct DenseRows;
+class LearnedPredictorFile;
 
 /// One query head with its (GQA-mapped) key/value head. Pointers into a LayerQkv; rows are tokens.
 struct HeadInput {
@@ -36,6 +37,9 @@ struct HeadInput {
     /// This head's exact dense rows when a caller kept them (dense_rows.h): scoreRow,
     /// denseProbabilityRow and the metrics read them instead of recomputing. Same bits either way.
     const DenseRows* denseRows = nullptr;
+    /// Learned mode: the validated predictor file of the spec (learned_predictor_file.h), checked
+    /// against this layer's shape; null otherwise.
+    const LearnedPredictorFile* learned = nullptr;
 };
 
 HeadInput makeHeadInput(const LayerQkv& layer, int head);

@@ -3,6 +3,9 @@
 // unverified (research/variants.md §2, §9). We implement the spec's DSA-RP recipe: a seeded Gaussian
 // projection N(0, 1/r) per head, symmetric per-row quantisation to b bits, predicted scores
 // s·q~·k~, then row top-k (or a gap threshold) and exact attention on the kept keys.
+// Learned mode (mode=learned): the same path with per-head projections P_q, P_k fitted to the true
+// scores by tools/predictors/dsa.py (row-centred score MSE on calibration text) instead of P.
+#include "attention/learned_predictor_file.h"
 #include "attention/variants.h"
 
 #include <Eigen/Core>
@@ -44,9 +47,35 @@ void quantiseRows(std::vector<float>& values, int rows, int cols, int bits)
 
 } // namespace
 
-LowRankProjection lowRankProjection(const HeadInput& input, int rank, int bits, std::uint64_t seed)
+namespace {
+
+// q~ = q·P_q and k~ = k·P_k ([d, r] row-major each), quantised to `bits`.
+LowRankProjection projectRows(const HeadInput& input, const float* queryProjection, const float* keyProjection,
+                              int rank, int bits)
 {
     const int n = input.nTokens;
+    const int d = input.headDim;
+    LowRankProjection result;
+    result.rank = rank;
+    result.query.resize(static_cast<std::size_t>(n) * rank);
+    result.key.resize(static_cast<std::size_t>(n) * rank);
+    Eigen::Map<RowMatrixF>(result.query.data(), n, rank) =
+        Eigen::Map<const RowMatrixF>(input.q, n, d) * Eigen::Map<const RowMatrixF>(queryProjection, d, rank);
+    Eigen::Map<RowMatrixF>(result.key.data(), n, rank) =
+        Eigen::Map<const RowMatrixF>(input.k, n, d) * Eigen::Map<const RowMatrixF>(keyProjection, d, rank);
+    quantiseRows(result.query, n, rank, bits);
+    quantiseRows(result.key, n, rank, bits);
+    result.flops = 4.0 * n * d * rank + 2.0 * static_cast<double>(allowedPairCount(input)) * rank;
+    return result;
+}
+
+constexpr const char* kQueryProjection = "query_proj";
+constexpr const char* kKeyProjection = "key_proj";
+
+} // namespace
+
+LowRankProjection lowRankProjection(const HeadInput& input, int rank, int bits, std::uint64_t seed)
+{
     const int d = input.headDim;
     Rng rng(mixSeed(seed, input.layer, input.head, 0xd5a));
     RowMatrixF projection(d, rank);
@@ -54,16 +83,40 @@ LowRankProjection lowRankProjection(const HeadInput& input, int rank, int bits, 
     for (int index = 0; index < d * rank; ++index) {
         projection.data()[index] = static_cast<float>(rng.normal() * sigma);
     }
-    LowRankProjection result;
-    result.rank = rank;
-    result.query.resize(static_cast<std::size_t>(n) * rank);
-    result.key.resize(static_cast<std::size_t>(n) * rank);
-    Eigen::Map<RowMatrixF>(result.query.data(), n, rank) = Eigen::Map<const RowMatrixF>(input.q, n, d) * projection;
-    Eigen::Map<RowMatrixF>(result.key.data(), n, rank) = Eigen::Map<const RowMatrixF>(input.k, n, d) * projection;
-    quantiseRows(result.query, n, rank, bits);
-    quantiseRows(result.key, n, rank, bits);
-    result.flops = 4.0 * n * d * rank + 2.0 * static_cast<double>(allowedPairCount(input)) * rank;
-    return result;
+    return projectRows(input, projection.data(), projection.data(), rank, bits);
+}
+
+// Learned mode (issue #11): per layer and query head, the projections tools/predictors/dsa.py
+// fitted to the true scores, layers.L.query_proj and layers.L.key_proj [nHeads, d, rank].
+Result<void> validateDsaPredictors(const LearnedPredictorFile& file)
+{
+    auto rank = file.metadataInt("rank");
+    if (!rank) {
+        return rank.error();
+    }
+    if (rank.value() > file.headDim()) {
+        return file.formatError("rank " + std::to_string(rank.value()) + " exceeds head_dim " +
+                                std::to_string(file.headDim()));
+    }
+    const std::vector<std::int64_t> shape = {file.nHeads(), file.headDim(), rank.value()};
+    for (int layer = 0; layer < file.nLayers(); ++layer) {
+        for (const char* name : {kQueryProjection, kKeyProjection}) {
+            auto tensor = file.require(layer, name, shape);
+            if (!tensor) {
+                return tensor.error();
+            }
+        }
+    }
+    return okResult();
+}
+
+LowRankProjection learnedLowRankProjection(const HeadInput& input, int bits)
+{
+    const LearnedPredictorFile& file = *input.learned;
+    const int rank = static_cast<int>(file.find(input.layer, kQueryProjection)->shape[2]);
+    const std::size_t headOffset = static_cast<std::size_t>(input.head) * input.headDim * rank;
+    return projectRows(input, file.find(input.layer, kQueryProjection)->values.data() + headOffset,
+                       file.find(input.layer, kKeyProjection)->values.data() + headOffset, rank, bits);
 }
 
 void predictedScoreBlock(const HeadInput& input, const LowRankProjection& projection, int rowBegin, int rowEnd,
@@ -189,7 +242,8 @@ Result<HeadVariantResult> runDsa(const HeadInput& input, const VariantSpec& spec
     result.head = input.head;
     Stopwatch watch;
     const LowRankProjection projection =
-        lowRankProjection(input, static_cast<int>(rank), bits, static_cast<std::uint64_t>(specInt(spec, "seed")));
+        input.learned ? learnedLowRankProjection(input, bits)
+                      : lowRankProjection(input, static_cast<int>(rank), bits, static_cast<std::uint64_t>(specInt(spec, "seed")));
     const bool keepEstimate = materialise(input, options);
     const int n = input.nTokens;
     if (keepEstimate) {

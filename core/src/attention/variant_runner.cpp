@@ -1,5 +1,6 @@
 #include "attention/variant_runner.h"
 
+#include "attention/learned_predictor_file.h"
 #include "attention/metrics.h"
 #include "attention/variants.h"
 
@@ -146,9 +147,26 @@ Result<LayerVariantResult> runLayerVariant(const LayerQkv& layer, const VariantS
 {
     ATTNSCOPE_TRY(validateVariantSpec(spec));
     const VariantRunOptions internal = internalOptions(options);
+    // Learned mode: the predictor file is loaded (cached), validated and checked against this
+    // layer's shape once, before any head runs; each head reads it through HeadInput::learned.
+    std::shared_ptr<const LearnedPredictorFile> learned;
+    if (isLearnedMode(spec)) {
+        auto loaded = loadLearnedPredictor(spec, layer.modelFolder);
+        if (!loaded) {
+            return loaded.error();
+        }
+        ATTNSCOPE_TRY(loaded.value()->checkFits(layer));
+        learned = std::move(loaded.value());
+    }
+    auto withLearned = [&](std::vector<HeadInput> inputs) {
+        for (HeadInput& input : inputs) {
+            input.learned = learned.get();
+        }
+        return inputs;
+    };
     HeadRunner runner;
     if (spec.kind == "sea") {
-        runner = [&](const std::vector<HeadInput>& inputs) { return runSea(inputs, spec, internal); };
+        runner = [&](const std::vector<HeadInput>& inputs) { return runSea(withLearned(inputs), spec, internal); };
     } else {
         const HeadVariantFn fn = headFunctionFor(spec.kind);
         if (!fn) {
@@ -157,7 +175,7 @@ Result<LayerVariantResult> runLayerVariant(const LayerQkv& layer, const VariantS
         }
         runner = [&, fn](const std::vector<HeadInput>& inputs) -> Result<std::vector<HeadVariantResult>> {
             std::vector<HeadVariantResult> results;
-            for (const HeadInput& input : inputs) {
+            for (const HeadInput& input : withLearned(inputs)) {
                 if (cancel && cancel->cancelled()) {
                     return makeError(ErrorCode::Cancelled, "cancelled", "layer " + std::to_string(input.layer));
                 }

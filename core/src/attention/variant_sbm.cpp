@@ -16,6 +16,9 @@
 // probabilities are drawn per pair instead. All draws are seeded by (seed, layer, head) and by row,
 // so the mask does not depend on the thread count.
 // density = 1 keeps every allowed pair.
+// Learned mode (mode=learned): memberships and block matrix from the paper's parametrisation
+// fitted by tools/predictors/sbm.py (learnedGraphModel below); scale, sampler and attention as above.
+#include "attention/learned_predictor_file.h"
 #include "attention/sbm_sampler.h"
 #include "attention/variants.h"
 
@@ -243,29 +246,24 @@ std::int64_t poisson(double mean, Rng& rng)
     }
 }
 
-} // namespace
+struct SbmGraphModel {
+    RowMatrixF memberships; ///< [2N, k]: σ(...) of the N queries, then of the N keys
+    Eigen::MatrixXd block;  ///< [k, k], entries sum to 1
+};
 
-Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec, const VariantRunOptions& options)
+constexpr const char* kClusterEmbeddings = "clusters";
+constexpr const char* kMlpInWeight = "mlp.0.weight";
+constexpr const char* kMlpInBias = "mlp.0.bias";
+constexpr const char* kMlpOutWeight = "mlp.2.weight";
+constexpr const char* kMlpOutBias = "mlp.2.bias";
+
+// The training-free model (variants.md §5.3 recipe 1): spherical k-means memberships and the block
+// matrix from the dense mass between hard clusters.
+Result<SbmGraphModel> kmeansGraphModel(const HeadInput& input, int clusters, int iterations, std::uint64_t seed,
+                                       int threads)
 {
     const int n = input.nTokens;
     const int d = input.headDim;
-    const int clusters = static_cast<int>(specInt(spec, "clusters"));
-    if (clusters > n) {
-        return makeError(ErrorCode::InvalidArgument,
-                         "sbm: parameter 'clusters' = " + std::to_string(clusters) +
-                             " exceeds the number of tokens; expected an integer in [1, " + std::to_string(n) + "]",
-                         "sbm", "bad_parameter");
-    }
-    const double density = specFloat(spec, "density");
-    const double floor = specFloat(spec, "floor");
-    const auto seed = static_cast<std::uint64_t>(specInt(spec, "seed"));
-    const int iterations = static_cast<int>(specInt(spec, "iters"));
-
-    HeadVariantResult result;
-    result.head = input.head;
-    result.clusters = clusters;
-    Stopwatch watch;
-
     // ---- Clusters and memberships ----
     RowMatrixF points(2 * n, d);
     points.topRows(n) = normalisedRows(input.q, n, d);
@@ -332,12 +330,107 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
                 }
             }
         },
-        options.threads);
+        threads);
     Eigen::MatrixXd block = Eigen::MatrixXd::Zero(clusters, clusters);
     for (const Eigen::MatrixXd& mass : partial) {
         block += mass;
     }
     block /= std::max(block.sum(), 1e-300);
+    return SbmGraphModel{std::move(memberships), std::move(block)};
+}
+
+// Learned mode (issue #11; the paper's parametrisation, variants.md §5.1): per layer a shared MLP
+// (Linear d→d, ReLU, Linear d→d) and per query head cluster embeddings C [k, d], fitted by
+// tools/predictors/sbm.py with the straight-through estimator and a density penalty.
+// Memberships σ(MLP(x)·Cᵀ) for x = q_i and k_j; block matrix softmax over all k² entries of C·Cᵀ.
+SbmGraphModel learnedGraphModel(const HeadInput& input)
+{
+    const LearnedPredictorFile& file = *input.learned;
+    const int n = input.nTokens;
+    const int d = input.headDim;
+    const PredictorTensor& embeddings = *file.find(input.layer, kClusterEmbeddings);
+    const int clusters = static_cast<int>(embeddings.shape[1]);
+    const Eigen::Map<const RowMatrixF> c(embeddings.values.data() + static_cast<std::size_t>(input.head) * clusters * d,
+                                         clusters, d);
+    const Eigen::Map<const RowMatrixF> w1(file.find(input.layer, kMlpInWeight)->values.data(), d, d);
+    const Eigen::Map<const Eigen::RowVectorXf> b1(file.find(input.layer, kMlpInBias)->values.data(), d);
+    const Eigen::Map<const RowMatrixF> w2(file.find(input.layer, kMlpOutWeight)->values.data(), d, d);
+    const Eigen::Map<const Eigen::RowVectorXf> b2(file.find(input.layer, kMlpOutBias)->values.data(), d);
+    RowMatrixF points(2 * n, d);
+    points.topRows(n) = Eigen::Map<const RowMatrixF>(input.q, n, d);
+    points.bottomRows(n) = Eigen::Map<const RowMatrixF>(input.k, n, d);
+    RowMatrixF hidden = (points * w1.transpose()).rowwise() + b1;
+    hidden = hidden.cwiseMax(0.0f);
+    const RowMatrixF mapped = (hidden * w2.transpose()).rowwise() + b2;
+    const RowMatrixF logits = mapped * c.transpose();
+    RowMatrixF memberships = (1.0f + (-logits.array()).exp()).inverse().matrix();
+    const Eigen::MatrixXd affinity = (c * c.transpose()).cast<double>();
+    Eigen::MatrixXd block = (affinity.array() - affinity.maxCoeff()).exp().matrix();
+    block /= block.sum();
+    return SbmGraphModel{std::move(memberships), std::move(block)};
+}
+
+} // namespace
+
+Result<void> validateSbmPredictors(const LearnedPredictorFile& file)
+{
+    auto clusters = file.metadataInt("clusters");
+    if (!clusters) {
+        return clusters.error();
+    }
+    const std::int64_t d = file.headDim();
+    const std::pair<const char*, std::vector<std::int64_t>> expected[] = {
+        {kClusterEmbeddings, {file.nHeads(), clusters.value(), d}},
+        {kMlpInWeight, {d, d}},
+        {kMlpInBias, {d}},
+        {kMlpOutWeight, {d, d}},
+        {kMlpOutBias, {d}},
+    };
+    for (int layer = 0; layer < file.nLayers(); ++layer) {
+        for (const auto& [name, shape] : expected) {
+            auto tensor = file.require(layer, name, shape);
+            if (!tensor) {
+                return tensor.error();
+            }
+        }
+    }
+    return okResult();
+}
+
+
+Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec, const VariantRunOptions& options)
+{
+    const int n = input.nTokens;
+    const int d = input.headDim;
+    const bool learned = input.learned != nullptr;
+    // Learned mode: the file's cluster count (validated at load), whatever `clusters` says.
+    const int clusters = learned ? static_cast<int>(input.learned->find(input.layer, kClusterEmbeddings)->shape[1])
+                                 : static_cast<int>(specInt(spec, "clusters"));
+    if (!learned && clusters > n) {
+        return makeError(ErrorCode::InvalidArgument,
+                         "sbm: parameter 'clusters' = " + std::to_string(clusters) +
+                             " exceeds the number of tokens; expected an integer in [1, " + std::to_string(n) + "]",
+                         "sbm", "bad_parameter");
+    }
+    const double density = specFloat(spec, "density");
+    const double floor = specFloat(spec, "floor");
+    const auto seed = static_cast<std::uint64_t>(specInt(spec, "seed"));
+    const int iterations = static_cast<int>(specInt(spec, "iters"));
+
+    HeadVariantResult result;
+    result.head = input.head;
+    result.clusters = clusters;
+    Stopwatch watch;
+
+    // ---- Memberships [2N, k] (queries, then keys) and block matrix [k, k] ----
+    auto model = learned ? Result<SbmGraphModel>(learnedGraphModel(input))
+                         : kmeansGraphModel(input, clusters, iterations, seed, options.threads);
+    if (!model) {
+        return model.error();
+    }
+    const RowMatrixF& memberships = model.value().memberships;
+    const Eigen::MatrixXd& block = model.value().block;
+    const std::int64_t allowedPairs = allowedPairCount(input);
 
     // ---- Expected graph P = Q^ B K^T and the scale c of the target density ----
     const RowMatrixF queryMembers = memberships.topRows(n);

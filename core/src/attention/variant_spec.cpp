@@ -68,6 +68,24 @@ ParamInfo boolParam(std::string name, bool def, std::string description)
     return info;
 }
 
+ParamInfo pathParam(std::string name, std::string def, std::string description)
+{
+    ParamInfo info;
+    info.name = std::move(name);
+    info.type = ParamType::Path;
+    info.defaultValue = std::move(def);
+    info.description = std::move(description);
+    return info;
+}
+
+// The learned mode's predictor file (issue #11): tools/fit_predictors.py --method <kind> writes it.
+ParamInfo learnedParam(const std::string& kind)
+{
+    return pathParam("learned", kind + ".safetensors",
+                     "mode=learned: predictor file of tools/fit_predictors.py --method " + kind +
+                         "; a path, or a name in the model folder's predictors/");
+}
+
 ParamInfo seedParam()
 {
     return intParam("seed", 0, 0, kMaxSeed, 1000,
@@ -133,17 +151,21 @@ std::vector<VariantKindInfo> buildRegistry()
         {"sbm",
          "SBM-Transformer (Cho et al. 2022), training-free: k-means clusters, block matrix from dense "
          "mass, expected graph P = Q B K^T scaled to a density, seeded Bernoulli mask",
-         {enumParam("mode", "kmeans", {"kmeans"}, {"learned"}, "kmeans: training-free recipe"),
+         {enumParam("mode", "kmeans", {"kmeans", "learned"}, {},
+                    "kmeans: training-free recipe; learned: cluster embeddings, MLP and block matrix fitted with "
+                    "the straight-through estimator (tools/fit_predictors.py), scaled to the density"),
           intParam("clusters", 16, 1, 65536, 128, "clusters k (must not exceed N)"),
           floatParam("density", "0.1", 0, 1, true, 1, "target expected density of the sampled mask"),
           floatParam("floor", "0.01", 0, 1, false, 0.1, "exploration floor added to P before sampling"),
-          intParam("iters", 10, 1, 1000, 50, "k-means iterations"), seedParam()}});
+          intParam("iters", 10, 1, 1000, 50, "k-means iterations"), seedParam(), learnedParam("sbm")}});
     kinds.push_back(
         {"dsa",
          "DSA (Liu et al. 2021, not DeepSeek's): rank-r random projection of q,k, b-bit quantisation, "
          "predicted scores -> top-k or threshold, exact attention on the kept keys",
-         {enumParam("mode", "rp", {"rp"}, {"fit"}, "rp: Gaussian random projection (training-free)"),
-          intParam("rank", 0, 0, 65536, 128, "projection rank r; 0 = max(1, d/4)"),
+         {enumParam("mode", "rp", {"rp", "learned"}, {},
+                    "rp: Gaussian random projection (training-free); learned: projections fitted to the true "
+                    "scores by MSE (tools/fit_predictors.py)"),
+          intParam("rank", 0, 0, 65536, 128, "projection rank r; 0 = max(1, d/4) (mode=learned: the file's rank)"),
           intParam("bits", 8, 0, 16, 16, "prediction-path bits (0 = float, else 2..16)"),
           enumParam("select", "topk", {"topk", "threshold"}, {}, "row-balanced top-k or predicted-score threshold"),
           intParam("k", 0, 0, kHugeBudget, 512, "keys per row (select=topk); 0 = ceil(density * allowed)"),
@@ -152,7 +174,7 @@ std::vector<VariantKindInfo> buildRegistry()
           intParam("block", 1, 1, 4096, 64,
                    "select=topk: queries per prediction block; B > 1 ranks a block's keys once by its summed "
                    "projected query (1 = per-row prediction, as in the paper)"),
-          seedParam()}});
+          seedParam(), learnedParam("dsa")}});
     kinds.push_back(
         {"sac",
          "SAC (Li et al. 2020), training-free: a global budget of alpha*N edges chosen by a cheap score "
@@ -214,6 +236,8 @@ std::string rangeText(const ParamInfo& info)
                formatNumber(info.maxValue) + "]";
     case ParamType::Bool:
         return "true or false";
+    case ParamType::Path:
+        return "a file path without ',', '=' or ':'";
     case ParamType::Enum: {
         std::string text = "one of ";
         for (std::size_t index = 0; index < info.choices.size(); ++index) {
@@ -290,6 +314,9 @@ Result<void> validateValue(const VariantKindInfo& kind, const ParamInfo& info, c
         bool parsed = false;
         return parseBool(value, parsed) ? okResult() : Result<void>(invalid());
     }
+    case ParamType::Path:
+        return value.empty() || value.find_first_of(",=:") != std::string::npos ? Result<void>(invalid())
+                                                                                 : okResult();
     case ParamType::Enum:
         if (std::find(info.unavailable.begin(), info.unavailable.end(), value) != info.unavailable.end()) {
             return makeError(ErrorCode::Unsupported,
@@ -448,6 +475,12 @@ Result<VariantSpec> parseVariantSpec(std::string_view text)
             rest = rest.substr(comma + 1);
         }
     }
+    // `kind:learned=PATH` is the learned mode's short form.
+    if (spec.find("learned") && !spec.find("mode")) {
+        if (const VariantKindInfo* kind = findVariantKind(spec.kind); kind && kind->param("mode")) {
+            spec.params.insert(spec.params.begin(), {"mode", "learned"});
+        }
+    }
     ATTNSCOPE_TRY(validateVariantSpec(spec));
     return spec;
 }
@@ -475,7 +508,7 @@ VariantSpec withDefaults(const VariantSpec& spec)
 
 std::string describeVariantKinds()
 {
-    static const char* typeNames[] = {"int", "float", "enum", "bool"};
+    static const char* typeNames[] = {"int", "float", "enum", "bool", "path"};
     std::ostringstream out;
     for (const VariantKindInfo& kind : variantRegistry()) {
         out << kind.name << ": " << kind.description << "\n";

@@ -67,6 +67,9 @@ struct LowRankProjection {
     double flops = 0.0;
 };
 LowRankProjection lowRankProjection(const HeadInput& input, int rank, int bits, std::uint64_t seed);
+/// DSA's learned prediction path: the fitted projections of input.learned (a validated dsa
+/// predictor file) for this layer and head, then the same quantisation.
+LowRankProjection learnedLowRankProjection(const HeadInput& input, int bits);
 
 /// Predicted scores s·q~_i·k~_j of queries [rowBegin, rowEnd) against keys [keyBegin, keyEnd) in one
 /// rank-r GEMM: scores is resized to [rows, keys], row-major.

@@ -76,7 +76,9 @@ Result<HeadAttention> Capture::headAttention(int layer, int head, const std::str
         return makeError(ErrorCode::InvalidArgument,
                          "head " + std::to_string(head) + " is out of range [0, " + std::to_string(captured->nHeads) + ")");
     }
-    return headAttentionFromQkv(captureLayerQkv(*captured), head, variantSpec);
+    LayerQkv qkv = captureLayerQkv(*captured);
+    qkv.modelFolder = model;  // learned-mode variants also find their predictor files beside the model
+    return headAttentionFromQkv(qkv, head, variantSpec);
 }
 
 Result<Capture> captureLayers(Workspace& workspace, const std::vector<std::int32_t>& ids, const std::vector<int>& layers,

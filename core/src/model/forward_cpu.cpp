@@ -200,6 +200,7 @@ private:
         qkv.causal = m_spec.causal;
         qkv.slidingWindow = layerSpec.slidingWindow;
         qkv.softcap = layerSpec.softcap;
+        qkv.modelFolder = m_spec.folder;
 
         project(input, w.query, w.queryBias, m_spec.nHeads, qkv.q);
         project(input, w.key, w.keyBias, m_spec.nKvHeads, qkv.k);

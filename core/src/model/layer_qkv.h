@@ -5,6 +5,7 @@
 // Query head h reads KV head h / (nHeads / nKvHeads) (GQA; MHA is nKvHeads == nHeads).
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace attnscope {
@@ -19,6 +20,9 @@ struct LayerQkv {
     bool causal = true;     ///< key j visible to query i only if j <= i
     int slidingWindow = 0;  ///< > 0: the model itself limits keys to i - j < slidingWindow (Gemma 3 local layers)
     float softcap = 0.0f;   ///< > 0: scores pass through softcap * tanh(s / softcap) (Gemma 2 style)
+    /// The model's folder (or its file), where learned-mode variants also look for predictor files
+    /// (`<folder>/predictors/`); empty when unknown.
+    std::string modelFolder;
     std::vector<float> q;
     std::vector<float> k;
     std::vector<float> v;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <new>
 
 namespace attnscope {
@@ -512,7 +513,11 @@ Result<ModelSpec> ModelSpec::fromHfConfig(std::string_view jsonText, const std::
 {
     try {
         Json config = Json::parse(jsonText);
-        return parseHfConfig(config, path);
+        auto spec = parseHfConfig(config, path);
+        if (spec) {
+            spec.value().folder = std::filesystem::path(path).parent_path().string();
+        }
+        return spec;
     } catch (const Json::parse_error& error) {
         return makeError(ErrorCode::FormatInvalid, std::string("config.json is not valid JSON: ") + error.what(),
                          path, "config_json");

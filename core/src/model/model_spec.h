@@ -74,6 +74,9 @@ struct ModelSpec {
     int bosId = -1;
     int eosId = -1;
     std::vector<LayerSpec> layers; ///< nLayers entries
+    /// The folder of config.json (HF) or the model file (GGUF): where learned-mode variants look for
+    /// `predictors/` (LayerQkv::modelFolder). Empty when the spec was not read from a file.
+    std::string folder;
 
     /// Parses an HF config.json. `path` names the file in errors. Errors: FormatInvalid (bad JSON,
     /// a missing or invalid key: the message names the key and the file), UnsupportedModel (an

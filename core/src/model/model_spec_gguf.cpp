@@ -159,6 +159,7 @@ Result<ModelSpec> ModelSpec::fromGguf(const GgufFile& file)
         }
     }
     ATTNSCOPE_TRY(spec.validate(file.path()));
+    spec.folder = file.path();
     return spec;
 }
 

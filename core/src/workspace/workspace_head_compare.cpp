@@ -55,6 +55,7 @@ Result<HeadCompareResult> HeadComparer::compare(const Capture& capture, int laye
         kept->layer = layer;
         kept->head = head;
         kept->qkv = captureLayerQkv(*capture.find(layer));
+        kept->qkv.modelFolder = capture.model;  // where learned-mode predictor files are found
         kept->dense = std::move(dense.value());
         const attn::HeadInput input = attn::makeHeadInput(kept->qkv, head);
         if (attn::allowedPairCount(input) <= attn::kMaxKeptDensePairs) {
