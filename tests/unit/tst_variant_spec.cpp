@@ -103,9 +103,8 @@ TEST(VariantSpec, RejectsUnknownNamesAndBadSyntax)
 
 TEST(VariantSpec, ReservedModesAreUnsupported)
 {
-    expectError("sea:mode=learned", ErrorCode::Unsupported, "not yet available");
-    expectError("sac:mode=lstm", ErrorCode::Unsupported, "not yet available");
     expectError("fast:mode=cal", ErrorCode::Unsupported, "not yet available");
+    expectError("sac:mode=lstm", ErrorCode::InvalidArgument, "'mode'"); // the LSTM predictor is mode=learned
     expectError("sea:mode=magic", ErrorCode::InvalidArgument, "'mode'");
 }
 

@@ -222,6 +222,8 @@ PredictorValidator predictorValidatorFor(std::string_view method)
     static const Entry entries[] = {
         {"dsa", validateDsaPredictors},
         {"sbm", validateSbmPredictors},
+        {"sea", validateSeaPredictors},
+        {"sac", validateSacPredictors},
     };
     for (const Entry& entry : entries) {
         if (method == entry.method) {

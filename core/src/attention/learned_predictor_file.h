@@ -84,6 +84,8 @@ private:
 using PredictorValidator = Result<void> (*)(const LearnedPredictorFile&);
 Result<void> validateDsaPredictors(const LearnedPredictorFile& file);
 Result<void> validateSbmPredictors(const LearnedPredictorFile& file);
+Result<void> validateSeaPredictors(const LearnedPredictorFile& file); // learned_sea.cpp
+Result<void> validateSacPredictors(const LearnedPredictorFile& file); // learned_sac.cpp
 
 /// The validator of `method`, or nullptr when the method has no learned mode.
 PredictorValidator predictorValidatorFor(std::string_view method);

@@ -2,6 +2,7 @@
 // features for the softmax kernel. The model's allowed set is an interval per query whose ends only
 // move forward, so one sweep that adds entering keys and removes leaving ones serves the causal,
 // bidirectional and sliding-window cases (plain prefix sums when causal without a window).
+#include "attention/learned_sea.h"
 #include "attention/variants.h"
 
 #include <Eigen/Core>
@@ -49,10 +50,17 @@ Eigen::MatrixXd orthogonalFeatures(int features, int d, Rng& rng)
 PerformerFeatures performerFeatures(const HeadInput& input, int features, std::uint64_t seed, bool centreKeys,
                                      int threads)
 {
+    Rng rng(mixSeed(seed, input.layer, input.head, 0x9e7f0));
+    const RowMatrixF projection = orthogonalFeatures(features, input.headDim, rng).cast<float>();
+    return performerFeaturesFromProjection(input, projection.data(), features, centreKeys, threads);
+}
+
+PerformerFeatures performerFeaturesFromProjection(const HeadInput& input, const float* projectionRows, int features,
+                                                  bool centreKeys, int threads)
+{
     const int n = input.nTokens;
     const int d = input.headDim;
-    Rng rng(mixSeed(seed, input.layer, input.head, 0x9e7f0));
-    const RowMatrixF projection = orthogonalFeatures(features, d, rng).cast<float>();
+    const Eigen::Map<const RowMatrixF> projection(projectionRows, features, d);
     // exp(s q·k) = exp(q'·k') with q' = sqrt(s) q, k' = sqrt(s) k.
     const float rootScale = std::sqrt(input.scale);
     PerformerFeatures result;

@@ -2,8 +2,10 @@
 // LSTM trained by REINFORCE with no released code; its equations are unverified (variants.md §1,
 // §9). We implement the spec's recipes: proxy = one global top-(alpha·N) over row-normalised cheap
 // scores softmax(s·q~·k~ + beta·prior), prior = -log(1 + |i - j|) (our choice of distance prior);
-// oracle = global top-(alpha·N) of the exact dense probabilities; plus the special-case presets.
+// oracle = global top-(alpha·N) of the exact dense probabilities; learned = global top-(alpha·N)
+// of a fitted LSTM pointer's row log-probabilities (learned_sac.h); plus the special-case presets.
 // Rows therefore get different edge counts, the distinctive SAC property.
+#include "attention/learned_sac.h"
 #include "attention/variants.h"
 
 #include "attnscope_kernels/mask_predicates.h"
@@ -16,6 +18,7 @@
 #include <functional>
 #include <mutex>
 #include <numeric>
+#include <optional>
 
 namespace attnscope::attn {
 
@@ -254,6 +257,20 @@ Result<HeadVariantResult> runSac(const HeadInput& input, const VariantSpec& spec
     }
 
     const bool oracle = specString(spec, "mode") == "oracle";
+    // learned: the fitted LSTM pointer of a predictor file (learned_sac.h) gives every row its
+    // log-probabilities; they compete for the global budget like the oracle's.
+    const bool learned = specString(spec, "mode") == "learned";
+    std::optional<SacPolicy> policy;
+    if (learned) {
+        if (input.learned == nullptr) {
+            return makeError(ErrorCode::InvalidArgument, "sac:mode=learned needs a predictor file (learned=PATH)");
+        }
+        auto computed = SacPolicy::compute(*input.learned, input);
+        if (!computed) {
+            return computed.error();
+        }
+        policy = std::move(*computed);
+    }
     const double beta = specFloat(spec, "beta");
     const double tau = specFloat(spec, "tau");
     const auto seed = static_cast<std::uint64_t>(specInt(spec, "seed"));
@@ -262,7 +279,7 @@ Result<HeadVariantResult> runSac(const HeadInput& input, const VariantSpec& spec
         rank = std::max(1, input.headDim / 4);
     }
     LowRankProjection projection;
-    if (!oracle) {
+    if (!oracle && !learned) {
         projection = lowRankProjection(input, static_cast<int>(rank), static_cast<int>(specInt(spec, "bits")), seed);
     }
 
@@ -289,7 +306,7 @@ Result<HeadVariantResult> runSac(const HeadInput& input, const VariantSpec& spec
             const int rowEnd = std::min(n, rowBegin + kScoreChunkRows);
             const int keyBegin = allowedKeys(input, rowBegin).first;
             const int keyEnd = allowedKeys(input, rowEnd - 1).last + 1;
-            if (!oracle && keyEnd > keyBegin) {
+            if (!oracle && !learned && keyEnd > keyBegin) {
                 // The chunk's predicted scores s·q~·k~ in one rank-r GEMM.
                 predictedScoreBlock(input, projection, rowBegin, rowEnd, keyBegin, keyEnd, scores);
             }
@@ -306,6 +323,13 @@ Result<HeadVariantResult> runSac(const HeadInput& input, const VariantSpec& spec
                     for (int index = 0; index < range.size(); ++index) {
                         scratch[static_cast<std::size_t>(index)] = static_cast<float>(
                             std::log(std::max(probabilities[static_cast<std::size_t>(index)], 1e-300)));
+                    }
+                } else if (learned) {
+                    probabilities.resize(static_cast<std::size_t>(range.size()));
+                    policy->rowLogProbabilities(queryPos, range, probabilities.data());
+                    for (int index = 0; index < range.size(); ++index) {
+                        scratch[static_cast<std::size_t>(index)] =
+                            static_cast<float>(std::max(probabilities[static_cast<std::size_t>(index)], kLogFloor));
                     }
                 } else {
                     const float* line = scores.row(queryPos - rowBegin).data() + (range.first - keyBegin);
@@ -324,7 +348,7 @@ Result<HeadVariantResult> runSac(const HeadInput& input, const VariantSpec& spec
                     logTotal = std::log(static_cast<double>(row.exp().sum()));
                 }
                 for (int index = 0; index < range.size(); ++index) {
-                    double key = oracle ? scratch[static_cast<std::size_t>(index)]
+                    double key = oracle || learned ? scratch[static_cast<std::size_t>(index)]
                                         : std::max(static_cast<double>(scratch[static_cast<std::size_t>(index)]) - logTotal,
                                                    kLogFloor);
                     const int keyPos = range.first + index;
@@ -387,7 +411,9 @@ Result<HeadVariantResult> runSac(const HeadInput& input, const VariantSpec& spec
         set.rowPtr[static_cast<std::size_t>(queryPos) + 1] = static_cast<std::int64_t>(set.cols.size());
     }
     result.stats.estimateSeconds = watch.seconds();
-    result.stats.estimateFlops = oracle ? pairFlops(input, pairs) : projection.flops;
+    result.stats.estimateFlops = oracle    ? pairFlops(input, pairs)
+                                 : learned ? policy->setupFlops() + policy->scoreFlops(static_cast<double>(pairs))
+                                           : projection.flops;
     attendOnSet(input, std::move(set), options, result);
     return result;
 }

@@ -1,11 +1,15 @@
-// sea: SEA (Lee et al. 2024), training-free (variants.md §3.3 recipes 1 and 2). The paper's learned
-// encoder/decoder/CNN and row scalers are dropped (unavailable without training); the scalers are 1.
+// sea: SEA (Lee et al. 2024), training-free (variants.md §3.3 recipes 1 and 2) and learned (recipe 3,
+// with a fitted predictor file). The paper's row scalers are not used in any mode (they are 1).
 //   tf:     compressed estimate P^c[i, b] ∝ Performer mass of the keys in bin b of row i. Bins tile
 //           the row's own allowed range; the mass of a bin is φ(q_i)·(prefix(end) − prefix(start)),
 //           exact for the Performer kernel (the spec resamples absolute bins instead; ours is the
 //           same estimate without the interpolation error).
 //   oracle: P^c[i, b] = exact dense mass of the keys in bin b (quadratic; the upper bound of the
 //           compress → select → stretch pipeline).
+//   learned: the fitted estimator of a predictor file (learned_sea.h; tools/predictors/sea.py)
+//           gives each row a distribution over its own tm row-relative cells; a bin gets the mass
+//           of its keys, each cell's mass spread evenly over the cell's keys (SEA's stretch). tm
+//           is the file's; k and grouping are the spec's.
 // Then top cells in the compressed domain (per head, or with grouping=heads the heads of a query
 // share one budget, SEA's causal_batch), stretched back to keys, exact attention on the kept set.
 // Deviations: the 16 queries of a block share one tiling, min(tm, L) bins over the union L of
@@ -13,6 +17,7 @@
 // cut by it), so a block's bin boundaries are one GEMM (row-relative bins differ by < 16 keys; a
 // bidirectional row's bins are its own). The budget is n_i = round(k·U_i/L_i) cells for the U_i
 // bins a row uses (≈ k keys) rather than k·tm/L_i; short blocks have one key per bin.
+#include "attention/learned_sea.h"
 #include "attention/variants.h"
 
 #include <Eigen/Core>
@@ -235,6 +240,55 @@ HeadEstimate estimateHead(const HeadInput& input, bool oracle, int tm, int featu
     return estimate;
 }
 
+// Learned mode: the estimator's row-relative cells (learned_sea.h) moved onto the block tiling.
+// F(r) = estimated mass of the row's first r keys (cells whole, the cut cell pro rata); a bin's
+// mass is F at its end minus F at its start.
+HeadEstimate estimateFromCells(const HeadInput& input, const std::vector<float>& cells, int tm, int threads)
+{
+    const int n = input.nTokens;
+    HeadEstimate estimate;
+    estimate.compressed.assign(static_cast<std::size_t>(n) * tm, 0.0f);
+    parallelFor(
+        n,
+        [&](std::int64_t row) {
+            thread_local std::vector<double> before;
+            thread_local std::vector<int> starts;
+            const int queryPos = static_cast<int>(row);
+            const KeyRange range = allowedKeys(input, queryPos);
+            const int length = range.size();
+            const BinTiling tiling = blockTiling(input, queryPos, tm);
+            const RowBins used = rowBins(tiling, range);
+            if (used.count <= 0) {
+                return;
+            }
+            const float* cell = cells.data() + static_cast<std::size_t>(queryPos) * tm;
+            before.assign(static_cast<std::size_t>(tm) + 1, 0.0);
+            for (int index = 0; index < tm; ++index) {
+                before[static_cast<std::size_t>(index) + 1] = before[static_cast<std::size_t>(index)] + cell[index];
+            }
+            const auto massBefore = [&](int keyPos) {
+                const int relative = keyPos - range.first;
+                if (relative >= length) {
+                    return before[static_cast<std::size_t>(tm)];
+                }
+                const int owner = seaCellOf(relative, length, tm);
+                const int start = seaCellStart(owner, length, tm);
+                const int count = seaCellStart(owner + 1, length, tm) - start;
+                return before[static_cast<std::size_t>(owner)] +
+                       static_cast<double>(cell[owner]) * (relative - start) / count;
+            };
+            starts.resize(static_cast<std::size_t>(tiling.bins) + 1);
+            fillBinStarts(tiling, starts.data());
+            float* out = estimate.compressed.data() + static_cast<std::size_t>(queryPos) * tm;
+            for (int bin = used.first; bin < used.first + used.count; ++bin) {
+                const auto [begin, end] = clippedBin(starts.data(), bin, range);
+                out[bin] = static_cast<float>(std::max(0.0, massBefore(end) - massBefore(begin)));
+            }
+        },
+        threads);
+    return estimate;
+}
+
 } // namespace
 
 Result<std::vector<HeadVariantResult>> runSea(const std::vector<HeadInput>& heads, const VariantSpec& spec,
@@ -247,18 +301,45 @@ Result<std::vector<HeadVariantResult>> runSea(const std::vector<HeadInput>& head
     const HeadInput& first = heads.front();
     const int n = first.nTokens;
     const bool oracle = specString(spec, "mode") == "oracle";
+    const bool learned = specString(spec, "mode") == "learned";
     const bool grouped = specString(spec, "grouping") == "heads";
     const long long k = specInt(spec, "k");
-    const int tm = static_cast<int>(specInt(spec, "tm"));
-    const int features = static_cast<int>(specInt(spec, "features"));
+    int tm = static_cast<int>(specInt(spec, "tm"));
+    int features = static_cast<int>(specInt(spec, "features"));
     const auto seed = static_cast<std::uint64_t>(specInt(spec, "seed"));
     const auto headCount = static_cast<int>(heads.size());
 
     Stopwatch watch;
     std::vector<HeadEstimate> estimates(heads.size());
-    for (int index = 0; index < headCount; ++index) {
-        estimates[static_cast<std::size_t>(index)] =
-            estimateHead(heads[static_cast<std::size_t>(index)], oracle, tm, features, seed, options.threads);
+    if (learned) {
+        if (first.learned == nullptr) {
+            return makeError(ErrorCode::InvalidArgument, "sea:mode=learned needs a predictor file (learned=PATH)");
+        }
+        auto fileTm = first.learned->metadataInt("tm");
+        auto fileFeatures = first.learned->metadataInt("features");
+        if (!fileTm || !fileFeatures) {
+            return fileTm ? fileFeatures.error() : fileTm.error();
+        }
+        tm = *fileTm;
+        features = *fileFeatures;
+        auto cells = seaLearnedCells(*first.learned, heads, options.threads);
+        if (!cells) {
+            return cells.error();
+        }
+        const int d = first.headDim;
+        for (int index = 0; index < headCount; ++index) {
+            HeadEstimate& estimate = estimates[static_cast<std::size_t>(index)];
+            estimate = estimateFromCells(heads[static_cast<std::size_t>(index)], (*cells)[static_cast<std::size_t>(index)],
+                                         tm, options.threads);
+            // Features, the context sweep (update and contraction over [P ‖ v]), encoder, decoder.
+            estimate.flops = 2.0 * (2.0 * n * d * features) + 8.0 * n * features * 2.0 * d +
+                             2.0 * n * (8.0 * d * d + 2.0 * d * tm) + 4.0 * n * tm;
+        }
+    } else {
+        for (int index = 0; index < headCount; ++index) {
+            estimates[static_cast<std::size_t>(index)] =
+                estimateHead(heads[static_cast<std::size_t>(index)], oracle, tm, features, seed, options.threads);
+        }
     }
     // Compressed mask per head: [N, tm].
     std::vector<std::vector<std::uint8_t>> masks(heads.size(),

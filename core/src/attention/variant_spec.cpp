@@ -139,14 +139,15 @@ std::vector<VariantKindInfo> buildRegistry()
         {"sea",
          "SEA (Lee et al. 2024), training-free: Performer estimate compressed to tm bins per row, top-k in "
          "the compressed domain, stretched back, exact attention on the kept keys",
-         {enumParam("mode", "tf", {"tf", "oracle"}, {"learned"},
-                    "tf: Performer estimate; oracle: exact dense mass pooled into the bins (upper bound)"),
+         {enumParam("mode", "tf", {"tf", "oracle", "learned"}, {},
+                    "tf: Performer estimate; oracle: exact dense mass pooled into the bins (upper bound); "
+                    "learned: the fitted estimator of a predictor file (its tm and features are the file's)"),
           intParam("k", 32, 1, kHugeBudget, 256, "keys per query per head (budget over the row's used bins)"),
           intParam("tm", 128, 1, 65536, 512, "compressed width T_M (bins per row)"),
           intParam("features", 256, 1, 65536, 1024, "Performer random features m (mode=tf)"),
           enumParam("grouping", "heads", {"heads", "query"}, {},
                     "heads: the heads of a query share one budget (SEA's causal_batch); query: per head"),
-          seedParam()}});
+          seedParam(), learnedParam("sea")}});
     kinds.push_back(
         {"sbm",
          "SBM-Transformer (Cho et al. 2022), training-free: k-means clusters, block matrix from dense "
@@ -179,8 +180,9 @@ std::vector<VariantKindInfo> buildRegistry()
         {"sac",
          "SAC (Li et al. 2020), training-free: a global budget of alpha*N edges chosen by a cheap score "
          "(low-rank scores + distance prior); rows get different edge counts",
-         {enumParam("mode", "proxy", {"proxy", "oracle"}, {"lstm"},
-                    "proxy: DSA-style low-rank row-softmax scores; oracle: exact dense probabilities"),
+         {enumParam("mode", "proxy", {"proxy", "oracle", "learned"}, {},
+                    "proxy: DSA-style low-rank row-softmax scores; oracle: exact dense probabilities; learned: "
+                    "the fitted LSTM edge predictor of a predictor file"),
           floatParam("alpha", "8", 0, kHugeBudget, true, 64, "edges per node; budget alpha*N clamped to allowed pairs"),
           enumParam("preset", "none", {"none", "full", "local", "adaptive-span", "multi-scale"}, {},
                     "special cases: full (dense), local window w, adaptive span (95% mass span per head), "
@@ -192,7 +194,7 @@ std::vector<VariantKindInfo> buildRegistry()
           floatParam("coverage", "0.95", 0, 1, true, 1, "adaptive-span: mean dense mass the span must cover"),
           boolParam("selfloop", true, "always keep the diagonal (no empty rows)"),
           floatParam("tau", "0", 0, 1e3, false, 2, "Gumbel-top temperature (0 = deterministic)"),
-          seedParam()}});
+          seedParam(), learnedParam("sac")}});
     kinds.push_back(
         {"fast",
          "FAST / Fastmax (Gerami et al. 2024): factorised polynomial attention f(x) = 1 + x + x^2/2 on "
