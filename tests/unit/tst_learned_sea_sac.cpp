@@ -10,6 +10,7 @@
 #include "attnscope/variant_spec.h"
 #include "io/safetensors_file.h"
 #include "model/layer_qkv.h"
+#include "test_support/reference_tensors.h"
 
 #include <gtest/gtest.h>
 
@@ -28,30 +29,6 @@ namespace attnscope {
 namespace {
 
 const std::string kDataDir = std::string(ATTNSCOPE_SOURCE_DIR) + "/tests/data/learned/";
-
-std::vector<double> readF64(const SafetensorsFile& file, const char* name)
-{
-    const TensorView* view = file.find(name);
-    EXPECT_NE(view, nullptr) << name;
-    if (view == nullptr || view->dtype != DType::F64) {
-        ADD_FAILURE() << name << " is not F64";
-        return {};
-    }
-    std::vector<double> values(static_cast<std::size_t>(view->numel()));
-    std::memcpy(values.data(), view->data, view->byteSize());
-    return values;
-}
-
-std::vector<float> readF32(const SafetensorsFile& file, const char* name)
-{
-    const TensorView* view = file.find(name);
-    std::vector<float> values;
-    EXPECT_NE(view, nullptr) << name;
-    if (view != nullptr) {
-        EXPECT_TRUE(toFloat(*view, values).ok()) << name;
-    }
-    return values;
-}
 
 // The fixture's layer: 2 query heads reading 1 KV head, head dim 4, 20 tokens, causal.
 struct Fixture {
@@ -180,6 +157,7 @@ TEST(LearnedSea, VariantKeepsTheTopCellsOfTheEstimate)
     ASSERT_TRUE(fixture.reference && file);
     const std::vector<double> expected = readF64(*fixture.reference, "cells");
     constexpr int kTm = 8;
+    ASSERT_EQ(expected.size(), static_cast<std::size_t>(2 * 20 * kTm));
     std::vector<attn::HeadInput> heads = {attn::makeHeadInput(fixture.layer, 0), attn::makeHeadInput(fixture.layer, 1)};
     for (attn::HeadInput& input : heads) {
         input.learned = file.get();
@@ -239,6 +217,7 @@ TEST(LearnedSac, VariantKeepsTheGlobalTopEdgesOfThePolicy)
     auto file = openPredictors(kDataDir + "sac_predictors.safetensors", "sac");
     ASSERT_TRUE(fixture.reference && file);
     const std::vector<double> expected = readF64(*fixture.reference, "logp");
+    ASSERT_EQ(expected.size(), static_cast<std::size_t>(2 * 20 * 20));
     auto spec = parseVariantSpec("sac:mode=learned,learned=unused.safetensors,alpha=3,selfloop=false");
     ASSERT_TRUE(spec.ok()) << spec.error().describe();
     VariantRunOptions options;
@@ -287,16 +266,11 @@ std::string rewrittenFixture(const std::string& name, const std::string& outName
                              const std::function<void(std::vector<TensorToWrite>&, std::map<std::string, std::string>&)>& edit)
 {
     auto source = SafetensorsFile::open(kDataDir + name);
-    EXPECT_TRUE(source.ok());
-    std::vector<TensorToWrite> tensors;
-    for (const TensorView& view : (*source)->tensors()) {
-        TensorToWrite tensor;
-        tensor.name = view.name;
-        tensor.dtype = view.dtype;
-        tensor.shape = view.shape;
-        tensor.bytes.assign(view.data, view.data + view.byteSize());
-        tensors.push_back(std::move(tensor));
+    if (!source) {
+        ADD_FAILURE() << source.error().describe();
+        return {};
     }
+    std::vector<TensorToWrite> tensors = tensorsToWrite(**source);
     std::map<std::string, std::string> metadata = (*source)->metadata();
     edit(tensors, metadata);
     const std::string path = (std::filesystem::temp_directory_path() / ("attnscope_learned_" + outName)).string();
