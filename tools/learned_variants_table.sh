@@ -46,7 +46,9 @@ echo "| variant | density | recall | KL(eff‖dense) | TV | output error | perpl
 echo "|---|---|---|---|---|---|---|"
 for variant in "${variants[@]}"; do
   ppl=$("$bin" eval "$model" --text-file "$text" --variant "$variant" --json | jq -r '.perplexity')
-  for name in "$variant" "random~$variant"; do
+  names=("$variant")
+  [[ $variant == random:* ]] || names+=("random~$variant")  # a random control of a random mask says nothing
+  for name in "${names[@]}"; do
     jq -r --arg v "$name" --arg p "$ppl" '.[] | select(.variant == $v) |
       "| `\(.variant)` | \(.density*1000|round/1000) | \(.recall*1000|round/1000) | \(.kl*1000|round/1000) | \(.tv*1000|round/1000) | \(.out*1000|round/1000) | \(if ($v|startswith("random~")) then "–" else ($p|tonumber*1000|round/1000|tostring) end) |"' \
       "$work/metrics.json"
