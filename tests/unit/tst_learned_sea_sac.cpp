@@ -11,6 +11,7 @@
 #include "io/safetensors_file.h"
 #include "model/layer_qkv.h"
 #include "test_support/reference_tensors.h"
+#include "test_support/temp_dir.h"
 
 #include <gtest/gtest.h>
 
@@ -262,7 +263,7 @@ TEST(LearnedSac, VariantKeepsTheGlobalTopEdgesOfThePolicy)
 }
 
 // Rewrites a fixture file with one change, for the error tests.
-std::string rewrittenFixture(const std::string& name, const std::string& outName,
+std::string rewrittenFixture(const TempDir& dir, const std::string& name, const std::string& outName,
                              const std::function<void(std::vector<TensorToWrite>&, std::map<std::string, std::string>&)>& edit)
 {
     auto source = SafetensorsFile::open(kDataDir + name);
@@ -273,15 +274,16 @@ std::string rewrittenFixture(const std::string& name, const std::string& outName
     std::vector<TensorToWrite> tensors = tensorsToWrite(**source);
     std::map<std::string, std::string> metadata = (*source)->metadata();
     edit(tensors, metadata);
-    const std::string path = (std::filesystem::temp_directory_path() / ("attnscope_learned_" + outName)).string();
+    const std::string path = dir.path() + "/" + outName;
     EXPECT_TRUE(writeSafetensors(path, tensors, metadata).ok());
     return path;
 }
 
 TEST(LearnedSeaSac, BadFilesAreErrorsNamingTheProblem)
 {
+    const TempDir dir;
     // A tensor missing.
-    const std::string missing = rewrittenFixture("sea_predictors.safetensors", "missing.safetensors",
+    const std::string missing = rewrittenFixture(dir, "sea_predictors.safetensors", "missing.safetensors",
                                                  [](auto& tensors, auto&) {
                                                      std::erase_if(tensors, [](const TensorToWrite& t) {
                                                          return t.name == "layers.1.dec.bias";
@@ -293,7 +295,7 @@ TEST(LearnedSeaSac, BadFilesAreErrorsNamingTheProblem)
     EXPECT_NE(opened.error().describe().find("dec.bias"), std::string::npos) << opened.error().describe();
 
     // A tensor of the wrong shape (the decoder's width disagrees with metadata tm).
-    const std::string shape = rewrittenFixture("sea_predictors.safetensors", "shape.safetensors",
+    const std::string shape = rewrittenFixture(dir, "sea_predictors.safetensors", "shape.safetensors",
                                                [](auto&, auto& metadata) { metadata["tm"] = "7"; });
     opened = attn::LearnedPredictorFile::open(shape, "sea");
     ASSERT_FALSE(opened.ok());
@@ -301,7 +303,7 @@ TEST(LearnedSeaSac, BadFilesAreErrorsNamingTheProblem)
     EXPECT_NE(opened.error().describe().find("dec.weight"), std::string::npos) << opened.error().describe();
 
     // A size the forward needs missing from the metadata.
-    const std::string noDistance = rewrittenFixture("sac_predictors.safetensors", "nodmax.safetensors",
+    const std::string noDistance = rewrittenFixture(dir, "sac_predictors.safetensors", "nodmax.safetensors",
                                                     [](auto&, auto& metadata) { metadata.erase("dmax"); });
     opened = attn::LearnedPredictorFile::open(noDistance, "sac");
     ASSERT_FALSE(opened.ok());
@@ -309,7 +311,7 @@ TEST(LearnedSeaSac, BadFilesAreErrorsNamingTheProblem)
     EXPECT_NE(opened.error().describe().find("dmax"), std::string::npos) << opened.error().describe();
 
     // An LSTM weight of the wrong shape.
-    const std::string lstm = rewrittenFixture("sac_predictors.safetensors", "lstm.safetensors",
+    const std::string lstm = rewrittenFixture(dir, "sac_predictors.safetensors", "lstm.safetensors",
                                               [](auto&, auto& metadata) { metadata["dh"] = "5"; });
     opened = attn::LearnedPredictorFile::open(lstm, "sac");
     ASSERT_FALSE(opened.ok());
@@ -318,9 +320,6 @@ TEST(LearnedSeaSac, BadFilesAreErrorsNamingTheProblem)
     // The other method's file.
     opened = attn::LearnedPredictorFile::open(kDataDir + "sea_predictors.safetensors", "sac");
     ASSERT_FALSE(opened.ok());
-    for (const std::string& path : {missing, shape, noDistance, lstm}) {
-        std::filesystem::remove(path);
-    }
 }
 
 TEST(LearnedSeaSac, InputsTheFileDoesNotFitAreErrors)
