@@ -3,6 +3,8 @@
 // as a masked matrix product); everything else is per row.
 #include "attention/learned_sea.h"
 
+#include "attention/allowed_sweep.h"
+
 #include <Eigen/Core>
 
 #include <algorithm>
@@ -174,8 +176,6 @@ Result<std::vector<std::vector<float>>> seaLearnedCells(const LearnedPredictorFi
             RowMatrixD keyValue = RowMatrixD::Zero(m, 2 * d);
             Eigen::VectorXd keySum = Eigen::VectorXd::Zero(m);
             Eigen::RowVectorXd value(2 * d);
-            int added = 0;
-            int removed = 0;
             const auto update = [&](int keyPos, double sign) {
                 const Eigen::Map<const Eigen::VectorXf> feature(phi.key.data() + static_cast<std::size_t>(keyPos) * m, m);
                 value.head(d) = pos.row(keyPos).cast<double>();
@@ -184,14 +184,7 @@ Result<std::vector<std::vector<float>>> seaLearnedCells(const LearnedPredictorFi
                 keySum += sign * feature.cast<double>();
                 keyValue += sign * (feature.cast<double>() * value);
             };
-            for (int queryPos = 0; queryPos < n; ++queryPos) {
-                const KeyRange range = allowedKeys(input, queryPos);
-                for (; added <= range.last; ++added) {
-                    update(added, 1.0);
-                }
-                for (; removed < range.first; ++removed) {
-                    update(removed, -1.0);
-                }
+            sweepAllowedKeys(input, update, [&](int queryPos) {
                 const Eigen::Map<const Eigen::VectorXf> query(phi.query.data() + static_cast<std::size_t>(queryPos) * m,
                                                               m);
                 const double denominator = query.cast<double>().dot(keySum);
@@ -200,7 +193,7 @@ Result<std::vector<std::vector<float>>> seaLearnedCells(const LearnedPredictorFi
                 } else {
                     context.row(queryPos).setZero();
                 }
-            }
+            });
         }
 
         const Eigen::Map<const RowMatrixF> decWeight(

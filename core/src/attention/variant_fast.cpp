@@ -5,6 +5,7 @@
 // sliding window. The paper's exact normalisation is unverified (variants.md §4.1, §9): mode=paper
 // follows the CUDA package (divide by the head's largest token norm, times lim; optional centring as
 // in the einops reference). Softcap does not apply (there is no softmax). Density is 1.
+#include "attention/allowed_sweep.h"
 #include "attention/variants.h"
 
 #include <Eigen/Core>
@@ -88,16 +89,7 @@ Result<HeadVariantResult> runFast(const HeadInput& input, const VariantSpec& spe
             keyKeyValue.noalias() += sign * outer * value;
         }
     };
-    int added = 0;
-    int removed = 0;
-    for (int queryPos = 0; queryPos < n; ++queryPos) {
-        const KeyRange range = allowedKeys(input, queryPos);
-        for (; added <= range.last; ++added) {
-            update(added, 1.0);
-        }
-        for (; removed < range.first; ++removed) {
-            update(removed, -1.0);
-        }
+    sweepAllowedKeys(input, update, [&](int queryPos) {
         const auto query = queries.row(queryPos);
         Eigen::RowVectorXd numerator = a0 * valueSum + a1 * (query * keyValue);
         double denominator = a0 * count + a1 * query.dot(keySum.transpose());
@@ -111,7 +103,7 @@ Result<HeadVariantResult> runFast(const HeadInput& input, const VariantSpec& spe
             Eigen::Map<Eigen::RowVectorXf>(result.output.data() + static_cast<std::size_t>(queryPos) * d, d) =
                 (numerator / denominator).cast<float>();
         }
-    }
+    });
     result.stats.attentionSeconds = attentionWatch.seconds();
 
     std::vector<float> weights;

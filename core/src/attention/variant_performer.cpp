@@ -2,6 +2,7 @@
 // features for the softmax kernel. The model's allowed set is an interval per query whose ends only
 // move forward, so one sweep that adds entering keys and removes leaving ones serves the causal,
 // bidirectional and sliding-window cases (plain prefix sums when causal without a window).
+#include "attention/allowed_sweep.h"
 #include "attention/learned_sea.h"
 #include "attention/variants.h"
 
@@ -151,24 +152,14 @@ Result<HeadVariantResult> runPerformer(const HeadInput& input, const VariantSpec
     std::vector<double> denominators(static_cast<std::size_t>(n), 0.0);
     Eigen::VectorXd keySum = Eigen::VectorXd::Zero(m);
     Eigen::MatrixXd keyValue = Eigen::MatrixXd::Zero(m, d);
-    int added = 0;
-    int removed = 0;
-    for (int queryPos = 0; queryPos < n; ++queryPos) {
-        const KeyRange range = allowedKeys(input, queryPos);
-        for (; added <= range.last; ++added) {
-            const Eigen::VectorXd feature =
-                Eigen::Map<const Eigen::VectorXf>(phi.key.data() + static_cast<std::size_t>(added) * m, m).cast<double>();
-            keySum += feature;
-            keyValue += feature *
-                        Eigen::Map<const Eigen::RowVectorXf>(input.v + static_cast<std::size_t>(added) * d, d).cast<double>();
-        }
-        for (; removed < range.first; ++removed) {
-            const Eigen::VectorXd feature =
-                Eigen::Map<const Eigen::VectorXf>(phi.key.data() + static_cast<std::size_t>(removed) * m, m).cast<double>();
-            keySum -= feature;
-            keyValue -= feature *
-                        Eigen::Map<const Eigen::RowVectorXf>(input.v + static_cast<std::size_t>(removed) * d, d).cast<double>();
-        }
+    const auto update = [&](int keyPos, double sign) {
+        const Eigen::VectorXd feature =
+            Eigen::Map<const Eigen::VectorXf>(phi.key.data() + static_cast<std::size_t>(keyPos) * m, m).cast<double>();
+        keySum += sign * feature;
+        keyValue += sign * (feature * Eigen::Map<const Eigen::RowVectorXf>(input.v + static_cast<std::size_t>(keyPos) * d, d)
+                                          .cast<double>());
+    };
+    sweepAllowedKeys(input, update, [&](int queryPos) {
         const Eigen::VectorXd query =
             Eigen::Map<const Eigen::VectorXf>(phi.query.data() + static_cast<std::size_t>(queryPos) * m, m).cast<double>();
         const double denominator = query.dot(keySum);
@@ -177,7 +168,7 @@ Result<HeadVariantResult> runPerformer(const HeadInput& input, const VariantSpec
             Eigen::Map<Eigen::RowVectorXf>(result.output.data() + static_cast<std::size_t>(queryPos) * d, d) =
                 ((query.transpose() * keyValue) / denominator).cast<float>();
         }
-    }
+    });
     result.stats.attentionSeconds = attentionWatch.seconds();
 
     std::vector<float> weights;
