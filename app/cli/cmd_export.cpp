@@ -13,6 +13,7 @@
 #include "attnscope/capture.h"
 #include "attnscope/data_export.h"
 #include "attnscope/figure_model.h"
+#include "attnscope/figure_token_lines.h"
 #include "attnscope/variant_spec.h"
 
 #ifdef ATTNSCOPE_HAVE_FIGURE
@@ -194,6 +195,20 @@ private:
             }
             start = end + 2;
         }
+        figure::FigureOutputOptions options;
+        options.format = figure::parseFigureFormat(m_request.format).value();
+        options.dpi = m_request.dpi;
+        options.overwrite = m_request.force;
+        if (m_request.view == ExportView::Lines) {
+            // The token-lines tab's figure, from the builder its Export action calls.
+            auto model = shown.empty() ? Result<FigureModel>(makeError(ErrorCode::Internal, "no variant map for " + file.variant))
+                                       : buildTokenLinesFigure(dense, *shown.front(), m_source.capture.tokens);
+            if (!model) {
+                return Error{model.error().code, model.error().message, file.path, model.error().reason};
+            }
+            return figure::exportFigureModel(std::move(model.value()), provenanceFor(file), m_request.colormap, m_request.caption,
+                                             file.path, options);
+        }
         figure::HeadFigure request;
         // Compare: dense | variants | differences. Heatmap: the variant alone (or dense alone).
         if (m_request.view == ExportView::Compare) {
@@ -207,10 +222,6 @@ private:
         request.colormap = m_request.colormap;
         request.provenance = provenanceFor(file);
         request.caption = m_request.caption;
-        figure::FigureOutputOptions options;
-        options.format = figure::parseFigureFormat(m_request.format).value();
-        options.dpi = m_request.dpi;
-        options.overwrite = m_request.force;
         return figure::exportHeadFigure(request, file.path, options);
 #else
         (void)dense;
@@ -250,7 +261,8 @@ Result<int> runExport(const ParsedArgs& args)
         return makeError(ErrorCode::InvalidArgument, "--metrics and --capture need the model, not a capture");
     }
     if (!source.workspace && request->figures && isModelView(request->view)) {
-        return makeError(ErrorCode::InvalidArgument, "--view grid, rollout and curves run the model: give the model, not a capture");
+        return makeError(ErrorCode::InvalidArgument,
+                         "--view grid, rollout, curves and structure run the model: give the model, not a capture");
     }
 #ifdef ATTNSCOPE_HAVE_FIGURE
     if (!figure::Colormap::sequentialNames().contains(QString::fromStdString(request->colormap))) {
@@ -371,8 +383,9 @@ Command exportCommand()
 {
     auto options = textOptions();
     options.push_back({"view", true, false,
-                       "compare (dense | variant | difference, default), heatmap (one map per file), grid (every layer x head "
-                       "by --metric), rollout (per layer) or curves (recall vs density of every variant, per head)"});
+                       "compare (dense | variant | difference, default), heatmap (one map per file), lines (token lines: "
+                       "dense and variant), grid (every layer x head by --metric), rollout (per layer), curves (recall vs "
+                       "density of every variant, per head) or structure (the variant's structure panels, per head)"});
     options.push_back({"metric", true, false,
                        "grid view: recall (default), kl, output_error, density, previous_token, first_token, induction, "
                        "normalised_entropy or all"});
@@ -395,7 +408,7 @@ Command exportCommand()
     options.push_back({"out", true, false, "output directory (created if missing), or FILE.png|svg|pdf for one figure"});
     options.push_back({"force", false, false, "overwrite existing files"});
     return {"export",
-            "export MODEL|CAPTURE --text T --out DIR [--view compare|heatmap|grid|rollout|curves] [--variant SPEC ...] [--layers L] [--heads H] "
+            "export MODEL|CAPTURE --text T --out DIR [--view compare|heatmap|lines|grid|rollout|curves|structure] [--variant SPEC ...] [--layers L] [--heads H] "
             "[--format png|svg|pdf] [--dpi N] [--npy] [--graph] [--metrics] [--capture] [--json]",
             "publication figures (PNG/SVG/PDF, the GUI's figure) and data (NPY, GraphML/DOT, metrics CSV/JSON, captures)",
             options, runExport};

@@ -75,9 +75,10 @@ Result<std::vector<int>> indexOption(const ParsedArgs& args, const char* list, c
     return std::vector<int>{static_cast<int>(index)};
 }
 
-/// The figures of the grid, rollout and curves views: grid_{metric}[_{spec}] (a variant metric
-/// per variant, a head score once), rollout_L{layer}_{spec} per layer and variant, and
-/// curves_L{layer}_H{head}_{spec}+{spec} per head with every variant.
+/// The figures of the grid, rollout, curves and structure views: grid_{metric}[_{spec}] (a variant
+/// metric per variant, a head score once), rollout_L{layer}_{spec} per layer and variant,
+/// curves_L{layer}_H{head}_{spec}+{spec} per head with every variant, and
+/// structure_L{layer}_H{head}_{spec} per head and variant.
 template <typename AddFigure>
 void planModelViewFigures(const ExportRequest& request, AddFigure&& figure)
 {
@@ -93,6 +94,14 @@ void planModelViewFigures(const ExportRequest& request, AddFigure&& figure)
         for (const int layer : request.layers) {
             for (const std::string& variant : request.variants) {
                 figure("rollout_L" + std::to_string(layer) + "_" + specSlug(variant), layer, -1, variant);
+            }
+        }
+    } else if (request.view == ExportView::Structure) {
+        for (const int layer : request.layers) {
+            for (const int head : request.heads) {
+                for (const std::string& variant : request.variants) {
+                    figure("structure_" + headPart(layer, head) + "_" + specSlug(variant), layer, head, variant);
+                }
             }
         }
     } else if (request.view == ExportView::Curves) {
@@ -117,11 +126,13 @@ Result<ExportRequest> readRequest(const ParsedArgs& args, int nLayers, int nHead
     ExportRequest request;
     const std::string view = args.get("view").value_or("compare");
     const std::pair<const char*, ExportView> kViews[] = {{"compare", ExportView::Compare}, {"heatmap", ExportView::Heatmap},
-                                                         {"grid", ExportView::Grid}, {"rollout", ExportView::Rollout},
-                                                         {"curves", ExportView::Curves}};
+                                                         {"lines", ExportView::Lines},     {"grid", ExportView::Grid},
+                                                         {"rollout", ExportView::Rollout}, {"curves", ExportView::Curves},
+                                                         {"structure", ExportView::Structure}};
     const auto chosen = std::find_if(std::begin(kViews), std::end(kViews), [&](const auto& entry) { return view == entry.first; });
     if (chosen == std::end(kViews)) {
-        return makeError(ErrorCode::InvalidArgument, "--view must be compare, heatmap, grid, rollout or curves (got \"" + view + "\")");
+        return makeError(ErrorCode::InvalidArgument, "--view must be compare, heatmap, lines, grid, rollout, curves or structure (got \"" +
+                                                         view + "\")");
     }
     request.view = chosen->second;
     if (const auto metric = args.get("metric")) {
@@ -197,8 +208,7 @@ Result<ExportRequest> readRequest(const ParsedArgs& args, int nLayers, int nHead
         return makeError(ErrorCode::InvalidArgument, "--format must be png, svg or pdf (got \"" + request.format + "\")");
     }
     if (request.singleFile) {
-        const std::size_t figures = request.view == ExportView::Grid || request.view == ExportView::Rollout ||
-                                            request.view == ExportView::Curves
+        const std::size_t figures = isModelView(request.view)
                                         ? planFiles(request).size()
                                         : request.layers.size() * request.heads.size() *
                                               (request.view == ExportView::Heatmap ? request.variants.size() + 1
@@ -248,8 +258,10 @@ std::vector<PlannedFile> planFiles(const ExportRequest& request)
                     figure("compare_" + part + "_" + slugs, layer, head, specs);
                 }
                 for (const std::string& variant : request.together ? std::vector<std::string>{} : request.variants) {
-                    figure((request.view == ExportView::Compare ? "compare_" : "heatmap_") + part + "_" + specSlug(variant),
-                           layer, head, variant);
+                    const char* prefix = request.view == ExportView::Compare ? "compare_"
+                                         : request.view == ExportView::Lines ? "lines_"
+                                                                             : "heatmap_";
+                    figure(prefix + part + "_" + specSlug(variant), layer, head, variant);
                 }
             }
             if (request.npy) {

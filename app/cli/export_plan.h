@@ -14,14 +14,16 @@
 
 namespace attnscope::cli {
 
-/// compare and heatmap draw one head; grid (every layer × head by a metric), rollout (per layer)
-/// and curves (per head, every variant's sweep) draw the window's other views and need the model.
-enum class ExportView { Compare, Heatmap, Grid, Rollout, Curves };
+/// compare, heatmap and lines (token lines) draw one head's maps; grid (every layer × head by a
+/// metric), rollout (per layer), curves (per head, every variant's sweep) and structure (per head
+/// and variant) draw the window's other views and need the model.
+enum class ExportView { Compare, Heatmap, Lines, Grid, Rollout, Curves, Structure };
 
 /// True for the views drawn from the model rather than from one head's attention maps.
 inline bool isModelView(ExportView view)
 {
-    return view == ExportView::Grid || view == ExportView::Rollout || view == ExportView::Curves;
+    return view == ExportView::Grid || view == ExportView::Rollout || view == ExportView::Curves ||
+           view == ExportView::Structure;
 }
 
 /// One file the run will write, planned before any work so that name clashes stop it early.

@@ -1,5 +1,6 @@
 #include "export_views.h"
 
+#include "attnscope/figure_structure.h"
 #include "attnscope/figure_views.h"
 #include "attnscope/sweep.h"
 
@@ -76,6 +77,13 @@ Result<FigureModel> ModelViewExporter::build(const PlannedFile& file)
             return variant.error();
         }
         return buildRolloutFigure(dense.value(), variant.value(), m_pieces, m_request.scale);
+    }
+    if (m_request.view == ExportView::Structure) {
+        auto structure = headStructure(m_workspace, m_ids, file.layer, file.head, file.variant, m_options);
+        if (!structure) {
+            return structure.error();
+        }
+        return buildStructureFigure(structure.value(), m_pieces);
     }
     auto curves = computeVariantCurves(m_workspace, m_ids, file.layer, file.head, m_request.variants, m_options);
     if (!curves) {

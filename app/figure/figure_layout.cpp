@@ -56,6 +56,33 @@ double layoutCharts(const FigureModel& figure, FigureLayout& layout, double top,
     return height;
 }
 
+/// The token-lines blocks' row under the charts, starting at `top`; returns its height.
+double layoutTokenLines(const FigureModel& figure, FigureLayout& layout, double top, double& right)
+{
+    double x = kMargin;
+    double height = 0.0;
+    for (const FigureTokenLines& block : figure.tokenLines) {
+        TokenLinesPlacement placement;
+        if (block.rowHeight >= kMinLabelCell && static_cast<int>(block.tokens.size()) == block.n) {
+            placement.labelPixelSize = std::clamp(static_cast<int>(block.rowHeight * 0.75), 5, 9);
+            const QFontMetricsF metrics(font(placement.labelPixelSize));
+            double widest = 0.0;
+            for (const std::string& token : block.tokens) {
+                widest = std::max(widest, metrics.horizontalAdvance(QString::fromStdString(token)));
+            }
+            placement.labelRoom = std::clamp(std::ceil(widest) + 4.0, 16.0, kMaxLabelRoom);
+        }
+        placement.box = QRectF(x + placement.labelRoom, top + kPanelTitleHeight, kTokenLinesWidth, block.n * block.rowHeight);
+        placement.legend = QRectF(placement.box.left(), placement.box.bottom() + 4.0, kTokenLinesWidth,
+                                  static_cast<double>(block.sets.size()) * kLegendLine);
+        layout.tokenLines.push_back(placement);
+        height = std::max(height, placement.legend.bottom() - top);
+        right = std::max(right, placement.box.right() + placement.labelRoom);
+        x = placement.box.right() + placement.labelRoom + kPanelGap;
+    }
+    return height;
+}
+
 } // namespace
 
 FigureLayout layoutFigure(const FigureModel& figure)
@@ -66,7 +93,7 @@ FigureLayout layoutFigure(const FigureModel& figure)
     int n = 0;
     bool names = false;
     for (const FigurePanel& panel : figure.panels) {
-        n = std::max({n, panel.n, panel.width()});
+        n = std::max({n, panel.n, panel.drawnWidth()});
         names = names || !panel.rowNames.empty() || !panel.columnNames.empty();
     }
     const int tokensN = figure.panels.empty() ? 0 : figure.panels.front().n;
@@ -90,9 +117,13 @@ FigureLayout layoutFigure(const FigureModel& figure)
     }
     std::vector<double> columnWidth(static_cast<std::size_t>(columns), 0.0);
     std::vector<double> rowPlotHeight(static_cast<std::size_t>(std::max(1, rows)), 0.0);
+    // A column is as wide as its widest plot or panel title (up to the largest plot side), so
+    // that a narrow panel's title (memberships: N × clusters) is not cut to its plot.
+    const QFontMetricsF panelTitleMetrics(font(9));
     for (const FigurePanel& panel : figure.panels) {
         auto& width = columnWidth[static_cast<std::size_t>(panel.column)];
-        width = std::max(width, panel.width() * layout.cell);
+        const double title = std::ceil(panelTitleMetrics.horizontalAdvance(QString::fromStdString(panel.title))) + 2.0;
+        width = std::max({width, panel.drawnWidth() * layout.cell, std::min(title, kMaxPlotSide)});
         auto& height = rowPlotHeight[static_cast<std::size_t>(panel.row)];
         height = std::max(height, panel.n * layout.cell);
     }
@@ -126,8 +157,10 @@ FigureLayout layoutFigure(const FigureModel& figure)
     }
     auto plotTop = [&](int row) { return rowTop[static_cast<std::size_t>(row)] + kPanelTitleHeight; };
     for (const FigurePanel& panel : figure.panels) {
-        layout.plots.emplace_back(columnX[static_cast<std::size_t>(panel.column)], plotTop(panel.row), panel.width() * layout.cell,
-                                  panel.n * layout.cell);
+        const double left = columnX[static_cast<std::size_t>(panel.column)];
+        layout.plots.emplace_back(left, plotTop(panel.row), panel.drawnWidth() * layout.cell, panel.n * layout.cell);
+        layout.panelTitles.emplace_back(left, plotTop(panel.row) - kPanelTitleHeight,
+                                        columnWidth[static_cast<std::size_t>(panel.column)], kPanelTitleHeight - 2.0);
     }
     for (const FigureColourBar& bar : figure.colourBars) {
         const int column = std::clamp(bar.afterColumn, 0, std::max(0, columns - 1));
@@ -138,7 +171,10 @@ FigureLayout layoutFigure(const FigureModel& figure)
     double bottom = figure.panels.empty() ? kMargin + kTitleHeight : rowTop[static_cast<std::size_t>(rows)];
     double chartsRight = 0.0;
     bottom += layoutCharts(figure, layout, bottom, chartsRight);
-    const double width = std::max(figure.panels.empty() ? 0.0 : x, chartsRight) + kMargin;
+    bottom += layoutTokenLines(figure, layout, bottom, chartsRight);
+    // Never narrower than the title (a token-lines block alone is narrower than most).
+    const double titleWidth = std::ceil(QFontMetricsF(font(12, true)).horizontalAdvance(QString::fromStdString(figure.title)));
+    const double width = std::max({figure.panels.empty() ? 0.0 : x, chartsRight, kMargin + titleWidth}) + kMargin;
     if (figure.caption) {
         layout.caption = QRectF(kMargin, bottom, width - 2 * kMargin, kCaptionHeight);
         bottom += kCaptionHeight;

@@ -11,13 +11,24 @@
 
 namespace attnscope::figure {
 
+/// Where a token-lines block goes: the query anchors on box's left edge, the key anchors on its
+/// right edge, labels outside it.
+struct TokenLinesPlacement {
+    QRectF box;
+    QRectF legend;          ///< one line per set
+    double labelRoom = 0.0; ///< left and right of the box; 0 without labels
+    int labelPixelSize = 0; ///< 0: rows too close for labels
+};
+
 struct FigureLayout {
     QSizeF size;                    ///< the whole figure
     QRectF title;
     std::vector<QRectF> plots;      ///< one square per panel: the cells
+    std::vector<QRectF> panelTitles;  ///< one per panel: over its grid column's width
     std::vector<QRectF> barRects;   ///< one per colour bar (same order): the gradient
     std::vector<QRectF> chartPlots; ///< one per chart: the axes' box
     std::vector<QRectF> chartLegends; ///< one per chart: legend (and note) lines under its axis titles
+    std::vector<TokenLinesPlacement> tokenLines;  ///< one per token-lines block
     QRectF caption;                 ///< empty without a caption
     double cell = 0.0;              ///< side of one cell
     bool labels = false;            ///< token labels fit at this cell size
@@ -26,7 +37,7 @@ struct FigureLayout {
 };
 
 /// Lays a figure out. Token labels appear when a cell is at least 6 pt. Charts go in one row under
-/// the panels.
+/// the panels, token-lines blocks in one row under the charts.
 FigureLayout layoutFigure(const FigureModel& figure);
 
 } // namespace attnscope::figure

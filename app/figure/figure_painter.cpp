@@ -20,6 +20,8 @@ const QColor kInk(32, 32, 36);
 const QColor kMutedInk(80, 80, 88);
 const QColor kFrame(120, 120, 128);
 const QColor kOutline(255, 120, 60);
+const QColor kBlankCell(222, 222, 226);  // a cell without a value (the model does not allow the key)
+const QColor kBar(255, 170, 90);         // the structure view's bar colour
 
 /// The boundary between kept and dropped cells: one path of cell edges, so that a kept region is
 /// outlined once however many cells it has.
@@ -65,7 +67,7 @@ void paintAxisLabels(QPainter& painter, const FigureModel& figure, const FigureL
                              Qt::AlignRight | Qt::AlignVCenter, label);
         }
     }
-    if (static_cast<int>(columnNames.size()) != panel.width()) {
+    if (static_cast<int>(columnNames.size()) != panel.width() || panel.drawnWidth() != panel.width()) {
         return;
     }
     bool upright = !panel.columnNames.empty();
@@ -93,7 +95,7 @@ void paintCellText(QPainter& painter, const FigurePanel& panel, const FigureLayo
                    const Colormap& sequential)
 {
     const std::size_t cells = static_cast<std::size_t>(panel.n) * static_cast<std::size_t>(panel.width());
-    if (panel.cellText.size() != cells || layout.cell < kMinCellTextCell) {
+    if (panel.cellText.size() != cells || layout.cell < kMinCellTextCell || panel.drawnWidth() != panel.width()) {
         return;
     }
     painter.setFont(font(std::clamp(static_cast<int>(layout.cell / 3.2), 5, 12)));
@@ -111,20 +113,46 @@ void paintCellText(QPainter& painter, const FigurePanel& panel, const FigureLayo
     }
 }
 
+/// A bar chart panel: one bar per row from the left edge, values[row] of the plot's width long.
+void paintBars(QPainter& painter, const FigurePanel& panel, const FigureLayout& layout, const QRectF& plot)
+{
+    for (int row = 0; row < panel.n && row < static_cast<int>(panel.values.size()); ++row) {
+        const double length = plot.width() * std::clamp(static_cast<double>(panel.values[static_cast<std::size_t>(row)]), 0.0, 1.0);
+        painter.fillRect(QRectF(plot.left(), plot.top() + row * layout.cell, length, layout.cell * 0.85), kBar);
+    }
+    painter.setPen(QPen(kFrame, 0.5));
+    painter.setBrush(Qt::NoBrush);
+    painter.drawRect(plot);
+}
+
 void paintPanel(QPainter& painter, const FigureModel& figure, const FigureLayout& layout, std::size_t index)
 {
     const FigurePanel& panel = figure.panels[index];
     const QRectF plot = layout.plots[index];
+    const QRectF title = layout.panelTitles[index];
     painter.setFont(font(9));
     painter.setPen(kInk);
     const QFontMetricsF titleMetrics(painter.font());
-    painter.drawText(QRectF(plot.left(), plot.top() - kPanelTitleHeight, plot.width(), kPanelTitleHeight - 2.0),
-                     Qt::AlignHCenter | Qt::AlignBottom,
-                     titleMetrics.elidedText(QString::fromStdString(panel.title), Qt::ElideRight, plot.width()));
+    painter.drawText(title, Qt::AlignHCenter | Qt::AlignBottom,
+                     titleMetrics.elidedText(QString::fromStdString(panel.title), Qt::ElideRight, title.width()));
+    if (panel.bars) {
+        paintBars(painter, panel, layout, plot);
+        return;
+    }
     // Nearest-neighbour scaling of a one-pixel-per-cell image: crisp cells at any size.
     painter.setRenderHint(QPainter::SmoothPixmapTransform, false);
     const Colormap& sequential = Colormap::sequential(QString::fromStdString(figure.colormap));
-    painter.drawImage(plot, colourImage(panel.values, panel.n, panel.width(), panel.diverging, sequential));
+    QImage cells = colourImage(panel.values, panel.n, panel.width(), panel.diverging, sequential);
+    if (!cells.isNull() && panel.valid.size() == panel.values.size()) {
+        for (int row = 0; row < panel.n; ++row) {
+            for (int column = 0; column < panel.width(); ++column) {
+                if (panel.valid[static_cast<std::size_t>(row) * panel.width() + column] == 0) {
+                    cells.setPixel(column, row, kBlankCell.rgb());
+                }
+            }
+        }
+    }
+    painter.drawImage(plot, cells);
     paintCellText(painter, panel, layout, plot, sequential);
     painter.setRenderHint(QPainter::Antialiasing, true);
     if (panel.columns == 0 && panel.outline.size() == static_cast<std::size_t>(panel.n) * panel.n && layout.cell >= 3.0) {
@@ -251,6 +279,57 @@ void paintChart(QPainter& painter, const FigureChart& chart, const QRectF& plot,
     }
 }
 
+/// Token lines: labels down both sides, the lines between the rows' anchors (later on top), and a
+/// legend line per set.
+void paintTokenLines(QPainter& painter, const FigureTokenLines& block, const TokenLinesPlacement& placement)
+{
+    const QRectF& box = placement.box;
+    painter.setFont(font(9));
+    painter.setPen(kInk);
+    painter.drawText(QRectF(box.left(), box.top() - kPanelTitleHeight, box.width(), kPanelTitleHeight - 2.0),
+                     Qt::AlignHCenter | Qt::AlignBottom, QString::fromStdString(block.title));
+    auto anchor = [&](int position, bool keySide) {
+        return QPointF(keySide ? box.right() : box.left(), box.top() + (position + 0.5) * block.rowHeight);
+    };
+    painter.save();
+    painter.setRenderHint(QPainter::Antialiasing, true);
+    for (const FigureLine& line : block.lines) {
+        if (line.set < 0 || line.set >= static_cast<int>(block.sets.size())) {
+            continue;
+        }
+        const FigureColour& rgb = block.sets[static_cast<std::size_t>(line.set)].colour;
+        QColor colour(rgb.red, rgb.green, rgb.blue);
+        colour.setAlphaF(line.alpha);
+        painter.setPen(QPen(colour, line.width, Qt::SolidLine, Qt::RoundCap));
+        painter.drawLine(anchor(line.query, false), anchor(line.key, true));
+    }
+    painter.restore();
+    if (placement.labelPixelSize > 0) {
+        painter.setFont(font(placement.labelPixelSize));
+        painter.setPen(kMutedInk);
+        const QFontMetricsF metrics(painter.font());
+        const double room = placement.labelRoom - 3.0;
+        for (int position = 0; position < block.n; ++position) {
+            const QString label = metrics.elidedText(QString::fromStdString(block.tokens[static_cast<std::size_t>(position)]),
+                                                     Qt::ElideRight, room);
+            const double y = box.top() + position * block.rowHeight;
+            painter.drawText(QRectF(box.left() - placement.labelRoom, y, room, block.rowHeight), Qt::AlignRight | Qt::AlignVCenter,
+                             label);
+            painter.drawText(QRectF(box.right() + 3.0, y, room, block.rowHeight), Qt::AlignLeft | Qt::AlignVCenter, label);
+        }
+    }
+    painter.setFont(font(8));
+    double y = placement.legend.top();
+    for (const FigureLineSet& set : block.sets) {
+        painter.fillRect(QRectF(placement.legend.left(), y + kLegendLine / 2.0 - 1.5, 14.0, 3.0),
+                         QColor(set.colour.red, set.colour.green, set.colour.blue));
+        painter.setPen(kInk);
+        painter.drawText(QRectF(placement.legend.left() + 18.0, y, placement.legend.width() - 18.0, kLegendLine),
+                         Qt::AlignLeft | Qt::AlignVCenter, QString::fromStdString(set.name));
+        y += kLegendLine;
+    }
+}
+
 } // namespace
 
 void paintFigure(QPainter& painter, const FigureModel& figure, const FigureLayout& layout)
@@ -271,6 +350,9 @@ void paintFigure(QPainter& painter, const FigureModel& figure, const FigureLayou
     }
     for (std::size_t index = 0; index < figure.charts.size() && index < layout.chartPlots.size(); ++index) {
         paintChart(painter, figure.charts[index], layout.chartPlots[index], layout.chartLegends[index]);
+    }
+    for (std::size_t index = 0; index < figure.tokenLines.size() && index < layout.tokenLines.size(); ++index) {
+        paintTokenLines(painter, figure.tokenLines[index], layout.tokenLines[index]);
     }
     if (figure.caption && !layout.caption.isEmpty()) {
         painter.setFont(font(7));

@@ -25,6 +25,7 @@ constexpr double kChartAxisRoom = 44.0;    ///< left of a chart: tick labels and
 constexpr double kChartTickRoom = 14.0;    ///< under a chart: tick labels
 constexpr double kChartTitleRoom = 14.0;   ///< under the tick labels: the x title
 constexpr double kLegendLine = 12.0;
+constexpr double kTokenLinesWidth = 200.0; ///< between a token-lines block's two label columns
 
 /// A font of `pixelSize` points; pixel sizes keep text the same size on every paint device
 /// (a QImage at any DPI under a scaling transform, SVG, PDF at 72 units per inch).

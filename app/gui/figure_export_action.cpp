@@ -1,5 +1,7 @@
 #include "figure_export_action.h"
 
+#include "attnscope/figure_structure.h"
+#include "attnscope/figure_token_lines.h"
 #include "attnscope/figure_views.h"
 
 #include <QFileDialog>
@@ -78,6 +80,20 @@ Result<void> exportCurvesFigure(const VariantCurveSet& curves, const FigureSourc
         specs += (specs.empty() ? "" : "; ") + curve.variant;
     }
     return writeViewFigure(buildCurvesFigure(curves), source, curves.layer, curves.head, specs, path, options);
+}
+
+Result<void> exportStructureFigure(const HeadStructure& structure, const FigureSource& source, const std::string& path,
+                                   const figure::FigureOutputOptions& options)
+{
+    return writeViewFigure(buildStructureFigure(structure, source.pieces), source, structure.layer, structure.head,
+                           structure.variant, path, options);
+}
+
+Result<void> exportTokenLinesFigure(const HeadAttention& dense, const HeadAttention& effective, const FigureSource& source,
+                                    const std::string& path, const figure::FigureOutputOptions& options)
+{
+    return writeViewFigure(buildTokenLinesFigure(dense, effective, source.pieces), source, dense.layer, dense.head,
+                           effective.variant, path, options);
 }
 
 Result<figure::FigureOutputOptions> windowFigureOptions(const std::string& path)

@@ -57,6 +57,14 @@ Result<void> exportRolloutFigure(const AttentionRollout& dense, const AttentionR
 Result<void> exportCurvesFigure(const VariantCurveSet& curves, const FigureSource& source, const std::string& path,
                                 const figure::FigureOutputOptions& options);
 
+/// The structure tab's panels of one head (the `--view structure` figure).
+Result<void> exportStructureFigure(const HeadStructure& structure, const FigureSource& source, const std::string& path,
+                                   const figure::FigureOutputOptions& options);
+
+/// The token-lines tab: dense's and the variant's lines of one head (the `--view lines` figure).
+Result<void> exportTokenLinesFigure(const HeadAttention& dense, const HeadAttention& effective, const FigureSource& source,
+                                    const std::string& path, const figure::FigureOutputOptions& options);
+
 /// Writes a figure to a file.
 using FigureWriter = std::function<Result<void>(const std::string& path, const figure::FigureOutputOptions& options)>;
 

@@ -21,6 +21,8 @@ QString dialogTitle(ExportedView view)
     case ExportedView::HeadGrid: return QObject::tr("Export the head grid");
     case ExportedView::Rollout: return QObject::tr("Export the rollout");
     case ExportedView::Curves: return QObject::tr("Export the metric curves");
+    case ExportedView::Structure: return QObject::tr("Export the structure panels");
+    case ExportedView::TokenLines: return QObject::tr("Export the token lines");
     }
     return {};
 }
@@ -38,6 +40,10 @@ QString nothingYet(ExportedView view, const ExportableState& state)
     case ExportedView::Curves:
         return state.curves && !state.curves->curves.empty()
                    ? QString() : QObject::tr("no curves yet: run View → Sweep budgets + perplexity first");
+    case ExportedView::Structure:
+        return state.structure ? QString() : QObject::tr("no structure yet: show the Structure tab and wait for its result");
+    case ExportedView::TokenLines:
+        return state.lines ? QString() : QObject::tr("no token lines yet: show the Token lines tab and wait for its result");
     }
     return {};
 }
@@ -70,6 +76,8 @@ void FigureExportController::addMenuActions(QMenu* file)
     menu->addAction(tr("&Head grid…"), this, [this] { exportWithDialog(ExportedView::HeadGrid); });
     menu->addAction(tr("&Rollout…"), this, [this] { exportWithDialog(ExportedView::Rollout); });
     menu->addAction(tr("Metric c&urves…"), this, [this] { exportWithDialog(ExportedView::Curves); });
+    menu->addAction(tr("&Structure…"), this, [this] { exportWithDialog(ExportedView::Structure); });
+    menu->addAction(tr("&Token lines…"), this, [this] { exportWithDialog(ExportedView::TokenLines); });
 }
 
 QString FigureExportController::write(const PendingExport& pending, const std::string& modelHash) const
@@ -104,6 +112,18 @@ QString FigureExportController::write(const PendingExport& pending, const std::s
         break;
     case ExportedView::Curves:
         written = exportCurvesFigure(*state.curves, source, pending.path, pending.options);
+        break;
+    case ExportedView::Structure:
+        if (state.ids.size() != static_cast<std::size_t>(state.structure->nTokens)) {
+            source.pieces.clear();
+        }
+        written = exportStructureFigure(*state.structure, source, pending.path, pending.options);
+        break;
+    case ExportedView::TokenLines:
+        if (state.ids.size() != static_cast<std::size_t>(state.lines->dense.nTokens)) {
+            source.pieces.clear();
+        }
+        written = exportTokenLinesFigure(state.lines->dense, state.lines->effective, source, pending.path, pending.options);
         break;
     }
     return written ? QString() : QString::fromStdString(written.error().describe());

@@ -1,6 +1,6 @@
 #pragma once
 // The window's File → Export entries, one per view (issue #8: every view exports): the compare
-// view, the head grid, the rollout tab and the metrics curves. Each writes what the view shows
+// view, the head grid, the rollout, structure and token-lines tabs and the metrics curves. Each writes what the view shows
 // through figure_export_action (the code `attnscope export --view …` uses). The model fingerprint
 // the provenance needs is hashed by ModelFingerprints on a background thread; an export asked for
 // before it is known waits for it without blocking the window, with the progress in the status bar.
@@ -24,7 +24,13 @@ class ModelFingerprints;
 struct RolloutPair;
 
 /// The views that export a figure.
-enum class ExportedView { Compare, HeadGrid, Rollout, Curves };
+enum class ExportedView { Compare, HeadGrid, Rollout, Curves, Structure, TokenLines };
+
+/// The token-lines tab's two maps of one head, in core types.
+struct TokenLinesMaps {
+    HeadAttention dense;
+    HeadAttention effective;
+};
 
 /// What the views show at the moment of an export, kept alive while the export waits.
 struct ExportableState {
@@ -36,6 +42,8 @@ struct ExportableState {
     HeadGridMetric gridMetric = HeadGridMetric::Recall;
     std::shared_ptr<const RolloutPair> rollout;
     std::shared_ptr<const VariantCurves> curves;
+    std::shared_ptr<const HeadStructure> structure;  ///< the structure tab's result
+    std::shared_ptr<const TokenLinesMaps> lines;     ///< the token-lines tab's maps
 };
 
 class FigureExportController : public QObject {

@@ -9,6 +9,8 @@
 #include "views/compare_view.h"
 #include "views/head_grid_view.h"
 #include "views/rollout_view.h"
+#include "views/structure_view.h"
+#include "views/token_lines_view.h"
 #include "views/imgui_panel_view.h"
 #include "views/model_panel.h"
 #include "views/text_panel_view.h"
@@ -428,6 +430,20 @@ ExportableState MainWindow::exportableState() const
     state.gridMetric = m_headGrid->metric();
     state.rollout = m_analysis->rolloutView()->rollout();
     state.curves = m_curves;
+    state.structure = m_analysis->structureView()->structure();
+    if (const TokenLinesData& lines = m_analysis->tokenLinesView()->data(); lines.n > 0) {
+        auto maps = std::make_shared<TokenLinesMaps>();
+        for (HeadAttention* map : {&maps->dense, &maps->effective}) {
+            map->layer = lines.layer;
+            map->head = lines.head;
+            map->nTokens = lines.n;
+        }
+        maps->dense.variant = "dense";
+        maps->dense.attention = lines.dense;
+        maps->effective.variant = lines.variant.toStdString();
+        maps->effective.attention = lines.effective;
+        state.lines = std::move(maps);
+    }
     return state;
 }
 

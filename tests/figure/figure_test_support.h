@@ -1,6 +1,6 @@
 #pragma once
-// Shared by the figure tests: a small synthetic compare scene with known values, and the pixel
-// position of a cell in a rendered figure.
+// Shared by the figure tests: a small synthetic compare scene with known values, the pixel
+// position of a cell in a rendered figure, the LUT entry a value should take, and an SVG reader.
 
 #include "attnscope/figure_model.h"
 #include "figure_layout.h"
@@ -8,11 +8,15 @@
 #include <QColor>
 #include <QImage>
 #include <QPoint>
+#include <QXmlStreamReader>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -99,6 +103,76 @@ inline std::array<QRgb, 256> readLut(const std::string& name)
 inline int colourDistance(QRgb a, QRgb b)
 {
     return std::max({std::abs(qRed(a) - qRed(b)), std::abs(qGreen(a) - qGreen(b)), std::abs(qBlue(a) - qBlue(b))});
+}
+
+/// The LUT entry a value takes on a min → max scale, computed here in double precision (entry 0
+/// when min = max). `alternative` is the neighbouring entry when t·255 sits within rounding of a
+/// half (float and double may round it either way), else the same entry.
+struct ExpectedEntry {
+    std::size_t index;
+    std::size_t alternative;
+};
+
+inline ExpectedEntry lutEntry(double value, double low, double high)
+{
+    const double scaled = (high > low ? std::clamp((value - low) / (high - low), 0.0, 1.0) : 0.0) * 255.0;
+    const auto index = static_cast<std::size_t>(std::lround(scaled));
+    const double fraction = scaled - std::floor(scaled);
+    std::size_t alternative = index;
+    if (std::abs(fraction - 0.5) < 1e-3) {
+        alternative = fraction < 0.5 ? index + 1 : index - 1;
+    }
+    return {index, alternative};
+}
+
+inline bool matchesEntry(QRgb seen, const std::array<QRgb, 256>& lut, ExpectedEntry entry, int tolerance)
+{
+    return colourDistance(seen, lut[entry.index]) <= tolerance || colourDistance(seen, lut[entry.alternative]) <= tolerance;
+}
+
+/// What an exported SVG holds, read with an XML parser.
+struct SvgContents {
+    std::vector<QImage> images;    ///< embedded images, decoded
+    std::set<std::string> texts;   ///< every <text>'s content
+    std::map<std::string, std::string> provenance;  ///< <attnscope:provenance>'s attributes
+    std::map<std::string, int> strokedLines;  ///< <polyline>/<path> elements by their group's stroke colour
+    bool wellFormed = false;
+};
+
+inline SvgContents parseSvg(const QByteArray& bytes)
+{
+    SvgContents svg;
+    QXmlStreamReader xml(bytes);
+    std::vector<std::string> strokes{""};
+    while (!xml.atEnd()) {
+        xml.readNext();
+        if (xml.isEndElement() && xml.name() == QLatin1String("g")) {
+            strokes.pop_back();
+            continue;
+        }
+        if (!xml.isStartElement()) {
+            continue;
+        }
+        if (xml.name() == QLatin1String("g")) {
+            const QString stroke = xml.attributes().value(QLatin1String("stroke")).toString();
+            strokes.push_back(stroke.isEmpty() ? strokes.back() : stroke.toStdString());
+        } else if (xml.name() == QLatin1String("polyline") || xml.name() == QLatin1String("path")) {
+            ++svg.strokedLines[strokes.back()];
+        } else if (xml.name() == QLatin1String("image")) {
+            const QString href = xml.attributes().value(QLatin1String("http://www.w3.org/1999/xlink"), QLatin1String("href")).toString();
+            QImage image;
+            image.loadFromData(QByteArray::fromBase64(href.mid(href.indexOf(QLatin1Char(',')) + 1).toLatin1()));
+            svg.images.push_back(image);
+        } else if (xml.name() == QLatin1String("text")) {
+            svg.texts.insert(xml.readElementText(QXmlStreamReader::IncludeChildElements).trimmed().toStdString());
+        } else if (xml.name() == QLatin1String("provenance")) {
+            for (const QXmlStreamAttribute& attribute : xml.attributes()) {
+                svg.provenance[attribute.name().toString().toStdString()] = attribute.value().toString().toStdString();
+            }
+        }
+    }
+    svg.wellFormed = !xml.hasError();
+    return svg;
 }
 
 } // namespace attnscope::testing

@@ -31,32 +31,13 @@ namespace attnscope {
 namespace {
 
 using testing::colourDistance;
+using testing::ExpectedEntry;
+using testing::lutEntry;
+using testing::matchesEntry;
+using testing::parseSvg;
 using testing::readLut;
+using testing::SvgContents;
 
-/// The LUT entry a value takes on a min → max scale, computed here in double precision.
-/// `alternative` is the neighbouring entry when t·255 sits within rounding of a half (float and
-/// double may round it either way), else the same entry.
-struct ExpectedEntry {
-    std::size_t index;
-    std::size_t alternative;
-};
-
-ExpectedEntry lutEntry(double value, double low, double high)
-{
-    const double scaled = std::clamp((value - low) / (high - low), 0.0, 1.0) * 255.0;
-    const auto index = static_cast<std::size_t>(std::lround(scaled));
-    const double fraction = scaled - std::floor(scaled);
-    std::size_t alternative = index;
-    if (std::abs(fraction - 0.5) < 1e-3) {
-        alternative = fraction < 0.5 ? index + 1 : index - 1;
-    }
-    return {index, alternative};
-}
-
-bool matchesEntry(QRgb seen, const std::array<QRgb, 256>& lut, ExpectedEntry entry, int tolerance)
-{
-    return colourDistance(seen, lut[entry.index]) <= tolerance || colourDistance(seen, lut[entry.alternative]) <= tolerance;
-}
 
 /// A 3-layer × 5-head grid whose recall and induction differ in every cell.
 HeadGridValues syntheticGrid()
@@ -75,38 +56,6 @@ HeadGridValues syntheticGrid()
     return grid;
 }
 
-struct SvgContents {
-    std::vector<QImage> images;
-    std::set<std::string> texts;
-    std::map<std::string, std::string> provenance;
-    bool wellFormed = false;
-};
-
-SvgContents parseSvg(const QByteArray& bytes)
-{
-    SvgContents svg;
-    QXmlStreamReader xml(bytes);
-    while (!xml.atEnd()) {
-        xml.readNext();
-        if (!xml.isStartElement()) {
-            continue;
-        }
-        if (xml.name() == QLatin1String("image")) {
-            const QString href = xml.attributes().value(QLatin1String("http://www.w3.org/1999/xlink"), QLatin1String("href")).toString();
-            QImage image;
-            image.loadFromData(QByteArray::fromBase64(href.mid(href.indexOf(QLatin1Char(',')) + 1).toLatin1()));
-            svg.images.push_back(image);
-        } else if (xml.name() == QLatin1String("text")) {
-            svg.texts.insert(xml.readElementText(QXmlStreamReader::IncludeChildElements).trimmed().toStdString());
-        } else if (xml.name() == QLatin1String("provenance")) {
-            for (const QXmlStreamAttribute& attribute : xml.attributes()) {
-                svg.provenance[attribute.name().toString().toStdString()] = attribute.value().toString().toStdString();
-            }
-        }
-    }
-    svg.wellFormed = !xml.hasError();
-    return svg;
-}
 
 class FigureViews : public ::testing::Test {
 protected:

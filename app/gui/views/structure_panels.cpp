@@ -2,13 +2,14 @@
 
 #include "colormap.h"
 
+#include "attnscope/figure_structure.h"
+
 #include <QMouseEvent>
 #include <QPainter>
 #include <QToolTip>
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 namespace attnscope::gui {
 
@@ -25,27 +26,16 @@ QImage panelImage(const StructurePanel& panel)
         panel.values.size() != static_cast<std::size_t>(panel.rows) * panel.cols) {
         return {};
     }
-    float low = std::numeric_limits<float>::max();
-    float high = std::numeric_limits<float>::lowest();
-    for (std::size_t i = 0; i < panel.values.size(); ++i) {
-        if (panel.valid.empty() || panel.valid[i]) {
-            low = std::min(low, panel.values[i]);
-            high = std::max(high, panel.values[i]);
-        }
-    }
-    if (panel.diverging) {
-        high = std::max({std::abs(low), std::abs(high), 1e-12f});
-        low = -high;
-    }
+    // Core's range, as the exported structure figure colours the same panel.
+    const StructureRange range = structureRange(panel.values, panel.valid, panel.diverging, false);
     const Colormap& map = panel.diverging ? Colormap::diverging() : Colormap::viridis();
-    const float span = high > low ? high - low : 1.0f;
     QImage image(panel.cols, panel.rows, QImage::Format_RGB32);
     for (int r = 0; r < panel.rows; ++r) {
         auto* line = reinterpret_cast<QRgb*>(image.scanLine(r));
         for (int c = 0; c < panel.cols; ++c) {
             const std::size_t i = static_cast<std::size_t>(r) * panel.cols + c;
-            const bool valid = panel.valid.empty() || panel.valid[i];
-            line[c] = valid ? map.map((panel.values[i] - low) / span) : kBlank.rgb();
+            const bool valid = panel.valid.size() != panel.values.size() || panel.valid[i];
+            line[c] = valid ? map.map(structureColourPosition(panel.values[i], range)) : kBlank.rgb();
         }
     }
     return image;
@@ -135,10 +125,7 @@ void StructurePanelsView::paintEvent(QPaintEvent*)
         painter.drawText(title, Qt::AlignLeft | Qt::AlignVCenter,
                          painter.fontMetrics().elidedText(panel.title, Qt::ElideRight, static_cast<int>(title.width())));
         if (panel.bars) {
-            float high = 1e-6f;
-            for (float value : panel.values) {
-                high = std::max(high, value);
-            }
+            const float high = structureRange(panel.values, {}, false, true).high;
             const double bar = plot.height() / std::max(1, panel.rows);
             for (int row = 0; row < panel.rows && row < static_cast<int>(panel.values.size()); ++row) {
                 const double length = plot.width() * panel.values[static_cast<std::size_t>(row)] / high;

@@ -3,7 +3,8 @@
 // block matrix and the attention and sampled graph reordered by cluster; sea's estimated and
 // compressed matrices and kept top-k; dsa's predicted scores next to the true scores; sac's kept
 // keys per row (edge degrees); fast's implied matrix. Every panel is data core returned
-// (HeadStructure); this view only picks the panels and lays them out.
+// (HeadStructure); core picks the panels (headStructurePanels, also the exported figure's) and
+// this view lays them out.
 
 #include "attnscope/analysis.h"
 #include "views/structure_panels.h"
@@ -13,7 +14,7 @@
 
 namespace attnscope::gui {
 
-/// The panels of a head's structure, in display order (public for tests).
+/// The panels of a head's structure, in display order: core's headStructurePanels (public for tests).
 std::vector<StructurePanel> structurePanels(const HeadStructure& structure);
 
 class StructureView : public StructurePanelsView {

@@ -1,5 +1,7 @@
 #include "views/token_lines_view.h"
 
+#include "attnscope/figure_token_lines.h"
+
 #include <QMouseEvent>
 #include <QPainter>
 
@@ -10,10 +12,10 @@ namespace attnscope::gui {
 
 namespace {
 
-const QColor kDenseColour(86, 156, 255);     // blue: dense
-const QColor kVariantColour(255, 140, 60);   // orange: the variant
+// The colours and the line rule are core's (figure_token_lines.h), shared with the exported figure.
+const QColor kDenseColour(kDenseLineColour.red, kDenseLineColour.green, kDenseLineColour.blue);
+const QColor kVariantColour(kVariantLineColour.red, kVariantLineColour.green, kVariantLineColour.blue);
 const QColor kBackground(24, 25, 27);
-constexpr double kMinimumAlpha = 0.01;       // lines fainter than this are not drawn
 
 } // namespace
 
@@ -104,7 +106,7 @@ void TokenLinesView::paintEvent(QPaintEvent*)
                      (m_showVariant ? tr("■ ") : tr("□ ")) + m_data.variant);
 
     painter.setRenderHint(QPainter::Antialiasing, true);
-    const double maxWidth = std::max(1.0, std::min(6.0, g.row * 0.8));
+    const double maxWidth = tokenLineMaxWidth(g.row);
     auto drawLines = [&](const std::vector<float>& matrix, const QColor& colour) {
         if (matrix.size() != static_cast<std::size_t>(n) * n) {
             return;
@@ -117,13 +119,13 @@ void TokenLinesView::paintEvent(QPaintEvent*)
                 if (m_isolated >= 0 && m_isolatedIsKey && key != m_isolated) {
                     continue;
                 }
-                const double weight = matrix[static_cast<std::size_t>(query) * n + key];
-                if (weight < kMinimumAlpha) {
+                const TokenLineStyle style = tokenLineStyle(matrix[static_cast<std::size_t>(query) * n + key], maxWidth);
+                if (!style.drawn) {
                     continue;
                 }
                 QColor line = colour;
-                line.setAlphaF(static_cast<float>(std::min(1.0, weight)));
-                painter.setPen(QPen(line, std::max(0.5, weight * maxWidth), Qt::SolidLine, Qt::RoundCap));
+                line.setAlphaF(style.alpha);
+                painter.setPen(QPen(line, style.width, Qt::SolidLine, Qt::RoundCap));
                 painter.drawLine(tokenAnchor(query, false), tokenAnchor(key, true));
                 ++m_drawnLines;
             }

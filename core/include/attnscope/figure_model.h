@@ -72,10 +72,14 @@ struct FigurePanel {
     std::vector<std::string> rowNames;     ///< this panel's row labels ("L0", ...); empty: the tokens
     std::vector<std::string> columnNames;  ///< this panel's column labels ("H0", ...); empty: the tokens
     std::vector<std::string> cellText;     ///< [n, width()] printed in the cells when they fit, or empty
+    std::vector<std::uint8_t> valid;    ///< [n, width()] 0 = no value there (painted grey), or empty: all valid
+    bool bars = false;                  ///< values [n] in [0, 1]: one horizontal bar per row, `columns` cells long
+    int drawnColumns = 0;               ///< > 0: drawn this many cells wide, its columns squeezed to fit (no column labels)
     int row = 0;                        ///< grid position: panels share one cell size
     int column = 0;
 
     int width() const { return columns > 0 ? columns : n; }
+    int drawnWidth() const { return drawnColumns > 0 ? drawnColumns : width(); }  ///< in cells
 };
 
 /// One line of a chart: a name for the legend and its points in data coordinates, in order.
@@ -110,6 +114,41 @@ struct FigureColourBar {
     int afterColumn = 0;  ///< right of this grid column
 };
 
+/// An sRGB colour given by the figure's data (token-line sets), 0–255 per channel.
+struct FigureColour {
+    std::uint8_t red = 0;
+    std::uint8_t green = 0;
+    std::uint8_t blue = 0;
+};
+
+/// One line of a token-lines block: query row (left column) to key row (right column), drawn in
+/// its set's colour at `alpha` in [0, 1], `width` points wide, round caps.
+struct FigureLine {
+    int query = 0;
+    int key = 0;
+    int set = 0;  ///< index into FigureTokenLines::sets
+    float alpha = 1.0f;
+    float width = 1.0f;
+};
+
+/// A line set of a token-lines block: its legend name and colour.
+struct FigureLineSet {
+    std::string name;
+    FigureColour colour;
+};
+
+/// Token lines (the BertViz head view): the n tokens down a query column and a key column,
+/// `rowHeight` points apart, lines between them in the order given (later ones on top), a legend
+/// line per set under them. Token labels are drawn when a row is at least 6 pt.
+struct FigureTokenLines {
+    std::string title;
+    int n = 0;
+    double rowHeight = 12.0;
+    std::vector<std::string> tokens;  ///< n display labels, or empty
+    std::vector<FigureLineSet> sets;
+    std::vector<FigureLine> lines;
+};
+
 /// A whole figure: title, panels on a grid with one cell size, colour bars, token labels.
 struct FigureModel {
     std::string title;
@@ -117,6 +156,7 @@ struct FigureModel {
     std::vector<FigurePanel> panels;
     std::vector<FigureColourBar> colourBars;
     std::vector<FigureChart> charts;  ///< laid out left to right under the panels
+    std::vector<FigureTokenLines> tokenLines;  ///< laid out left to right under the charts
     FigureProvenance provenance;
     bool caption = false;  ///< print the provenance under the figure
     std::string colormap = "viridis";  ///< sequential map of the attention panels: viridis, magma, cividis

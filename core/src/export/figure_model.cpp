@@ -1,6 +1,7 @@
 #include "attnscope/figure_model.h"
 
 #include "attnscope/variant_spec.h"
+#include "export/figure_labels.h"
 #include "export/sha256.h"
 
 #include <algorithm>
@@ -169,19 +170,6 @@ std::vector<std::pair<double, std::string>> differenceTicks(float vmax, ColourSc
     return ticks;
 }
 
-Result<std::vector<std::string>> displayLabels(const std::vector<std::string>& pieces, int n)
-{
-    if (!pieces.empty() && static_cast<int>(pieces.size()) != n) {
-        return makeError(ErrorCode::ShapeMismatch, std::to_string(pieces.size()) + " token labels for a " +
-                                                       std::to_string(n) + "-token matrix");
-    }
-    std::vector<std::string> labels;
-    labels.reserve(pieces.size());
-    for (const std::string& piece : pieces) {
-        labels.push_back(tokenDisplayText(piece));
-    }
-    return labels;
-}
 
 Result<std::size_t> checkedCells(const HeadAttention& attention)
 {
@@ -223,6 +211,20 @@ float largestValue(const std::vector<float>& values, float floor)
 }
 
 } // namespace
+
+Result<std::vector<std::string>> displayLabels(const std::vector<std::string>& pieces, int n)
+{
+    if (!pieces.empty() && static_cast<int>(pieces.size()) != n) {
+        return makeError(ErrorCode::ShapeMismatch, std::to_string(pieces.size()) + " token labels for a " +
+                                                       std::to_string(n) + "-token matrix");
+    }
+    std::vector<std::string> labels;
+    labels.reserve(pieces.size());
+    for (const std::string& piece : pieces) {
+        labels.push_back(tokenDisplayText(piece));
+    }
+    return labels;
+}
 
 Result<FigureModel> buildCompareFigure(const HeadAttention& dense, const HeadAttention& effective,
                                        const std::vector<std::string>& pieces, ColourScale scale)
