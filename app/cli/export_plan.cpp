@@ -2,6 +2,7 @@
 
 #include "commands.h"
 
+#include "attnscope/figure_graph.h"
 #include "attnscope/variant_spec.h"
 
 #include <algorithm>
@@ -78,7 +79,7 @@ Result<std::vector<int>> indexOption(const ParsedArgs& args, const char* list, c
 /// The figures of the grid, rollout, curves and structure views: grid_{metric}[_{spec}] (a variant
 /// metric per variant, a head score once), rollout_L{layer}_{spec} per layer and variant,
 /// curves_L{layer}_H{head}_{spec}+{spec} per head with every variant, and
-/// structure_L{layer}_H{head}_{spec} per head and variant.
+/// structure_L{layer}_H{head}_{spec} and graph_L{layer}_H{head}_{spec} per head and variant.
 template <typename AddFigure>
 void planModelViewFigures(const ExportRequest& request, AddFigure&& figure)
 {
@@ -96,11 +97,12 @@ void planModelViewFigures(const ExportRequest& request, AddFigure&& figure)
                 figure("rollout_L" + std::to_string(layer) + "_" + specSlug(variant), layer, -1, variant);
             }
         }
-    } else if (request.view == ExportView::Structure) {
+    } else if (request.view == ExportView::Structure || request.view == ExportView::Graph) {
+        const std::string prefix = request.view == ExportView::Structure ? "structure_" : "graph_";
         for (const int layer : request.layers) {
             for (const int head : request.heads) {
                 for (const std::string& variant : request.variants) {
-                    figure("structure_" + headPart(layer, head) + "_" + specSlug(variant), layer, head, variant);
+                    figure(prefix + headPart(layer, head) + "_" + specSlug(variant), layer, head, variant);
                 }
             }
         }
@@ -128,10 +130,10 @@ Result<ExportRequest> readRequest(const ParsedArgs& args, int nLayers, int nHead
     const std::pair<const char*, ExportView> kViews[] = {{"compare", ExportView::Compare}, {"heatmap", ExportView::Heatmap},
                                                          {"lines", ExportView::Lines},     {"grid", ExportView::Grid},
                                                          {"rollout", ExportView::Rollout}, {"curves", ExportView::Curves},
-                                                         {"structure", ExportView::Structure}};
+                                                         {"structure", ExportView::Structure}, {"graph", ExportView::Graph}};
     const auto chosen = std::find_if(std::begin(kViews), std::end(kViews), [&](const auto& entry) { return view == entry.first; });
     if (chosen == std::end(kViews)) {
-        return makeError(ErrorCode::InvalidArgument, "--view must be compare, heatmap, lines, grid, rollout, curves or structure (got \"" +
+        return makeError(ErrorCode::InvalidArgument, "--view must be compare, heatmap, lines, grid, rollout, curves, structure or graph (got \"" +
                                                          view + "\")");
     }
     request.view = chosen->second;
@@ -152,6 +154,17 @@ Result<ExportRequest> readRequest(const ParsedArgs& args, int nLayers, int nHead
         }
     } else {
         request.gridMetrics.push_back(HeadGridMetric::Recall);  // the window's default
+    }
+    request.graphLayout = defaultGraphLayout();  // the window's graph tab starts with it
+    if (const auto layout = args.get("layout")) {
+        if (request.view != ExportView::Graph) {
+            return makeError(ErrorCode::InvalidArgument, "--layout lays out the graph: give it with --view graph");
+        }
+        auto parsed = parseGraphLayout(*layout);
+        if (!parsed) {
+            return parsed.error();
+        }
+        request.graphLayout = parsed.value();
     }
     std::vector<std::string> specs = args.all("variant");
     if (specs.empty() && request.view != ExportView::Heatmap) {

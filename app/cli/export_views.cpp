@@ -1,5 +1,6 @@
 #include "export_views.h"
 
+#include "attnscope/figure_graph.h"
 #include "attnscope/figure_structure.h"
 #include "attnscope/figure_views.h"
 #include "attnscope/sweep.h"
@@ -77,6 +78,14 @@ Result<FigureModel> ModelViewExporter::build(const PlannedFile& file)
             return variant.error();
         }
         return buildRolloutFigure(dense.value(), variant.value(), m_pieces, m_request.scale);
+    }
+    if (m_request.view == ExportView::Graph) {
+        auto graph = attentionGraph(m_workspace, m_ids, file.layer, file.head, file.variant, m_request.graphLayout,
+                                    kGraphLayoutSeed, m_options);
+        if (!graph) {
+            return graph.error();
+        }
+        return buildGraphFigure(graph.value(), m_pieces);
     }
     if (m_request.view == ExportView::Structure) {
         auto structure = headStructure(m_workspace, m_ids, file.layer, file.head, file.variant, m_options);

@@ -83,7 +83,33 @@ double layoutTokenLines(const FigureModel& figure, FigureLayout& layout, double 
     return height;
 }
 
+/// The graphs' row under the token lines, starting at `top`; returns its height.
+double layoutGraphs(const FigureModel& figure, FigureLayout& layout, double top, double& right)
+{
+    double x = kMargin;
+    double height = 0.0;
+    for (const FigureGraph& graph : figure.graphs) {
+        const QRectF plot(x, top + kPanelTitleHeight, graph.arcs ? kArcWidth : kGraphSide, graph.arcs ? kArcHeight : kGraphSide);
+        layout.graphPlots.push_back(plot);
+        height = std::max(height, plot.bottom() - top);
+        // Labels of nodes near the right edge run past the plot.
+        const double labelRoom = graph.labels.empty() ? 0.0 : kMaxLabelRoom / 2.0;
+        right = std::max(right, plot.right() + labelRoom);
+        x = plot.right() + labelRoom + kPanelGap;
+    }
+    return height;
+}
+
 } // namespace
+
+QPointF placeGraphNode(const FigureGraph& graph, const FigureGraphNode& node, const QRectF& plot)
+{
+    if (graph.arcs) {
+        return {plot.center().x() + node.x * (plot.width() / 2.0 - kGraphInset), plot.bottom() - kGraphInset};
+    }
+    const double half = std::max(1.0, std::min(plot.width(), plot.height()) / 2.0 - kGraphInset);
+    return {plot.center().x() + node.x * half, plot.center().y() - node.y * half};
+}
 
 FigureLayout layoutFigure(const FigureModel& figure)
 {
@@ -172,6 +198,7 @@ FigureLayout layoutFigure(const FigureModel& figure)
     double chartsRight = 0.0;
     bottom += layoutCharts(figure, layout, bottom, chartsRight);
     bottom += layoutTokenLines(figure, layout, bottom, chartsRight);
+    bottom += layoutGraphs(figure, layout, bottom, chartsRight);
     // Never narrower than the title (a token-lines block alone is narrower than most).
     const double titleWidth = std::ceil(QFontMetricsF(font(12, true)).horizontalAdvance(QString::fromStdString(figure.title)));
     const double width = std::max({figure.panels.empty() ? 0.0 : x, chartsRight, kMargin + titleWidth}) + kMargin;

@@ -4,6 +4,7 @@
 
 #include "attnscope/figure_model.h"
 
+#include <QPointF>
 #include <QRectF>
 #include <QSizeF>
 
@@ -29,6 +30,7 @@ struct FigureLayout {
     std::vector<QRectF> chartPlots; ///< one per chart: the axes' box
     std::vector<QRectF> chartLegends; ///< one per chart: legend (and note) lines under its axis titles
     std::vector<TokenLinesPlacement> tokenLines;  ///< one per token-lines block
+    std::vector<QRectF> graphPlots;  ///< one per graph block: where its nodes are placed
     QRectF caption;                 ///< empty without a caption
     double cell = 0.0;              ///< side of one cell
     bool labels = false;            ///< token labels fit at this cell size
@@ -36,8 +38,12 @@ struct FigureLayout {
     int labelPixelSize = 0;         ///< label font size (points)
 };
 
+/// Where a node of `graph` drawn in `plot` goes: the unit disc scaled into the plot (28 pt in from
+/// its edges), or for arcs the x axis across it on a baseline 28 pt above its bottom.
+QPointF placeGraphNode(const FigureGraph& graph, const FigureGraphNode& node, const QRectF& plot);
+
 /// Lays a figure out. Token labels appear when a cell is at least 6 pt. Charts go in one row under
-/// the panels, token-lines blocks in one row under the charts.
+/// the panels, token-lines blocks in one row under the charts, graphs in one row under those.
 FigureLayout layoutFigure(const FigureModel& figure);
 
 } // namespace attnscope::figure

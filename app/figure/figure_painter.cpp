@@ -330,6 +330,57 @@ void paintTokenLines(QPainter& painter, const FigureTokenLines& block, const Tok
     }
 }
 
+/// A graph: edges (lines, or arcs above the baseline), then nodes with a thin dark rim, then labels
+/// to the upper right of each node.
+void paintGraph(QPainter& painter, const FigureGraph& graph, const QRectF& plot, const Colormap& sequential)
+{
+    painter.setFont(font(9));
+    painter.setPen(kInk);
+    painter.drawText(QRectF(plot.left(), plot.top() - kPanelTitleHeight, plot.width(), kPanelTitleHeight - 2.0),
+                     Qt::AlignHCenter | Qt::AlignBottom, QString::fromStdString(graph.title));
+    painter.setPen(QPen(kFrame, 0.5));
+    painter.setBrush(Qt::NoBrush);
+    painter.drawRect(plot);
+    painter.save();
+    painter.setRenderHint(QPainter::Antialiasing, true);
+    const int n = static_cast<int>(graph.nodes.size());
+    for (const FigureGraphEdge& edge : graph.edges) {
+        if (edge.source < 0 || edge.target < 0 || edge.source >= n || edge.target >= n) {
+            continue;
+        }
+        QColor colour(graph.edgeColour.red, graph.edgeColour.green, graph.edgeColour.blue);
+        colour.setAlphaF(edge.alpha);
+        painter.setPen(QPen(colour, edge.width));
+        painter.setBrush(Qt::NoBrush);
+        const QPointF a = placeGraphNode(graph, graph.nodes[static_cast<std::size_t>(edge.source)], plot);
+        const QPointF b = placeGraphNode(graph, graph.nodes[static_cast<std::size_t>(edge.target)], plot);
+        if (graph.arcs) {
+            QPainterPath path(a);
+            const double rise = std::min(plot.height() - 50.0, std::abs(b.x() - a.x()) * 0.5);
+            path.quadTo(QPointF((a.x() + b.x()) / 2.0, a.y() - rise), b);
+            painter.drawPath(path);
+        } else {
+            painter.drawLine(a, b);
+        }
+    }
+    painter.setPen(QPen(QColor(15, 15, 18), 0.5));
+    for (const FigureGraphNode& node : graph.nodes) {
+        painter.setBrush(node.t >= 0.0f ? QColor::fromRgb(sequential.map(node.t))
+                                        : QColor(node.colour.red, node.colour.green, node.colour.blue));
+        painter.drawEllipse(placeGraphNode(graph, node, plot), graph.nodeRadius, graph.nodeRadius);
+    }
+    painter.restore();
+    if (static_cast<int>(graph.labels.size()) == n) {
+        painter.setFont(font(7));
+        painter.setPen(kMutedInk);
+        for (int node = 0; node < n; ++node) {
+            const QPointF centre = placeGraphNode(graph, graph.nodes[static_cast<std::size_t>(node)], plot);
+            painter.drawText(centre + QPointF(graph.nodeRadius + 1.5, -graph.nodeRadius),
+                             QString::fromStdString(graph.labels[static_cast<std::size_t>(node)]));
+        }
+    }
+}
+
 } // namespace
 
 void paintFigure(QPainter& painter, const FigureModel& figure, const FigureLayout& layout)
@@ -353,6 +404,10 @@ void paintFigure(QPainter& painter, const FigureModel& figure, const FigureLayou
     }
     for (std::size_t index = 0; index < figure.tokenLines.size() && index < layout.tokenLines.size(); ++index) {
         paintTokenLines(painter, figure.tokenLines[index], layout.tokenLines[index]);
+    }
+    for (std::size_t index = 0; index < figure.graphs.size() && index < layout.graphPlots.size(); ++index) {
+        paintGraph(painter, figure.graphs[index], layout.graphPlots[index],
+                   Colormap::sequential(QString::fromStdString(figure.colormap)));
     }
     if (figure.caption && !layout.caption.isEmpty()) {
         painter.setFont(font(7));

@@ -26,6 +26,10 @@ constexpr double kChartTickRoom = 14.0;    ///< under a chart: tick labels
 constexpr double kChartTitleRoom = 14.0;   ///< under the tick labels: the x title
 constexpr double kLegendLine = 12.0;
 constexpr double kTokenLinesWidth = 200.0; ///< between a token-lines block's two label columns
+constexpr double kGraphSide = 320.0;       ///< a graph's square plot (force and circle layouts)
+constexpr double kArcWidth = 480.0;        ///< a by-position graph's plot: arcs over one line
+constexpr double kArcHeight = 200.0;
+constexpr double kGraphInset = 28.0;       ///< nodes stay this far inside a graph's plot
 
 /// A font of `pixelSize` points; pixel sizes keep text the same size on every paint device
 /// (a QImage at any DPI under a scaling transform, SVG, PDF at 72 units per inch).

@@ -1,5 +1,6 @@
 #include "figure_export_action.h"
 
+#include "attnscope/figure_graph.h"
 #include "attnscope/figure_structure.h"
 #include "attnscope/figure_token_lines.h"
 #include "attnscope/figure_views.h"
@@ -94,6 +95,12 @@ Result<void> exportTokenLinesFigure(const HeadAttention& dense, const HeadAttent
 {
     return writeViewFigure(buildTokenLinesFigure(dense, effective, source.pieces), source, dense.layer, dense.head,
                            effective.variant, path, options);
+}
+
+Result<void> exportGraphFigure(const AttentionGraph& graph, const FigureSource& source, const std::string& path,
+                               const figure::FigureOutputOptions& options)
+{
+    return writeViewFigure(buildGraphFigure(graph, source.pieces), source, graph.layer, graph.head, graph.variant, path, options);
 }
 
 Result<figure::FigureOutputOptions> windowFigureOptions(const std::string& path)

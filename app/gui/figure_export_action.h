@@ -65,6 +65,10 @@ Result<void> exportStructureFigure(const HeadStructure& structure, const FigureS
 Result<void> exportTokenLinesFigure(const HeadAttention& dense, const HeadAttention& effective, const FigureSource& source,
                                     const std::string& path, const figure::FigureOutputOptions& options);
 
+/// The graph tab: the variant's kept edges of one head in their layout (the `--view graph` figure).
+Result<void> exportGraphFigure(const AttentionGraph& graph, const FigureSource& source, const std::string& path,
+                               const figure::FigureOutputOptions& options);
+
 /// Writes a figure to a file.
 using FigureWriter = std::function<Result<void>(const std::string& path, const figure::FigureOutputOptions& options)>;
 

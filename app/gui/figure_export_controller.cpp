@@ -23,6 +23,7 @@ QString dialogTitle(ExportedView view)
     case ExportedView::Curves: return QObject::tr("Export the metric curves");
     case ExportedView::Structure: return QObject::tr("Export the structure panels");
     case ExportedView::TokenLines: return QObject::tr("Export the token lines");
+    case ExportedView::Graph: return QObject::tr("Export the graph of kept edges");
     }
     return {};
 }
@@ -44,6 +45,8 @@ QString nothingYet(ExportedView view, const ExportableState& state)
         return state.structure ? QString() : QObject::tr("no structure yet: show the Structure tab and wait for its result");
     case ExportedView::TokenLines:
         return state.lines ? QString() : QObject::tr("no token lines yet: show the Token lines tab and wait for its result");
+    case ExportedView::Graph:
+        return state.graph ? QString() : QObject::tr("no graph yet: show the Graph tab and wait for its result");
     }
     return {};
 }
@@ -78,6 +81,7 @@ void FigureExportController::addMenuActions(QMenu* file)
     menu->addAction(tr("Metric c&urves…"), this, [this] { exportWithDialog(ExportedView::Curves); });
     menu->addAction(tr("&Structure…"), this, [this] { exportWithDialog(ExportedView::Structure); });
     menu->addAction(tr("&Token lines…"), this, [this] { exportWithDialog(ExportedView::TokenLines); });
+    menu->addAction(tr("&Graph…"), this, [this] { exportWithDialog(ExportedView::Graph); });
 }
 
 QString FigureExportController::write(const PendingExport& pending, const std::string& modelHash) const
@@ -124,6 +128,12 @@ QString FigureExportController::write(const PendingExport& pending, const std::s
             source.pieces.clear();
         }
         written = exportTokenLinesFigure(state.lines->dense, state.lines->effective, source, pending.path, pending.options);
+        break;
+    case ExportedView::Graph:
+        if (state.ids.size() != static_cast<std::size_t>(state.graph->nTokens)) {
+            source.pieces.clear();
+        }
+        written = exportGraphFigure(*state.graph, source, pending.path, pending.options);
         break;
     }
     return written ? QString() : QString::fromStdString(written.error().describe());

@@ -8,6 +8,7 @@
 #include "views/analysis_tabs.h"
 #include "views/compare_view.h"
 #include "views/head_grid_view.h"
+#include "views/graph_view.h"
 #include "views/rollout_view.h"
 #include "views/structure_view.h"
 #include "views/token_lines_view.h"
@@ -431,6 +432,7 @@ ExportableState MainWindow::exportableState() const
     state.rollout = m_analysis->rolloutView()->rollout();
     state.curves = m_curves;
     state.structure = m_analysis->structureView()->structure();
+    state.graph = m_analysis->graphView()->graph();
     if (const TokenLinesData& lines = m_analysis->tokenLinesView()->data(); lines.n > 0) {
         auto maps = std::make_shared<TokenLinesMaps>();
         for (HeadAttention* map : {&maps->dense, &maps->effective}) {

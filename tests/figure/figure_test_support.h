@@ -3,6 +3,7 @@
 // position of a cell in a rendered figure, the LUT entry a value should take, and an SVG reader.
 
 #include "attnscope/figure_model.h"
+#include "figure_export.h"
 #include "figure_layout.h"
 
 #include <QColor>
@@ -97,6 +98,17 @@ inline std::array<QRgb, 256> readLut(const std::string& name)
         }
     }
     return table;
+}
+
+/// `figure` rendered as PNG at `dpi` and decoded (RGB32); a null image when rendering failed.
+inline QImage renderPng(const FigureModel& figure, int dpi)
+{
+    auto bytes = figure::renderFigure(figure, {figure::FigureFormat::Png, dpi, false});
+    QImage image;
+    if (!bytes.ok() || !image.loadFromData(bytes.value(), "PNG")) {
+        return {};
+    }
+    return image.convertToFormat(QImage::Format_RGB32);
 }
 
 /// Largest per-channel difference of two colours.

@@ -1,5 +1,5 @@
-// The Structure and Token lines tabs' Export actions and `attnscope export --view structure|lines`
-// write the same file: below the window, gui::exportStructureFigure / exportTokenLinesFigure on
+// The Structure, Token lines and Graph tabs' Export actions and `attnscope export --view
+// structure|lines|graph` write the same file: below the window, gui::exportStructureFigure / exportTokenLinesFigure on
 // core results; then the real window (its tabs computed and shown, File → Export through the
 // controller); the CLI side runs the real binary.
 
@@ -13,6 +13,7 @@
 #include "views/token_lines_view.h"
 
 #include "attnscope/analysis.h"
+#include "attnscope/figure_graph.h"
 #include "attnscope/figure_structure.h"
 #include "attnscope/workspace.h"
 #include "test_support/cli_runner.h"
@@ -91,6 +92,18 @@ TEST_F(GuiStructureExport, BuildersWriteTheCommandLinesPng)
     EXPECT_TRUE(lines == fromCli({"--view", "lines", "--layer", "2", "--head", "1", "--variant", "window:w=3"}, 150,
                                  m_dir.path() + "/lines-cli.png"))
         << "the token-lines figure differs from the CLI's";
+
+    auto graph = attentionGraph(*workspace.value(), tokens->ids, 1, 2, "topk:k=2", GraphLayoutKind::Circle, kGraphLayoutSeed, {});
+    ASSERT_TRUE(graph.ok()) << graph.error().describe();
+    const std::string graphGui = m_dir.path() + "/graph-gui.png";
+    const auto graphWritten = gui::exportGraphFigure(graph.value(), figureSource, graphGui, png);
+    ASSERT_TRUE(graphWritten.ok()) << graphWritten.error().describe();
+    const std::string graphBytes = readFileBytes(graphGui);
+    ASSERT_GT(graphBytes.size(), 1000u);
+    EXPECT_TRUE(graphBytes == fromCli({"--view", "graph", "--layout", "circle", "--layer", "1", "--head", "2", "--variant",
+                                       "topk:k=2"},
+                                      150, m_dir.path() + "/graph-cli.png"))
+        << "the graph figure differs from the CLI's";
 }
 
 TEST_F(GuiStructureExport, TheWindowsStructureAndTokenLinesAreTheCommandLinesFigures)
@@ -119,7 +132,8 @@ TEST_F(GuiStructureExport, TheWindowsStructureAndTokenLinesAreTheCommandLinesFig
         std::string cliView;
     };
     for (const Case& test : {Case{gui::AnalysisTabs::Structure, gui::ExportedView::Structure, "structure.png", "structure"},
-                             Case{gui::AnalysisTabs::TokenLines, gui::ExportedView::TokenLines, "lines.svg", "lines"}}) {
+                             Case{gui::AnalysisTabs::TokenLines, gui::ExportedView::TokenLines, "lines.svg", "lines"},
+                             Case{gui::AnalysisTabs::Graph, gui::ExportedView::Graph, "graph.png", "graph"}}) {
         tabs->setCurrentIndex(test.tab);
         ASSERT_TRUE(gui::waitUntil([&] { return tabs->currentTabIsUpToDate() || !window.errorText().isEmpty(); }, 120000))
             << test.name;

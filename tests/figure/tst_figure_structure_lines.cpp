@@ -33,6 +33,7 @@ using testing::lutEntry;
 using testing::matchesEntry;
 using testing::parseSvg;
 using testing::readLut;
+using testing::renderPng;
 using testing::SvgContents;
 
 constexpr int kN = 6;
@@ -78,17 +79,6 @@ HeadStructure syntheticSbm()
     s.keyOrder = {0, 2, 4, 1, 3, 5};
     s.result.stats.keptPerRow = {1, 1, 2, 2, 3, 3};
     return s;
-}
-
-QImage renderPng(const FigureModel& figure, int dpi)
-{
-    auto bytes = figure::renderFigure(figure, {figure::FigureFormat::Png, dpi, false});
-    EXPECT_TRUE(bytes.ok()) << (bytes.ok() ? std::string() : bytes.error().describe());
-    QImage image;
-    if (bytes.ok()) {
-        image.loadFromData(bytes.value(), "PNG");
-    }
-    return image.convertToFormat(QImage::Format_RGB32);
 }
 
 class FigureStructureLines : public ::testing::Test {

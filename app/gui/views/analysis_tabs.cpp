@@ -10,6 +10,7 @@
 #include "views/token_strip.h"
 
 #include "attnscope/analysis.h"
+#include "attnscope/figure_graph.h"
 
 #include <QPointer>
 
@@ -19,8 +20,6 @@ namespace {
 
 const char* const kTags[AnalysisTabs::TabCount] = {"lines", "graph", "structure", "embedding", "rollout"};
 
-// The seed of the force layout: fixed, so the same head always looks the same.
-constexpr std::uint32_t kLayoutSeed = 1;
 
 QStringList tokenLabels(const SelectionModel& selection, const std::vector<std::int32_t>& ids)
 {
@@ -165,7 +164,7 @@ void AnalysisTabs::requestVisible()
         break;
     case Graph:
         job = [=, layout = m_graph->layoutKind()](Workspace& workspace, const RunOptions& options) -> Delivery {
-            auto graph = attentionGraph(workspace, ids, layer, head, spec, layout, kLayoutSeed, options);
+            auto graph = attentionGraph(workspace, ids, layer, head, spec, layout, kGraphLayoutSeed, options);
             if (!graph) {
                 return graph.error();
             }

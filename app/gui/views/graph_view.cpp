@@ -3,6 +3,8 @@
 #include "colormap.h"
 #include "views/graph_hover_canvas.h"
 
+#include "attnscope/figure_graph.h"
+
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -19,12 +21,11 @@ namespace {
 
 const QColor kBackground(24, 25, 27);
 
-// Qualitative colours for sbm clusters (cycled past ten).
+// The palette, edge rule and node size are core's (figure_graph.h), shared with the exported figure.
 QColor clusterColour(int cluster)
 {
-    static const QColor palette[] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {214, 39, 40},  {148, 103, 189},
-                                     {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
-    return palette[static_cast<std::size_t>(cluster) % std::size(palette)];
+    const FigureColour colour = graphClusterColour(cluster);
+    return {colour.red, colour.green, colour.blue};
 }
 
 } // namespace
@@ -70,17 +71,14 @@ protected:
         }
         painter.setRenderHint(QPainter::Antialiasing, true);
         const AttentionGraph& graph = *m_graph;
-        float maxWeight = 1e-6f;
-        for (const GraphEdge& edge : graph.edges) {
-            maxWeight = std::max(maxWeight, edge.weight);
-        }
+        const float maxWeight = graphMaxWeight(graph);
         const bool arcs = graph.layout == GraphLayoutKind::ByPosition;
         for (const GraphEdge& edge : graph.edges) {
             const bool touches = hovered() < 0 || edge.source == hovered() || edge.target == hovered();
-            const double strength = edge.weight / maxWeight;
-            QColor colour(255, 170, 90);
-            colour.setAlphaF(static_cast<float>(touches ? 0.15 + 0.85 * strength : 0.05));
-            painter.setPen(QPen(colour, 0.5 + 3.5 * strength));
+            const GraphEdgeStyle style = graphEdgeStyle(edge.weight / maxWeight);
+            QColor colour(kGraphEdgeColour.red, kGraphEdgeColour.green, kGraphEdgeColour.blue);
+            colour.setAlphaF(touches ? style.alpha : 0.05f);
+            painter.setPen(QPen(colour, style.width));
             const QPointF a = place(graph.positions[static_cast<std::size_t>(edge.source)]);
             const QPointF b = place(graph.positions[static_cast<std::size_t>(edge.target)]);
             if (arcs) {
@@ -93,7 +91,7 @@ protected:
             }
         }
         const int n = static_cast<int>(graph.positions.size());
-        const double radius = std::clamp(120.0 / std::sqrt(std::max(1, n)), 2.5, 9.0);
+        const double radius = graphNodeRadius(n);
         QFont font = painter.font();
         font.setPixelSize(11);
         painter.setFont(font);

@@ -149,6 +149,37 @@ struct FigureTokenLines {
     std::vector<FigureLine> lines;
 };
 
+/// A node of a graph block: its position in the unit disc (x right, y up; by-position layouts
+/// use x only) and its fill: position t in [0, 1] on the figure's sequential map, or `colour`
+/// when t < 0 (sbm clusters).
+struct FigureGraphNode {
+    double x = 0.0;
+    double y = 0.0;
+    float t = 0.0f;
+    FigureColour colour;
+};
+
+/// An edge of a graph block between two nodes, in the block's edge colour at `alpha`, `width` pt.
+struct FigureGraphEdge {
+    int source = 0;
+    int target = 0;
+    float alpha = 1.0f;
+    float width = 1.0f;
+};
+
+/// A laid-out graph (the kept edges of one head): edges as straight lines, or as arcs above a
+/// baseline when `arcs` (nodes on one line by position), nodes as discs of `nodeRadius` points
+/// with a label each when `labels` is not empty.
+struct FigureGraph {
+    std::string title;
+    bool arcs = false;
+    double nodeRadius = 4.0;
+    FigureColour edgeColour;
+    std::vector<FigureGraphNode> nodes;
+    std::vector<FigureGraphEdge> edges;
+    std::vector<std::string> labels;  ///< one per node, or empty
+};
+
 /// A whole figure: title, panels on a grid with one cell size, colour bars, token labels.
 struct FigureModel {
     std::string title;
@@ -157,6 +188,7 @@ struct FigureModel {
     std::vector<FigureColourBar> colourBars;
     std::vector<FigureChart> charts;  ///< laid out left to right under the panels
     std::vector<FigureTokenLines> tokenLines;  ///< laid out left to right under the charts
+    std::vector<FigureGraph> graphs;           ///< laid out left to right under the token lines
     FigureProvenance provenance;
     bool caption = false;  ///< print the provenance under the figure
     std::string colormap = "viridis";  ///< sequential map of the attention panels: viridis, magma, cividis
