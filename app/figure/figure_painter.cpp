@@ -1,6 +1,7 @@
 #include "figure_painter.h"
 
 #include "figure_colormap.h"
+#include "figure_painter_items.h"
 #include "figure_style.h"
 
 #include <QFontMetricsF>
@@ -16,9 +17,6 @@ using namespace style;
 
 namespace {
 
-const QColor kInk(32, 32, 36);
-const QColor kMutedInk(80, 80, 88);
-const QColor kFrame(120, 120, 128);
 const QColor kOutline(255, 120, 60);
 const QColor kBlankCell(222, 222, 226);  // a cell without a value (the model does not allow the key)
 const QColor kBar(255, 170, 90);         // the structure view's bar colour
@@ -276,108 +274,6 @@ void paintChart(QPainter& painter, const FigureChart& chart, const QRectF& plot,
         painter.setPen(kMutedInk);
         painter.drawText(QRectF(legend.left(), y, legend.width(), kLegendLine), Qt::AlignLeft | Qt::AlignVCenter,
                          QString::fromStdString(chart.note));
-    }
-}
-
-/// Token lines: labels down both sides, the lines between the rows' anchors (later on top), and a
-/// legend line per set.
-void paintTokenLines(QPainter& painter, const FigureTokenLines& block, const TokenLinesPlacement& placement)
-{
-    const QRectF& box = placement.box;
-    painter.setFont(font(9));
-    painter.setPen(kInk);
-    painter.drawText(QRectF(box.left(), box.top() - kPanelTitleHeight, box.width(), kPanelTitleHeight - 2.0),
-                     Qt::AlignHCenter | Qt::AlignBottom, QString::fromStdString(block.title));
-    auto anchor = [&](int position, bool keySide) {
-        return QPointF(keySide ? box.right() : box.left(), box.top() + (position + 0.5) * block.rowHeight);
-    };
-    painter.save();
-    painter.setRenderHint(QPainter::Antialiasing, true);
-    for (const FigureLine& line : block.lines) {
-        if (line.set < 0 || line.set >= static_cast<int>(block.sets.size())) {
-            continue;
-        }
-        const FigureColour& rgb = block.sets[static_cast<std::size_t>(line.set)].colour;
-        QColor colour(rgb.red, rgb.green, rgb.blue);
-        colour.setAlphaF(line.alpha);
-        painter.setPen(QPen(colour, line.width, Qt::SolidLine, Qt::RoundCap));
-        painter.drawLine(anchor(line.query, false), anchor(line.key, true));
-    }
-    painter.restore();
-    if (placement.labelPixelSize > 0) {
-        painter.setFont(font(placement.labelPixelSize));
-        painter.setPen(kMutedInk);
-        const QFontMetricsF metrics(painter.font());
-        const double room = placement.labelRoom - 3.0;
-        for (int position = 0; position < block.n; ++position) {
-            const QString label = metrics.elidedText(QString::fromStdString(block.tokens[static_cast<std::size_t>(position)]),
-                                                     Qt::ElideRight, room);
-            const double y = box.top() + position * block.rowHeight;
-            painter.drawText(QRectF(box.left() - placement.labelRoom, y, room, block.rowHeight), Qt::AlignRight | Qt::AlignVCenter,
-                             label);
-            painter.drawText(QRectF(box.right() + 3.0, y, room, block.rowHeight), Qt::AlignLeft | Qt::AlignVCenter, label);
-        }
-    }
-    painter.setFont(font(8));
-    double y = placement.legend.top();
-    for (const FigureLineSet& set : block.sets) {
-        painter.fillRect(QRectF(placement.legend.left(), y + kLegendLine / 2.0 - 1.5, 14.0, 3.0),
-                         QColor(set.colour.red, set.colour.green, set.colour.blue));
-        painter.setPen(kInk);
-        painter.drawText(QRectF(placement.legend.left() + 18.0, y, placement.legend.width() - 18.0, kLegendLine),
-                         Qt::AlignLeft | Qt::AlignVCenter, QString::fromStdString(set.name));
-        y += kLegendLine;
-    }
-}
-
-/// A graph: edges (lines, or arcs above the baseline), then nodes with a thin dark rim, then labels
-/// to the upper right of each node.
-void paintGraph(QPainter& painter, const FigureGraph& graph, const QRectF& plot, const Colormap& sequential)
-{
-    painter.setFont(font(9));
-    painter.setPen(kInk);
-    painter.drawText(QRectF(plot.left(), plot.top() - kPanelTitleHeight, plot.width(), kPanelTitleHeight - 2.0),
-                     Qt::AlignHCenter | Qt::AlignBottom, QString::fromStdString(graph.title));
-    painter.setPen(QPen(kFrame, 0.5));
-    painter.setBrush(Qt::NoBrush);
-    painter.drawRect(plot);
-    painter.save();
-    painter.setRenderHint(QPainter::Antialiasing, true);
-    const int n = static_cast<int>(graph.nodes.size());
-    for (const FigureGraphEdge& edge : graph.edges) {
-        if (edge.source < 0 || edge.target < 0 || edge.source >= n || edge.target >= n) {
-            continue;
-        }
-        QColor colour(graph.edgeColour.red, graph.edgeColour.green, graph.edgeColour.blue);
-        colour.setAlphaF(edge.alpha);
-        painter.setPen(QPen(colour, edge.width));
-        painter.setBrush(Qt::NoBrush);
-        const QPointF a = placeGraphNode(graph, graph.nodes[static_cast<std::size_t>(edge.source)], plot);
-        const QPointF b = placeGraphNode(graph, graph.nodes[static_cast<std::size_t>(edge.target)], plot);
-        if (graph.arcs) {
-            QPainterPath path(a);
-            const double rise = std::min(plot.height() - 50.0, std::abs(b.x() - a.x()) * 0.5);
-            path.quadTo(QPointF((a.x() + b.x()) / 2.0, a.y() - rise), b);
-            painter.drawPath(path);
-        } else {
-            painter.drawLine(a, b);
-        }
-    }
-    painter.setPen(QPen(QColor(15, 15, 18), 0.5));
-    for (const FigureGraphNode& node : graph.nodes) {
-        painter.setBrush(node.t >= 0.0f ? QColor::fromRgb(sequential.map(node.t))
-                                        : QColor(node.colour.red, node.colour.green, node.colour.blue));
-        painter.drawEllipse(placeGraphNode(graph, node, plot), graph.nodeRadius, graph.nodeRadius);
-    }
-    painter.restore();
-    if (static_cast<int>(graph.labels.size()) == n) {
-        painter.setFont(font(7));
-        painter.setPen(kMutedInk);
-        for (int node = 0; node < n; ++node) {
-            const QPointF centre = placeGraphNode(graph, graph.nodes[static_cast<std::size_t>(node)], plot);
-            painter.drawText(centre + QPointF(graph.nodeRadius + 1.5, -graph.nodeRadius),
-                             QString::fromStdString(graph.labels[static_cast<std::size_t>(node)]));
-        }
     }
 }
 

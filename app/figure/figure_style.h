@@ -1,6 +1,7 @@
 #pragma once
-// Sizes (points) and fonts of exported figures, shared by the layout and the painter.
+// Sizes (points), inks and fonts of exported figures, shared by the layout and the painters.
 
+#include <QColor>
 #include <QFont>
 
 namespace attnscope::figure::style {
@@ -30,6 +31,10 @@ constexpr double kGraphSide = 320.0;       ///< a graph's square plot (force and
 constexpr double kArcWidth = 480.0;        ///< a by-position graph's plot: arcs over one line
 constexpr double kArcHeight = 200.0;
 constexpr double kGraphInset = 28.0;       ///< nodes stay this far inside a graph's plot
+
+const QColor kInk(32, 32, 36);        ///< titles and tick labels
+const QColor kMutedInk(80, 80, 88);   ///< token labels, captions
+const QColor kFrame(120, 120, 128);   ///< plot frames
 
 /// A font of `pixelSize` points; pixel sizes keep text the same size on every paint device
 /// (a QImage at any DPI under a scaling transform, SVG, PDF at 72 units per inch).
