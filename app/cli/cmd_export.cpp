@@ -262,7 +262,7 @@ Result<int> runExport(const ParsedArgs& args)
     }
     if (!source.workspace && request->figures && isModelView(request->view)) {
         return makeError(ErrorCode::InvalidArgument,
-                         "--view grid, rollout, curves, structure and graph run the model: give the model, not a capture");
+                         "--view grid, rollout, curves, structure, graph and embedding run the model: give the model, not a capture");
     }
 #ifdef ATTNSCOPE_HAVE_FIGURE
     if (!figure::Colormap::sequentialNames().contains(QString::fromStdString(request->colormap))) {
@@ -385,11 +385,14 @@ Command exportCommand()
     options.push_back({"view", true, false,
                        "compare (dense | variant | difference, default), heatmap (one map per file), lines (token lines: "
                        "dense and variant), grid (every layer x head by --metric), rollout (per layer), curves (recall vs "
-                       "density of every variant, per head), structure (the variant's structure panels, per head) or graph "
-                       "(the kept edges in --layout, per head)"});
+                       "density of every variant, per head), structure (the variant's structure panels, per head), graph "
+                       "(the kept edges in --layout, per head) or embedding (the head's queries and keys, PCA to 2-D, per "
+                       "head)"});
     options.push_back({"layout", true, false,
                        "graph view: fruchterman-reingold (default where built with Boost.Graph, else circle), kamada-kawai, "
                        "circle or position"});
+    options.push_back({"colour-by", true, false, "embedding view: position (default) or token"});
+    options.push_back({"kept-edges", false, false, "embedding view: draw the variant's kept query -> key pairs"});
     options.push_back({"metric", true, false,
                        "grid view: recall (default), kl, output_error, density, previous_token, first_token, induction, "
                        "normalised_entropy or all"});
@@ -412,7 +415,7 @@ Command exportCommand()
     options.push_back({"out", true, false, "output directory (created if missing), or FILE.png|svg|pdf for one figure"});
     options.push_back({"force", false, false, "overwrite existing files"});
     return {"export",
-            "export MODEL|CAPTURE --text T --out DIR [--view compare|heatmap|lines|grid|rollout|curves|structure|graph] [--variant SPEC ...] [--layers L] [--heads H] "
+            "export MODEL|CAPTURE --text T --out DIR [--view compare|heatmap|lines|grid|rollout|curves|structure|graph|embedding] [--variant SPEC ...] [--layers L] [--heads H] "
             "[--format png|svg|pdf] [--dpi N] [--npy] [--graph] [--metrics] [--capture] [--json]",
             "publication figures (PNG/SVG/PDF, the GUI's figure) and data (NPY, GraphML/DOT, metrics CSV/JSON, captures)",
             options, runExport};

@@ -79,7 +79,7 @@ Result<std::vector<int>> indexOption(const ParsedArgs& args, const char* list, c
 /// The figures of the grid, rollout, curves and structure views: grid_{metric}[_{spec}] (a variant
 /// metric per variant, a head score once), rollout_L{layer}_{spec} per layer and variant,
 /// curves_L{layer}_H{head}_{spec}+{spec} per head with every variant, and
-/// structure_L{layer}_H{head}_{spec} and graph_L{layer}_H{head}_{spec} per head and variant.
+/// structure_, graph_ and embedding_L{layer}_H{head}_{spec} per head and variant.
 template <typename AddFigure>
 void planModelViewFigures(const ExportRequest& request, AddFigure&& figure)
 {
@@ -97,8 +97,11 @@ void planModelViewFigures(const ExportRequest& request, AddFigure&& figure)
                 figure("rollout_L" + std::to_string(layer) + "_" + specSlug(variant), layer, -1, variant);
             }
         }
-    } else if (request.view == ExportView::Structure || request.view == ExportView::Graph) {
-        const std::string prefix = request.view == ExportView::Structure ? "structure_" : "graph_";
+    } else if (request.view == ExportView::Structure || request.view == ExportView::Graph ||
+               request.view == ExportView::Embedding) {
+        const std::string prefix = request.view == ExportView::Structure ? "structure_"
+                                   : request.view == ExportView::Graph   ? "graph_"
+                                                                         : "embedding_";
         for (const int layer : request.layers) {
             for (const int head : request.heads) {
                 for (const std::string& variant : request.variants) {
@@ -130,10 +133,12 @@ Result<ExportRequest> readRequest(const ParsedArgs& args, int nLayers, int nHead
     const std::pair<const char*, ExportView> kViews[] = {{"compare", ExportView::Compare}, {"heatmap", ExportView::Heatmap},
                                                          {"lines", ExportView::Lines},     {"grid", ExportView::Grid},
                                                          {"rollout", ExportView::Rollout}, {"curves", ExportView::Curves},
-                                                         {"structure", ExportView::Structure}, {"graph", ExportView::Graph}};
+                                                         {"structure", ExportView::Structure}, {"graph", ExportView::Graph},
+                                                         {"embedding", ExportView::Embedding}};
     const auto chosen = std::find_if(std::begin(kViews), std::end(kViews), [&](const auto& entry) { return view == entry.first; });
     if (chosen == std::end(kViews)) {
-        return makeError(ErrorCode::InvalidArgument, "--view must be compare, heatmap, lines, grid, rollout, curves, structure or graph (got \"" +
+        return makeError(ErrorCode::InvalidArgument,
+                         "--view must be compare, heatmap, lines, grid, rollout, curves, structure, graph or embedding (got \"" +
                                                          view + "\")");
     }
     request.view = chosen->second;
@@ -165,6 +170,20 @@ Result<ExportRequest> readRequest(const ParsedArgs& args, int nLayers, int nHead
             return parsed.error();
         }
         request.graphLayout = parsed.value();
+    }
+    if (const auto colouring = args.get("colour-by")) {
+        if (request.view != ExportView::Embedding) {
+            return makeError(ErrorCode::InvalidArgument, "--colour-by colours the Q/K embedding: give it with --view embedding");
+        }
+        auto parsed = parseEmbeddingColouring(*colouring);
+        if (!parsed) {
+            return parsed.error();
+        }
+        request.embeddingStyle.colouring = parsed.value();
+    }
+    request.embeddingStyle.keptEdges = args.has("kept-edges");
+    if (request.embeddingStyle.keptEdges && request.view != ExportView::Embedding) {
+        return makeError(ErrorCode::InvalidArgument, "--kept-edges draws on the Q/K embedding: give it with --view embedding");
     }
     std::vector<std::string> specs = args.all("variant");
     if (specs.empty() && request.view != ExportView::Heatmap) {

@@ -6,6 +6,7 @@
 #include "cli_args.h"
 
 #include "attnscope/analysis.h"
+#include "attnscope/figure_embedding.h"
 #include "attnscope/figure_model.h"
 #include "attnscope/head_grid.h"
 #include "attnscope/status.h"
@@ -16,15 +17,15 @@
 namespace attnscope::cli {
 
 /// compare, heatmap and lines (token lines) draw one head's maps; grid (every layer × head by a
-/// metric), rollout (per layer), curves (per head, every variant's sweep), structure and graph
-/// (per head and variant) draw the window's other views and need the model.
-enum class ExportView { Compare, Heatmap, Lines, Grid, Rollout, Curves, Structure, Graph };
+/// metric), rollout (per layer), curves (per head, every variant's sweep), structure, graph and
+/// embedding (per head and variant) draw the window's other views and need the model.
+enum class ExportView { Compare, Heatmap, Lines, Grid, Rollout, Curves, Structure, Graph, Embedding };
 
 /// True for the views drawn from the model rather than from one head's attention maps.
 inline bool isModelView(ExportView view)
 {
     return view == ExportView::Grid || view == ExportView::Rollout || view == ExportView::Curves ||
-           view == ExportView::Structure || view == ExportView::Graph;
+           view == ExportView::Structure || view == ExportView::Graph || view == ExportView::Embedding;
 }
 
 /// One file the run will write, planned before any work so that name clashes stop it early.
@@ -42,6 +43,7 @@ struct ExportRequest {
     std::vector<std::string> variants;  ///< canonical specs
     std::vector<HeadGridMetric> gridMetrics;  ///< --metric (grid view): one, or every metric for "all"
     GraphLayoutKind graphLayout = GraphLayoutKind::Circle;  ///< --layout (graph view), defaultGraphLayout() unless given
+    EmbeddingStyle embeddingStyle;  ///< --colour-by, --kept-edges (embedding view): the tab's defaults unless given
     std::vector<int> layers;
     std::vector<int> heads;
     ColourScale scale = ColourScale::Sqrt;

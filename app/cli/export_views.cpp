@@ -1,5 +1,6 @@
 #include "export_views.h"
 
+#include "attnscope/figure_embedding.h"
 #include "attnscope/figure_graph.h"
 #include "attnscope/figure_structure.h"
 #include "attnscope/figure_views.h"
@@ -86,6 +87,25 @@ Result<FigureModel> ModelViewExporter::build(const PlannedFile& file)
             return graph.error();
         }
         return buildGraphFigure(graph.value(), m_pieces);
+    }
+    if (m_request.view == ExportView::Embedding) {
+        EmbeddingScene scene;
+        auto embedding = qkEmbedding(m_workspace, m_ids, file.layer, file.head, m_options);
+        if (!embedding) {
+            return embedding.error();
+        }
+        scene.embedding = std::move(embedding.value());
+        scene.variant = file.variant;
+        scene.ids = m_ids;
+        if (m_request.embeddingStyle.keptEdges) {
+            auto effective = m_workspace.headAttention(m_ids, file.layer, file.head, file.variant, m_options);
+            if (!effective) {
+                return effective.error();
+            }
+            scene.variant = effective->variant;
+            scene.kept = std::move(effective->mask);
+        }
+        return buildEmbeddingFigure(scene, m_request.embeddingStyle);
     }
     if (m_request.view == ExportView::Structure) {
         auto structure = headStructure(m_workspace, m_ids, file.layer, file.head, file.variant, m_options);

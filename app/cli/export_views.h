@@ -1,8 +1,9 @@
 #pragma once
-// `attnscope export --view grid|rollout|curves|structure|graph`: the window's head grid, rollout
-// tab, metrics curves, structure and graph tabs as figures. Each is computed from the model with
-// the core call the GUI's compute thread makes (computeHeadGrid, attentionRollout,
-// computeVariantCurves, headStructure, attentionGraph), built into a FigureModel by the
+// `attnscope export --view grid|rollout|curves|structure|graph|embedding`: the window's head grid,
+// rollout tab, metrics curves, structure, graph and Q/K embedding tabs as figures. Each is computed
+// from the model with the core call the GUI's compute thread makes (computeHeadGrid,
+// attentionRollout, computeVariantCurves, headStructure, attentionGraph, qkEmbedding and
+// headAttention for the kept pairs), built into a FigureModel by the
 // same core builder and written through app/figure, so the file equals the window's export.
 
 #include "export_plan.h"

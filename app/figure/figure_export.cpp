@@ -194,7 +194,8 @@ Result<QByteArray> renderPdf(const FigureModel& figure, const FigureLayout& layo
 
 Result<QByteArray> renderFigure(const FigureModel& figure, const FigureOutputOptions& options)
 {
-    if (figure.panels.empty() && figure.charts.empty() && figure.tokenLines.empty() && figure.graphs.empty()) {
+    if (figure.panels.empty() && figure.charts.empty() && figure.tokenLines.empty() && figure.graphs.empty() &&
+        figure.scatters.empty()) {
         return makeError(ErrorCode::InvalidArgument, "the figure has nothing to draw");
     }
     if (options.dpi < kMinFigureDpi || options.dpi > kMaxFigureDpi) {

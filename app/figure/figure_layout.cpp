@@ -100,15 +100,44 @@ double layoutGraphs(const FigureModel& figure, FigureLayout& layout, double top,
     return height;
 }
 
+/// The scatters' row under the graphs, starting at `top`; returns its height.
+double layoutScatters(const FigureModel& figure, FigureLayout& layout, double top, double& right)
+{
+    double x = kMargin;
+    double height = 0.0;
+    for (const FigureScatter& scatter : figure.scatters) {
+        ScatterPlacement placement;
+        placement.plot = QRectF(x + kScatterAxisRoom, top + kPanelTitleHeight, kScatterSide, kScatterSide);
+        placement.xTitle = QRectF(placement.plot.left(), placement.plot.bottom() + 2.0, kScatterSide, kChartTitleRoom);
+        placement.legend = QRectF(placement.plot.left(), placement.xTitle.bottom() + 2.0, kScatterSide,
+                                  static_cast<double>(scatter.legend.size()) * kLegendLine);
+        layout.scatters.push_back(placement);
+        height = std::max(height, placement.legend.bottom() - top);
+        right = std::max(right, placement.plot.right());
+        x = placement.plot.right() + kPanelGap;
+    }
+    return height;
+}
+
 } // namespace
+
+QPointF placeInSquare(double x, double y, const QRectF& plot, double inset)
+{
+    const double half = std::max(1.0, std::min(plot.width(), plot.height()) / 2.0 - inset);
+    return {plot.center().x() + x * half, plot.center().y() - y * half};
+}
+
+QPointF placeScatterPoint(const FigureScatterPoint& point, const QRectF& plot)
+{
+    return placeInSquare(point.x, point.y, plot, kScatterInset);
+}
 
 QPointF placeGraphNode(const FigureGraph& graph, const FigureGraphNode& node, const QRectF& plot)
 {
     if (graph.arcs) {
         return {plot.center().x() + node.x * (plot.width() / 2.0 - kGraphInset), plot.bottom() - kGraphInset};
     }
-    const double half = std::max(1.0, std::min(plot.width(), plot.height()) / 2.0 - kGraphInset);
-    return {plot.center().x() + node.x * half, plot.center().y() - node.y * half};
+    return placeInSquare(node.x, node.y, plot, kGraphInset);
 }
 
 FigureLayout layoutFigure(const FigureModel& figure)
@@ -199,6 +228,7 @@ FigureLayout layoutFigure(const FigureModel& figure)
     bottom += layoutCharts(figure, layout, bottom, chartsRight);
     bottom += layoutTokenLines(figure, layout, bottom, chartsRight);
     bottom += layoutGraphs(figure, layout, bottom, chartsRight);
+    bottom += layoutScatters(figure, layout, bottom, chartsRight);
     // Never narrower than the title (a token-lines block alone is narrower than most).
     const double titleWidth = std::ceil(QFontMetricsF(font(12, true)).horizontalAdvance(QString::fromStdString(figure.title)));
     const double width = std::max({figure.panels.empty() ? 0.0 : x, chartsRight, kMargin + titleWidth}) + kMargin;

@@ -21,6 +21,13 @@ struct TokenLinesPlacement {
     int labelPixelSize = 0; ///< 0: rows too close for labels
 };
 
+/// Where a scatter block goes: its square plot, the x title under it, legend lines under that.
+struct ScatterPlacement {
+    QRectF plot;
+    QRectF xTitle;
+    QRectF legend;
+};
+
 struct FigureLayout {
     QSizeF size;                    ///< the whole figure
     QRectF title;
@@ -31,6 +38,7 @@ struct FigureLayout {
     std::vector<QRectF> chartLegends; ///< one per chart: legend (and note) lines under its axis titles
     std::vector<TokenLinesPlacement> tokenLines;  ///< one per token-lines block
     std::vector<QRectF> graphPlots;  ///< one per graph block: where its nodes are placed
+    std::vector<ScatterPlacement> scatters;  ///< one per scatter block
     QRectF caption;                 ///< empty without a caption
     double cell = 0.0;              ///< side of one cell
     bool labels = false;            ///< token labels fit at this cell size
@@ -42,8 +50,15 @@ struct FigureLayout {
 /// its edges), or for arcs the x axis across it on a baseline 28 pt above its bottom.
 QPointF placeGraphNode(const FigureGraph& graph, const FigureGraphNode& node, const QRectF& plot);
 
+/// (x, y) of [-1, 1]² in the square centred in `plot`, `inset` in from its shorter side (y up).
+QPointF placeInSquare(double x, double y, const QRectF& plot, double inset);
+
+/// Where a scatter point drawn in `plot` goes: placeInSquare with the scatter inset.
+QPointF placeScatterPoint(const FigureScatterPoint& point, const QRectF& plot);
+
 /// Lays a figure out. Token labels appear when a cell is at least 6 pt. Charts go in one row under
-/// the panels, token-lines blocks in one row under the charts, graphs in one row under those.
+/// the panels, token-lines blocks in one row under the charts, graphs in one row under those, scatters in
+/// one row under the graphs.
 FigureLayout layoutFigure(const FigureModel& figure);
 
 } // namespace attnscope::figure

@@ -235,14 +235,8 @@ void paintChart(QPainter& painter, const FigureChart& chart, const QRectF& plot,
         painter.drawText(QRectF(plot.left() - 30.0, at.y() - 6.0, 27.0, 12.0), Qt::AlignRight | Qt::AlignVCenter,
                          QString::fromStdString(label));
     }
-    painter.setFont(font(8));
-    painter.drawText(QRectF(plot.left(), plot.bottom() + kChartTickRoom, plot.width(), kChartTitleRoom), Qt::AlignHCenter | Qt::AlignTop,
-                     QString::fromStdString(chart.xTitle));
-    painter.save();
-    painter.translate(plot.left() - kChartAxisRoom + 2.0, plot.bottom());
-    painter.rotate(-90.0);
-    painter.drawText(QRectF(0.0, 0.0, plot.height(), 12.0), Qt::AlignHCenter | Qt::AlignTop, QString::fromStdString(chart.yTitle));
-    painter.restore();
+    paintAxisTitles(painter, plot, QRectF(plot.left(), plot.bottom() + kChartTickRoom, plot.width(), kChartTitleRoom),
+                    plot.left() - kChartAxisRoom + 2.0, chart.xTitle, chart.yTitle);
     // The lines, clipped to the axes, with a marker at every point.
     painter.save();
     painter.setClipRect(plot.adjusted(-3.0, -3.0, 3.0, 3.0));
@@ -304,6 +298,10 @@ void paintFigure(QPainter& painter, const FigureModel& figure, const FigureLayou
     for (std::size_t index = 0; index < figure.graphs.size() && index < layout.graphPlots.size(); ++index) {
         paintGraph(painter, figure.graphs[index], layout.graphPlots[index],
                    Colormap::sequential(QString::fromStdString(figure.colormap)));
+    }
+    for (std::size_t index = 0; index < figure.scatters.size() && index < layout.scatters.size(); ++index) {
+        paintScatter(painter, figure.scatters[index], layout.scatters[index],
+                     Colormap::sequential(QString::fromStdString(figure.colormap)));
     }
     if (figure.caption && !layout.caption.isEmpty()) {
         painter.setFont(font(7));

@@ -61,15 +61,44 @@ void paintTokenLines(QPainter& painter, const FigureTokenLines& block, const Tok
     }
 }
 
-void paintGraph(QPainter& painter, const FigureGraph& graph, const QRectF& plot, const Colormap& sequential)
+namespace {
+
+/// A block's title over its plot, then the plot's thin frame.
+void paintTitledFrame(QPainter& painter, const QRectF& plot, const std::string& title)
 {
     painter.setFont(font(9));
     painter.setPen(kInk);
     painter.drawText(QRectF(plot.left(), plot.top() - kPanelTitleHeight, plot.width(), kPanelTitleHeight - 2.0),
-                     Qt::AlignHCenter | Qt::AlignBottom, QString::fromStdString(graph.title));
+                     Qt::AlignHCenter | Qt::AlignBottom, QString::fromStdString(title));
     painter.setPen(QPen(kFrame, 0.5));
     painter.setBrush(Qt::NoBrush);
     painter.drawRect(plot);
+}
+
+/// A node's or point's fill: t >= 0 on the sequential map, else its own colour.
+QColor pointFill(float t, const FigureColour& colour, const Colormap& sequential)
+{
+    return t >= 0.0f ? QColor::fromRgb(sequential.map(t)) : QColor(colour.red, colour.green, colour.blue);
+}
+
+} // namespace
+
+void paintAxisTitles(QPainter& painter, const QRectF& plot, const QRectF& xBox, double yLeft, const std::string& xTitle,
+                     const std::string& yTitle)
+{
+    painter.setFont(font(8));
+    painter.setPen(kInk);
+    painter.drawText(xBox, Qt::AlignHCenter | Qt::AlignTop, QString::fromStdString(xTitle));
+    painter.save();
+    painter.translate(yLeft, plot.bottom());
+    painter.rotate(-90.0);
+    painter.drawText(QRectF(0.0, 0.0, plot.height(), 12.0), Qt::AlignHCenter | Qt::AlignTop, QString::fromStdString(yTitle));
+    painter.restore();
+}
+
+void paintGraph(QPainter& painter, const FigureGraph& graph, const QRectF& plot, const Colormap& sequential)
+{
+    paintTitledFrame(painter, plot, graph.title);
     painter.save();
     painter.setRenderHint(QPainter::Antialiasing, true);
     const int n = static_cast<int>(graph.nodes.size());
@@ -94,8 +123,7 @@ void paintGraph(QPainter& painter, const FigureGraph& graph, const QRectF& plot,
     }
     painter.setPen(QPen(QColor(15, 15, 18), 0.5));
     for (const FigureGraphNode& node : graph.nodes) {
-        painter.setBrush(node.t >= 0.0f ? QColor::fromRgb(sequential.map(node.t))
-                                        : QColor(node.colour.red, node.colour.green, node.colour.blue));
+        painter.setBrush(pointFill(node.t, node.colour, sequential));
         painter.drawEllipse(placeGraphNode(graph, node, plot), graph.nodeRadius, graph.nodeRadius);
     }
     painter.restore();
@@ -107,6 +135,46 @@ void paintGraph(QPainter& painter, const FigureGraph& graph, const QRectF& plot,
             painter.drawText(centre + QPointF(graph.nodeRadius + 1.5, -graph.nodeRadius),
                              QString::fromStdString(graph.labels[static_cast<std::size_t>(node)]));
         }
+    }
+}
+
+void paintScatter(QPainter& painter, const FigureScatter& scatter, const ScatterPlacement& placement, const Colormap& sequential)
+{
+    const QRectF& plot = placement.plot;
+    paintTitledFrame(painter, plot, scatter.title);
+    paintAxisTitles(painter, plot, placement.xTitle, plot.left() - kScatterAxisRoom + 2.0, scatter.xTitle, scatter.yTitle);
+    painter.save();
+    painter.setRenderHint(QPainter::Antialiasing, true);
+    const int count = static_cast<int>(scatter.points.size());
+    QColor edgeColour(scatter.edgeColour.red, scatter.edgeColour.green, scatter.edgeColour.blue);
+    edgeColour.setAlphaF(scatter.edgeAlpha);
+    painter.setPen(QPen(edgeColour, scatter.edgeWidth));
+    painter.setBrush(Qt::NoBrush);
+    for (const FigureScatterEdge& edge : scatter.edges) {
+        if (edge.from >= 0 && edge.to >= 0 && edge.from < count && edge.to < count) {
+            painter.drawLine(placeScatterPoint(scatter.points[static_cast<std::size_t>(edge.from)], plot),
+                             placeScatterPoint(scatter.points[static_cast<std::size_t>(edge.to)], plot));
+        }
+    }
+    painter.setPen(QPen(QColor(scatter.rimColour.red, scatter.rimColour.green, scatter.rimColour.blue), scatter.rimWidth));
+    const double radius = scatter.pointRadius;
+    for (const FigureScatterPoint& point : scatter.points) {
+        painter.setBrush(pointFill(point.t, point.colour, sequential));
+        const QPointF centre = placeScatterPoint(point, plot);
+        if (point.mark == FigureMark::Square) {
+            painter.drawRect(QRectF(centre.x() - radius, centre.y() - radius, 2.0 * radius, 2.0 * radius));
+        } else {
+            painter.drawEllipse(centre, radius, radius);
+        }
+    }
+    painter.restore();
+    painter.setFont(font(8));
+    painter.setPen(kInk);
+    double y = placement.legend.top();
+    for (const std::string& line : scatter.legend) {
+        painter.drawText(QRectF(placement.legend.left(), y, placement.legend.width(), kLegendLine), Qt::AlignLeft | Qt::AlignVCenter,
+                         QString::fromStdString(line));
+        y += kLegendLine;
     }
 }
 

@@ -31,6 +31,9 @@ constexpr double kGraphSide = 320.0;       ///< a graph's square plot (force and
 constexpr double kArcWidth = 480.0;        ///< a by-position graph's plot: arcs over one line
 constexpr double kArcHeight = 200.0;
 constexpr double kGraphInset = 28.0;       ///< nodes stay this far inside a graph's plot
+constexpr double kScatterSide = 320.0;     ///< a scatter's square plot
+constexpr double kScatterInset = 12.0;     ///< the extent (±1) lies this far inside a scatter's plot
+constexpr double kScatterAxisRoom = 16.0;  ///< left of a scatter: its rotated y title
 
 const QColor kInk(32, 32, 36);        ///< titles and tick labels
 const QColor kMutedInk(80, 80, 88);   ///< token labels, captions

@@ -103,6 +103,13 @@ Result<void> exportGraphFigure(const AttentionGraph& graph, const FigureSource& 
     return writeViewFigure(buildGraphFigure(graph, source.pieces), source, graph.layer, graph.head, graph.variant, path, options);
 }
 
+Result<void> exportEmbeddingFigure(const EmbeddingScene& scene, const EmbeddingStyle& style, const FigureSource& source,
+                                   const std::string& path, const figure::FigureOutputOptions& options)
+{
+    return writeViewFigure(buildEmbeddingFigure(scene, style), source, scene.embedding.layer, scene.embedding.head,
+                           scene.variant, path, options);
+}
+
 Result<figure::FigureOutputOptions> windowFigureOptions(const std::string& path)
 {
     auto format = figure::figureFormatForPath(path);

@@ -6,6 +6,7 @@
 // (ModelFingerprints hashes it off the UI thread).
 
 #include "attnscope/analysis.h"
+#include "attnscope/figure_embedding.h"
 #include "attnscope/figure_model.h"
 #include "attnscope/head_grid.h"
 #include "attnscope/status.h"
@@ -68,6 +69,11 @@ Result<void> exportTokenLinesFigure(const HeadAttention& dense, const HeadAttent
 /// The graph tab: the variant's kept edges of one head in their layout (the `--view graph` figure).
 Result<void> exportGraphFigure(const AttentionGraph& graph, const FigureSource& source, const std::string& path,
                                const figure::FigureOutputOptions& options);
+
+/// The Q/K embedding tab with its switches (the `--view embedding [--colour-by] [--kept-edges]`
+/// figure).
+Result<void> exportEmbeddingFigure(const EmbeddingScene& scene, const EmbeddingStyle& style, const FigureSource& source,
+                                   const std::string& path, const figure::FigureOutputOptions& options);
 
 /// Writes a figure to a file.
 using FigureWriter = std::function<Result<void>(const std::string& path, const figure::FigureOutputOptions& options)>;

@@ -24,6 +24,7 @@ QString dialogTitle(ExportedView view)
     case ExportedView::Structure: return QObject::tr("Export the structure panels");
     case ExportedView::TokenLines: return QObject::tr("Export the token lines");
     case ExportedView::Graph: return QObject::tr("Export the graph of kept edges");
+    case ExportedView::Embedding: return QObject::tr("Export the Q/K embedding");
     }
     return {};
 }
@@ -47,6 +48,9 @@ QString nothingYet(ExportedView view, const ExportableState& state)
         return state.lines ? QString() : QObject::tr("no token lines yet: show the Token lines tab and wait for its result");
     case ExportedView::Graph:
         return state.graph ? QString() : QObject::tr("no graph yet: show the Graph tab and wait for its result");
+    case ExportedView::Embedding:
+        return state.embedding ? QString()
+                               : QObject::tr("no embedding yet: show the Q/K embedding tab and wait for its result");
     }
     return {};
 }
@@ -82,6 +86,7 @@ void FigureExportController::addMenuActions(QMenu* file)
     menu->addAction(tr("&Structure…"), this, [this] { exportWithDialog(ExportedView::Structure); });
     menu->addAction(tr("&Token lines…"), this, [this] { exportWithDialog(ExportedView::TokenLines); });
     menu->addAction(tr("&Graph…"), this, [this] { exportWithDialog(ExportedView::Graph); });
+    menu->addAction(tr("Q/K &embedding…"), this, [this] { exportWithDialog(ExportedView::Embedding); });
 }
 
 QString FigureExportController::write(const PendingExport& pending, const std::string& modelHash) const
@@ -134,6 +139,9 @@ QString FigureExportController::write(const PendingExport& pending, const std::s
             source.pieces.clear();
         }
         written = exportGraphFigure(*state.graph, source, pending.path, pending.options);
+        break;
+    case ExportedView::Embedding:
+        written = exportEmbeddingFigure(*state.embedding, state.embeddingStyle, source, pending.path, pending.options);
         break;
     }
     return written ? QString() : QString::fromStdString(written.error().describe());

@@ -1,6 +1,6 @@
 #pragma once
 // The window's File → Export entries, one per view (issue #8: every view exports): the compare
-// view, the head grid, the rollout, structure, token-lines and graph tabs and the metrics curves. Each writes what the view shows
+// view, the head grid, the rollout, structure, token-lines, graph and Q/K embedding tabs and the metrics curves. Each writes what the view shows
 // through figure_export_action (the code `attnscope export --view …` uses). The model fingerprint
 // the provenance needs is hashed by ModelFingerprints on a background thread; an export asked for
 // before it is known waits for it without blocking the window, with the progress in the status bar.
@@ -24,7 +24,7 @@ class ModelFingerprints;
 struct RolloutPair;
 
 /// The views that export a figure.
-enum class ExportedView { Compare, HeadGrid, Rollout, Curves, Structure, TokenLines, Graph };
+enum class ExportedView { Compare, HeadGrid, Rollout, Curves, Structure, TokenLines, Graph, Embedding };
 
 /// The token-lines tab's two maps of one head, in core types.
 struct TokenLinesMaps {
@@ -45,6 +45,8 @@ struct ExportableState {
     std::shared_ptr<const HeadStructure> structure;  ///< the structure tab's result
     std::shared_ptr<const TokenLinesMaps> lines;     ///< the token-lines tab's maps
     std::shared_ptr<const AttentionGraph> graph;     ///< the graph tab's result
+    std::shared_ptr<const EmbeddingScene> embedding; ///< the Q/K embedding tab's result
+    EmbeddingStyle embeddingStyle;                   ///< and its colouring and kept-edges switches
 };
 
 class FigureExportController : public QObject {

@@ -7,6 +7,7 @@
 #include "selection_model.h"
 #include "views/analysis_tabs.h"
 #include "views/compare_view.h"
+#include "views/embedding_view.h"
 #include "views/head_grid_view.h"
 #include "views/graph_view.h"
 #include "views/rollout_view.h"
@@ -433,6 +434,8 @@ ExportableState MainWindow::exportableState() const
     state.curves = m_curves;
     state.structure = m_analysis->structureView()->structure();
     state.graph = m_analysis->graphView()->graph();
+    state.embedding = m_analysis->embeddingView()->data();
+    state.embeddingStyle = m_analysis->embeddingView()->style();
     if (const TokenLinesData& lines = m_analysis->tokenLinesView()->data(); lines.n > 0) {
         auto maps = std::make_shared<TokenLinesMaps>();
         for (HeadAttention* map : {&maps->dense, &maps->effective}) {

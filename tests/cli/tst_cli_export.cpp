@@ -391,7 +391,7 @@ TEST(CliExport, BadRequestsAreUsageErrors)
              {"--dpi", "5"},
              {"--scale", "cubic"},
              {"--colormap", "jet"},
-             {"--view", "embedding"},  // the Q/K tab has no figure
+             {"--view", "attention"},  // not a view
              {"--layers", "0-99"},
              {"--variant", "topk:k=-1"},
              {"--no-figures"},

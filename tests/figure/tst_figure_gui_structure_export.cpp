@@ -3,6 +3,7 @@
 // core results; then the real window (its tabs computed and shown, File → Export through the
 // controller); the CLI side runs the real binary.
 
+#include "figure_gui_test_support.h"
 #include "gui/gui_test_support.h"
 
 #include "figure_export_action.h"
@@ -35,22 +36,12 @@ protected:
 
     gui::FigureSource source(Workspace& workspace, const std::vector<std::string>& pieces) const
     {
-        gui::FigureSource result;
-        result.modelPath = workspace.info().path;
-        result.modelHash = modelFingerprint(result.modelPath).value();
-        result.text = kText;
-        result.pieces = pieces;
-        return result;
+        return testing::windowFigureSource(workspace, kText, pieces);
     }
 
     std::string fromCli(const std::vector<std::string>& view, int dpi, const std::string& path) const
     {
-        std::vector<std::string> arguments{"export", "demo", "--text", kText, "--dpi", std::to_string(dpi)};
-        arguments.insert(arguments.end(), view.begin(), view.end());
-        arguments.insert(arguments.end(), {"--out", path});
-        const CliRun run = runCli(arguments);
-        EXPECT_EQ(run.exitCode, 0) << run.err;
-        return readFileBytes(path);
+        return testing::cliFigureBytes(kText, view, dpi, path);
     }
 
     TempDir m_dir;
@@ -108,14 +99,7 @@ TEST_F(GuiStructureExport, BuildersWriteTheCommandLinesPng)
 
 TEST_F(GuiStructureExport, TheWindowsStructureAndTokenLinesAreTheCommandLinesFigures)
 {
-    gui::MainWindowOptions options;
-    options.modelPath = QStringLiteral("demo");
-    options.text = QString::fromStdString(kText);
-    options.variantSpec = QStringLiteral("sbm:clusters=3,seed=1");
-    options.layer = 1;
-    options.head = 2;
-    options.restoreLayout = false;
-    gui::MainWindow window(options);
+    gui::MainWindow window(testing::demoWindowOptions(kText, "sbm:clusters=3,seed=1", 1, 2));
     window.resize(1400, 900);
     window.show();
     gui::FigureExportController& exports = window.figureExports();

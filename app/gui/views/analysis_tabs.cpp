@@ -196,7 +196,7 @@ void AnalysisTabs::requestVisible()
             }
             auto data = std::make_shared<EmbeddingData>();
             data->embedding = std::move(embedding.value());
-            data->variant = QString::fromStdString(effective->variant);
+            data->variant = effective->variant;
             data->kept = std::move(effective->mask);
             data->ids = ids;
             std::shared_ptr<const EmbeddingData> shared = data;

@@ -11,7 +11,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
-#include <cmath>
+#include <optional>
 
 namespace attnscope::gui {
 
@@ -19,11 +19,9 @@ namespace {
 
 const QColor kBackground(24, 25, 27);
 
-// A stable hue per token id, so repeated tokens share a colour.
-QColor tokenColour(std::int32_t id)
+QColor rgb(const FigureColour& colour)
 {
-    const auto hash = static_cast<std::uint32_t>(id) * 2654435761u;
-    return QColor::fromHsv(static_cast<int>(hash % 360u), 170, 235);
+    return {colour.red, colour.green, colour.blue};
 }
 
 } // namespace
@@ -39,26 +37,23 @@ public:
     {
         m_data = std::move(data);
         m_tokens = std::move(tokens);
-        update();
+        rebuild();
     }
-    bool showEdges = false;
-    bool byToken = false;
+    void setStyle(const EmbeddingStyle& style)
+    {
+        m_style = style;
+        rebuild();
+    }
+    const EmbeddingStyle& style() const { return m_style; }
     int drawnPoints = 0;
     int drawnEdges = 0;
 
 protected:
-    // Both point sets share one scale so distances between a query and a key mean something.
-    QPointF place(const Point2& point) const
+    // Core scaled both point sets into [-1, 1] on one scale; the square fills the canvas.
+    QPointF place(const FigureScatterPoint& point) const
     {
-        const QkEmbedding& e = m_data->embedding;
-        double extent = 1e-9;
-        for (const auto* set : {&e.queries, &e.keys}) {
-            for (const Point2& p : *set) {
-                extent = std::max({extent, std::abs(p.x), std::abs(p.y)});
-            }
-        }
         const double half = std::max(1.0, std::min(width(), height()) / 2.0 - 16.0);
-        return {width() / 2.0 + point.x / extent * half, height() / 2.0 - point.y / extent * half};
+        return {width() / 2.0 + point.x * half, height() / 2.0 - point.y * half};
     }
 
     void paintEvent(QPaintEvent*) override
@@ -67,53 +62,45 @@ protected:
         painter.fillRect(rect(), kBackground);
         drawnPoints = 0;
         drawnEdges = 0;
-        if (!m_data) {
+        if (!m_data || !m_scatter) {
             painter.setPen(QColor(200, 200, 208));
             painter.drawText(rect(), Qt::AlignCenter, tr("Q/K embedding · waiting for a result"));
             return;
         }
         painter.setRenderHint(QPainter::Antialiasing, true);
-        const QkEmbedding& e = m_data->embedding;
-        const int n = e.nTokens;
-        const bool edgesFit = m_data->kept.size() == static_cast<std::size_t>(n) * n;
-        if (showEdges && edgesFit) {
-            for (int query = 0; query < n; ++query) {
-                if (hovered() >= 0 && query != hovered()) {
-                    continue;
-                }
-                for (int key = 0; key < n; ++key) {
-                    if (m_data->kept[static_cast<std::size_t>(query) * n + key]) {
-                        painter.setPen(QPen(QColor(255, 170, 90, hovered() >= 0 ? 200 : 60), 1.0));
-                        painter.drawLine(place(e.queries[static_cast<std::size_t>(query)]),
-                                         place(e.keys[static_cast<std::size_t>(key)]));
-                        ++drawnEdges;
-                    }
-                }
+        const FigureScatter& scatter = *m_scatter;
+        const auto& points = scatter.points;
+        QColor edgeColour = rgb(scatter.edgeColour);
+        edgeColour.setAlphaF(hovered() >= 0 ? 200.0f / 255.0f : scatter.edgeAlpha);
+        painter.setPen(QPen(edgeColour, scatter.edgeWidth));
+        for (const FigureScatterEdge& edge : scatter.edges) {
+            const FigureScatterPoint& query = points[static_cast<std::size_t>(edge.from)];
+            if (hovered() >= 0 && query.position != hovered()) {
+                continue;
             }
+            painter.drawLine(place(query), place(points[static_cast<std::size_t>(edge.to)]));
+            ++drawnEdges;
         }
-        auto colour = [&](int position) {
-            if (byToken && position < static_cast<int>(m_data->ids.size())) {
-                return tokenColour(m_data->ids[static_cast<std::size_t>(position)]);
+        const double radius = scatter.pointRadius;
+        for (const FigureScatterPoint& point : points) {
+            const bool marked = point.position == hovered();
+            painter.setPen(marked ? QPen(Qt::white, 2.0) : QPen(rgb(scatter.rimColour), scatter.rimWidth));
+            painter.setBrush(point.t >= 0.0f ? QColor::fromRgb(Colormap::viridis().map(point.t)) : rgb(point.colour));
+            const QPointF centre = place(point);
+            const bool query = point.mark == FigureMark::Circle;
+            if (query) {
+                painter.drawEllipse(centre, radius, radius);
+            } else {
+                painter.drawRect(QRectF(centre.x() - radius, centre.y() - radius, 2 * radius, 2 * radius));
             }
-            return QColor::fromRgb(Colormap::viridis().map(n > 1 ? static_cast<float>(position) / (n - 1) : 0.0f));
-        };
-        const double radius = std::clamp(90.0 / std::sqrt(std::max(1, n)), 2.5, 6.0);
-        for (int position = 0; position < n; ++position) {
-            const bool marked = position == hovered();
-            painter.setPen(marked ? QPen(Qt::white, 2.0) : QPen(QColor(10, 10, 12), 0.8));
-            painter.setBrush(colour(position));
-            painter.drawEllipse(place(e.queries[static_cast<std::size_t>(position)]), radius, radius);
-            const QPointF key = place(e.keys[static_cast<std::size_t>(position)]);
-            painter.drawRect(QRectF(key.x() - radius, key.y() - radius, 2 * radius, 2 * radius));
-            drawnPoints += 2;
+            ++drawnPoints;
             if (marked) {
-                const QString label = position < m_tokens.size() ? m_tokens[position] : QString::number(position);
+                const QString label = point.position < m_tokens.size() ? m_tokens[point.position] : QString::number(point.position);
                 painter.setPen(Qt::white);
-                painter.drawText(place(e.queries[static_cast<std::size_t>(position)]) + QPointF(radius + 2, -radius),
-                                 tr("q %1").arg(label));
-                painter.drawText(key + QPointF(radius + 2, -radius), tr("k %1").arg(label));
+                painter.drawText(centre + QPointF(radius + 2, -radius), (query ? tr("q %1") : tr("k %1")).arg(label));
             }
         }
+        const QkEmbedding& e = m_data->embedding;
         painter.setPen(QColor(170, 170, 180));
         painter.drawText(QRectF(6, height() - 18, width() - 12, 16), Qt::AlignLeft | Qt::AlignVCenter,
                          tr("● query   ■ key   PC1 %1% · PC2 %2% of the variance")
@@ -122,19 +109,37 @@ protected:
 
     void forEachPoint(const std::function<void(const QPointF&, int)>& visit) const override
     {
-        if (!m_data) {
-            return;
-        }
-        const QkEmbedding& e = m_data->embedding;
-        for (int position = 0; position < e.nTokens; ++position) {
-            visit(place(e.queries[static_cast<std::size_t>(position)]), position);
-            visit(place(e.keys[static_cast<std::size_t>(position)]), position);
+        if (m_scatter) {
+            for (const FigureScatterPoint& point : m_scatter->points) {
+                visit(place(point), point.position);
+            }
         }
     }
 
 private:
+    /// Core's points for the data and switches; without a kept mask that fits, no edges, and
+    /// without the ids, colour by position.
+    void rebuild()
+    {
+        m_scatter.reset();
+        if (m_data) {
+            const auto n = static_cast<std::size_t>(std::max(0, m_data->embedding.nTokens));
+            EmbeddingStyle style = m_style;
+            style.keptEdges = style.keptEdges && m_data->kept.size() == n * n;
+            if (m_data->ids.size() != n) {
+                style.colouring = EmbeddingColouring::Position;
+            }
+            if (auto scatter = embeddingScatter(*m_data, style)) {
+                m_scatter = std::move(scatter.value());
+            }
+        }
+        update();
+    }
+
     std::shared_ptr<const EmbeddingData> m_data;
     QStringList m_tokens;
+    EmbeddingStyle m_style;
+    std::optional<FigureScatter> m_scatter;
 };
 
 EmbeddingView::EmbeddingView(QWidget* parent) : QWidget(parent)
@@ -163,7 +168,9 @@ void EmbeddingView::setData(std::shared_ptr<const EmbeddingData> data, const QSt
     m_data = std::move(data);
     if (m_data) {
         m_header->setText(tr("Layer %1 · head %2 · queries and keys (PCA) · edges: %3")
-                              .arg(m_data->embedding.layer).arg(m_data->embedding.head).arg(m_data->variant));
+                              .arg(m_data->embedding.layer)
+                              .arg(m_data->embedding.head)
+                              .arg(QString::fromStdString(m_data->variant)));
     }
     m_canvas->setData(m_data, tokens);
 }
@@ -179,8 +186,9 @@ void EmbeddingView::setShowEdges(bool show)
         m_edges->setChecked(show);  // re-enters through toggled
         return;
     }
-    m_canvas->showEdges = show;
-    m_canvas->update();
+    EmbeddingStyle style = m_canvas->style();
+    style.keptEdges = show;
+    m_canvas->setStyle(style);
 }
 
 void EmbeddingView::setColourByToken(bool byToken)
@@ -189,8 +197,14 @@ void EmbeddingView::setColourByToken(bool byToken)
         m_colour->setCurrentIndex(byToken ? 1 : 0);
         return;
     }
-    m_canvas->byToken = byToken;
-    m_canvas->update();
+    EmbeddingStyle style = m_canvas->style();
+    style.colouring = byToken ? EmbeddingColouring::Token : EmbeddingColouring::Position;
+    m_canvas->setStyle(style);
+}
+
+EmbeddingStyle EmbeddingView::style() const
+{
+    return m_canvas->style();
 }
 
 int EmbeddingView::drawnPointCount() const

@@ -1,10 +1,11 @@
 #pragma once
 // A head's queries and keys in one 2-D plane (the AttentionViz idea, issue #6): core projects them
-// jointly (PCA); here queries are circles and keys are squares, coloured by position or by token,
-// with the variant's kept (query → key) edges on demand. Hover reports the token to the selection,
-// so the heatmaps mark the same row and column.
+// jointly (PCA) and decides every point's place, mark, size and colour (embeddingScatter, the rule
+// the exported figure follows too); here queries are circles and keys are squares, coloured by
+// position or by token, with the variant's kept (query → key) edges on demand. Hover reports the
+// token to the selection, so the heatmaps mark the same row and column.
 
-#include "attnscope/analysis.h"
+#include "attnscope/figure_embedding.h"
 
 #include <QStringList>
 #include <QWidget>
@@ -20,13 +21,8 @@ namespace attnscope::gui {
 
 class EmbeddingCanvas;
 
-/// The projection plus the variant's kept mask ([N, N], may be empty) for the edges.
-struct EmbeddingData {
-    QkEmbedding embedding;
-    QString variant;
-    std::vector<std::uint8_t> kept;
-    std::vector<std::int32_t> ids;  ///< to colour by token
-};
+/// The projection plus the variant's kept mask ([N, N], may be empty) for the edges and the ids.
+using EmbeddingData = EmbeddingScene;
 
 class EmbeddingView : public QWidget {
     Q_OBJECT
@@ -38,6 +34,8 @@ public:
     void setHoveredToken(int position);
     void setShowEdges(bool show);
     void setColourByToken(bool byToken);
+    /// The switches the tab shows the embedding with (what File → Export writes).
+    EmbeddingStyle style() const;
     /// Points drawn in the last paint (queries + keys) and kept edges drawn, for tests.
     int drawnPointCount() const;
     int drawnEdgeCount() const;

@@ -180,6 +180,45 @@ struct FigureGraph {
     std::vector<std::string> labels;  ///< one per node, or empty
 };
 
+/// The mark of a scatter point.
+enum class FigureMark { Circle, Square };
+
+/// A point of a scatter block: its position in [-1, 1]² (x right, y up, both axes on one scale),
+/// its mark, the token position it stands for, and its fill: t in [0, 1] on the figure's
+/// sequential map, or `colour` when t < 0.
+struct FigureScatterPoint {
+    double x = 0.0;
+    double y = 0.0;
+    FigureMark mark = FigureMark::Circle;
+    int position = 0;
+    float t = 0.0f;
+    FigureColour colour;
+};
+
+/// An edge of a scatter block: a straight line between two of its points (indices into points).
+struct FigureScatterEdge {
+    int from = 0;
+    int to = 0;
+};
+
+/// A scatter plot (the Q/K embedding): a square plot, the edges first in one colour, then the
+/// points in order as marks `pointRadius` points in radius (a circle's radius, a square's half
+/// side) with a rim, the axis titles under and left of the plot, legend lines under the x title.
+struct FigureScatter {
+    std::string title;
+    std::string xTitle;
+    std::string yTitle;
+    double pointRadius = 4.0;
+    FigureColour rimColour;
+    double rimWidth = 0.8;
+    FigureColour edgeColour;
+    float edgeAlpha = 1.0f;
+    float edgeWidth = 1.0f;
+    std::vector<FigureScatterPoint> points;
+    std::vector<FigureScatterEdge> edges;
+    std::vector<std::string> legend;
+};
+
 /// A whole figure: title, panels on a grid with one cell size, colour bars, token labels.
 struct FigureModel {
     std::string title;
@@ -189,6 +228,7 @@ struct FigureModel {
     std::vector<FigureChart> charts;  ///< laid out left to right under the panels
     std::vector<FigureTokenLines> tokenLines;  ///< laid out left to right under the charts
     std::vector<FigureGraph> graphs;           ///< laid out left to right under the token lines
+    std::vector<FigureScatter> scatters;       ///< laid out left to right under the graphs
     FigureProvenance provenance;
     bool caption = false;  ///< print the provenance under the figure
     std::string colormap = "viridis";  ///< sequential map of the attention panels: viridis, magma, cividis
