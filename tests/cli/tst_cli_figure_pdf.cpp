@@ -133,7 +133,7 @@ TEST_P(FigurePdf, RendersLikeThePngOfTheSameCommand)
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryView, FigurePdf,
-                         testing::Values("compare", "heatmap", "lines", "grid", "rollout", "curves", "structure", "graph"),
+                         testing::Values("compare", "heatmap", "lines", "grid", "rollout", "curves", "structure", "graph", "embedding"),
                          [](const testing::TestParamInfo<const char*>& info) { return std::string(info.param); });
 
 } // namespace
