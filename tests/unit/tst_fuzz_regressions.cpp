@@ -45,6 +45,20 @@ TEST(FuzzRegressions, TokenizerIdsOutsideTheInt32RangeAreRefusedEverywhere)
                   "max_input_chars_per_word 1e+300");
 }
 
+// fuzz_tokenizer_json, 450 s run of 2026-12-02: a Strip decoder's start/stop were read with
+// get<std::size_t>(), so 1.8e20 (a double after parsing) hit UBSan's float → unsigned long check,
+// and -1 wrapped to 2^64 - 1 characters to strip.
+TEST(FuzzRegressions, TokenizerDecoderCountsMustBeNonNegativeIntegers)
+{
+    const std::string head = R"({"model": {"type": "WordPiece", "vocab": {"a": 0, "[UNK]": 1}},
+                                 "decoder": {"type": "Strip", "content": " ", )";
+    expectInvalid(head + R"("start": 1.84467e20, "stop": 0}})", "start 1.84467e+20 is not an integer in [0, ");
+    expectInvalid(head + R"("start": 0, "stop": -1}})", "stop -1 is not an integer in [0, ");
+    expectInvalid(head + R"("start": 0.5, "stop": 0}})", "start 0.5 is not an integer");
+    auto tokenizer = Tokenizer::fromJson(head + R"("start": 1, "stop": 0}})", "tokenizer.json");
+    ASSERT_TRUE(tokenizer.ok()) << tokenizer.error().describe();
+}
+
 TEST(FuzzRegressions, TokenizerIdsInRangeStillLoad)
 {
     auto tokenizer = Tokenizer::fromJson(

@@ -56,6 +56,20 @@ TEST(ModelSpec, ParsesLlama)
     EXPECT_EQ(spec->architecture, "LlamaForCausalLM");
 }
 
+// A bos/eos id no vocabulary can hold is "no id" (-1), not an int that get<int>() wrapped.
+TEST(ModelSpec, TokenIdsOutsideTheInt32RangeAreAbsent)
+{
+    auto config = llamaConfig();
+    config["bos_token_id"] = 4294967297ull;
+    config["eos_token_id"] = nlohmann::json::array({-3, 2});
+    auto spec = parse(config);
+    ASSERT_TRUE(spec.ok()) << spec.error().describe();
+    EXPECT_EQ(spec->bosId, -1);
+    EXPECT_EQ(spec->eosId, -1);
+    config["eos_token_id"] = nlohmann::json::array({2, 3});
+    EXPECT_EQ(parse(config)->eosId, 2);
+}
+
 TEST(ModelSpec, ReadsTransformers5RopeParametersAndExplicitHeadDim)
 {
     auto config = llamaConfig();

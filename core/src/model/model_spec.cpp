@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <new>
 
@@ -129,12 +130,13 @@ int readTokenId(const Json& config, const char* key)
     if (!present(config, key)) {
         return -1;
     }
-    const Json& value = config.at(key);
-    if (value.is_number_integer()) {
-        return value.get<int>();
+    const Json& first = config.at(key).is_array() && !config.at(key).empty() ? config.at(key).front() : config.at(key);
+    // An id outside [0, 2^31) is no token of any vocabulary; get<int>() would wrap it.
+    if (first.is_number_unsigned() && first.get<std::uint64_t>() <= std::uint64_t{INT32_MAX}) {
+        return static_cast<int>(first.get<std::uint64_t>());
     }
-    if (value.is_array() && !value.empty() && value.front().is_number_integer()) {
-        return value.front().get<int>();
+    if (first.is_number_integer() && first.get<std::int64_t>() >= 0 && first.get<std::int64_t>() <= INT32_MAX) {
+        return static_cast<int>(first.get<std::int64_t>());
     }
     return -1;
 }

@@ -8,6 +8,9 @@
 
 #include <limits>
 #include <new>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
 
 namespace attnscope {
 
@@ -21,11 +24,34 @@ std::string typeOf(const json& node)
     return it != node.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// A field whose JSON type is right but whose value the C++ type cannot hold (a float or a
+// negative number where a count belongs). Caught in load() and reported as a format error.
+class FieldOutOfRange : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 template <typename T>
 T valueOr(const json& node, const char* key, T fallback)
 {
     const auto it = node.find(key);
-    return it == node.end() || it->is_null() ? fallback : it->get<T>();
+    if (it == node.end() || it->is_null()) {
+        return fallback;
+    }
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        // get<T>() converts a float such as 1.8e20 with undefined behaviour and wraps a
+        // negative integer into a huge count, so only integers T can hold get through.
+        const bool fits = it->is_number_unsigned()
+                              ? it->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max())
+                              : it->is_number_integer() && it->get<std::int64_t>() >= 0 &&
+                                    static_cast<std::uint64_t>(it->get<std::int64_t>()) <=
+                                        static_cast<std::uint64_t>(std::numeric_limits<T>::max());
+        if (!fits) {
+            throw FieldOutOfRange(std::string(key) + " " + it->dump() + " is not an integer in [0, " +
+                                  std::to_string(std::numeric_limits<T>::max()) + "]");
+        }
+    }
+    return it->get<T>();
 }
 
 // A token id as HF stores it (a u32). get<std::int32_t>() would convert a float such as 2e65 with
@@ -96,6 +122,8 @@ Result<std::unique_ptr<Tokenizer>> TokenizerLoader::load(const json& root)
         std::unique_ptr<Tokenizer> tokenizer(new Tokenizer());
         ATTNSCOPE_TRY(loadRoot(*tokenizer, root));
         return tokenizer;
+    } catch (const FieldOutOfRange& e) {
+        return invalid(e.what());
     } catch (const json::exception& e) {
         return invalid(std::string("unexpected tokenizer.json structure: ") + e.what());
     } catch (const std::bad_alloc&) {
