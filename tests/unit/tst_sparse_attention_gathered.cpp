@@ -29,7 +29,18 @@ constexpr int kChunk = 32; // the rows sparseAttention hands to gatheredSparseRo
 template <typename Keep>
 KeptSet makeSet(const HeadInput& input, Keep keep)
 {
-    return keptSetFromPredicate(input, keep);
+    KeptSet set;
+    set.rowPtr.assign(static_cast<std::size_t>(input.nTokens) + 1, 0);
+    for (int query = 0; query < input.nTokens; ++query) {
+        const KeyRange range = allowedKeys(input, query);
+        for (int key = range.first; key <= range.last; ++key) {
+            if (keep(query, key)) {
+                set.cols.push_back(key);
+            }
+        }
+        set.rowPtr[static_cast<std::size_t>(query) + 1] = static_cast<std::int64_t>(set.cols.size());
+    }
+    return set;
 }
 
 KeyFilter setFilter(const KeptSet& set)

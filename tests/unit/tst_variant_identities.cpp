@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <numeric>
 
 namespace attnscope {
@@ -360,6 +361,60 @@ TEST(VariantIdentities, ModelMaskIsTheAllowedSet)
                 }
             }
             EXPECT_EQ(head.stats.allowedPairs, attn::allowedPairCount(attn::makeHeadInput(layer, head.head)));
+        }
+    }
+}
+
+// Position-only patterns build their kept sets from kept blocks and bands, not a predicate per
+// pair; each set must still be exactly the pairs its mask predicate (mask_predicates.h, shared with
+// the kernels and the drawing) allows inside the model's mask, rows ascending.
+TEST(VariantIdentities, PositionPatternsKeepExactlyWhatTheirPredicateAllows)
+{
+    for (testing::LayerShape shape : shapes()) {
+        for (int tokens : {1, 37, 130}) {
+            shape.nTokens = tokens;
+            const LayerQkv layer = testing::makeStructuredLayer(shape);
+            struct Case {
+                const char* text;
+                std::function<bool(const HeadVariantResult&, int, int)> keeps;
+            };
+            const Case cases[] = {
+                {"bigbird:block=8,random=2",
+                 [&](const HeadVariantResult& head, int row, int col) {
+                     const int blocks = (tokens + 7) / 8;
+                     return head.blockMask[static_cast<std::size_t>(row / 8) * blocks + col / 8] != 0;
+                 }},
+                {"bigbird:block=5,window=1,global=2,random=0",
+                 [&](const HeadVariantResult&, int row, int col) { return bigbirdBlockAllows(row / 5, col / 5, 1, 2); }},
+                {"sac:preset=local,w=6",
+                 [&](const HeadVariantResult&, int row, int col) { return windowAllows(row, col, 6, shape.causal); }},
+                {"sac:preset=multi-scale,w=3",
+                 [&](const HeadVariantResult&, int row, int col) { return multiScaleAllows(row, col, 3, shape.causal); }},
+                {"sac:preset=adaptive-span,coverage=0.5",
+                 [&](const HeadVariantResult& head, int row, int col) { return std::abs(row - col) <= head.span; }},
+                {"sac:preset=full", [](const HeadVariantResult&, int, int) { return true; }},
+            };
+            for (const Case& c : cases) {
+                for (const HeadVariantResult& head : run(layer, c.text).heads) {
+                    const attn::HeadInput input = attn::makeHeadInput(layer, head.head);
+                    ASSERT_EQ(head.attention.rowPtr.size(), static_cast<std::size_t>(tokens) + 1) << c.text;
+                    for (int row = 0; row < tokens; ++row) {
+                        std::vector<std::int32_t> expected;
+                        const attn::KeyRange range = attn::allowedKeys(input, row);
+                        for (int col = range.first; col <= range.last; ++col) {
+                            if (c.keeps(head, row, col)) {
+                                expected.push_back(col);
+                            }
+                        }
+                        const std::vector<std::int32_t> kept(
+                            head.attention.cols.begin() + head.attention.rowPtr[static_cast<std::size_t>(row)],
+                            head.attention.cols.begin() + head.attention.rowPtr[static_cast<std::size_t>(row) + 1]);
+                        ASSERT_EQ(kept, expected) << c.text << ", row " << row << " of " << tokens
+                                                  << (shape.causal ? ", causal" : ", bidirectional")
+                                                  << ", window " << shape.slidingWindow;
+                    }
+                }
+            }
         }
     }
 }

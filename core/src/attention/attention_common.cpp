@@ -246,6 +246,41 @@ float dotProduct(const float* a, const float* b, int d)
     }
 }
 
+KeptSet keptSetFromBlockMask(const HeadInput& input, const std::vector<std::uint8_t>& blockMask, int block)
+{
+    const int n = input.nTokens;
+    const int blocks = (n + block - 1) / block;
+    // The kept keys of one row, as a visitor over [first, last] runs; counted, then written in place.
+    const auto forEachRun = [&](int queryPos, auto&& visit) {
+        const KeyRange range = allowedKeys(input, queryPos);
+        if (range.size() <= 0) {
+            return;
+        }
+        const std::uint8_t* row = blockMask.data() + static_cast<std::size_t>(queryPos / block) * blocks;
+        for (int keyBlock = range.first / block; keyBlock <= range.last / block; ++keyBlock) {
+            if (row[keyBlock] != 0) {
+                visit(std::max(range.first, keyBlock * block), std::min(range.last, keyBlock * block + block - 1));
+            }
+        }
+    };
+    KeptSet set;
+    set.rowPtr.assign(static_cast<std::size_t>(n) + 1, 0);
+    for (int queryPos = 0; queryPos < n; ++queryPos) {
+        std::int64_t count = 0;
+        forEachRun(queryPos, [&](int first, int last) { count += last - first + 1; });
+        set.rowPtr[static_cast<std::size_t>(queryPos) + 1] = set.rowPtr[static_cast<std::size_t>(queryPos)] + count;
+    }
+    set.cols.resize(static_cast<std::size_t>(set.rowPtr.back()));
+    for (int queryPos = 0; queryPos < n; ++queryPos) {
+        auto out = set.cols.begin() + set.rowPtr[static_cast<std::size_t>(queryPos)];
+        forEachRun(queryPos, [&](int first, int last) {
+            std::iota(out, out + (last - first + 1), first);
+            out += last - first + 1;
+        });
+    }
+    return set;
+}
+
 KeptSet allowedSet(const HeadInput& input)
 {
     KeptSet set;

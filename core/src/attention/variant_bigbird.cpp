@@ -45,9 +45,7 @@ Result<HeadVariantResult> runBigbird(const HeadInput& input, const VariantSpec& 
             row[candidates[draw]] = 1;
         }
     }
-    KeptSet set = keptSetFromPredicate(input, [&](int queryPos, int keyPos) {
-        return result.blockMask[static_cast<std::size_t>(queryPos / block) * blocks + keyPos / block] != 0;
-    });
+    KeptSet set = keptSetFromBlockMask(input, result.blockMask, block);
     result.stats.estimateSeconds = watch.seconds();
     attendOnSet(input, std::move(set), options, result);
     return result;

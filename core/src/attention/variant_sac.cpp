@@ -239,17 +239,46 @@ Result<HeadVariantResult> runSac(const HeadInput& input, const VariantSpec& spec
             result.span = span;
             result.stats.estimateFlops = pairFlops(input, allowedPairCount(input));
         }
-        KeptSet set = keptSetFromPredicate(input, [&](int queryPos, int keyPos) {
-            if (preset == "local") {
+        // Each preset keeps a band |i − j| < reach around the query plus, for multi-scale, the keys at
+        // power-of-two distances; rows visit those candidates only, and the mask predicate decides.
+        const bool local = preset == "local";
+        const bool multiScale = preset == "multi-scale";
+        const int reach = local || multiScale ? width : preset == "adaptive-span" ? span + 1 : n;
+        const auto keeps = [&](int queryPos, int keyPos) {
+            if (local) {
                 return windowAllows(queryPos, keyPos, width, input.causal);
             }
-            if (preset == "multi-scale") {
+            if (multiScale) {
                 return multiScaleAllows(queryPos, keyPos, width, input.causal);
             }
-            if (preset == "adaptive-span") {
-                return std::abs(queryPos - keyPos) <= span;
+            return std::abs(queryPos - keyPos) <= span;
+        };
+        KeptSet set = keptSetFromRows(input, options.threads, [&](int queryPos, std::vector<std::int32_t>& cols) {
+            const KeyRange range = allowedKeys(input, queryPos);
+            const auto consider = [&](long long keyPos) {
+                if (keyPos >= range.first && keyPos <= range.last && keeps(queryPos, static_cast<int>(keyPos))) {
+                    cols.push_back(static_cast<std::int32_t>(keyPos));
+                }
+            };
+            const long long bandFirst = std::max<long long>(range.first, queryPos - (reach - 1LL));
+            const long long bandLast = std::min<long long>(range.last, queryPos + (reach - 1LL));
+            if (multiScale) {
+                for (long long distance = 1LL << 30; distance > 0; distance >>= 1) {
+                    if (queryPos - distance < bandFirst) {
+                        consider(queryPos - distance);
+                    }
+                }
             }
-            return true;
+            for (long long keyPos = bandFirst; keyPos <= bandLast; ++keyPos) {
+                consider(keyPos);
+            }
+            if (multiScale) {
+                for (long long distance = 1; distance <= (1LL << 30); distance <<= 1) {
+                    if (queryPos + distance > bandLast) {
+                        consider(queryPos + distance);
+                    }
+                }
+            }
         });
         result.stats.estimateSeconds = watch.seconds();
         attendOnSet(input, std::move(set), options, result);
