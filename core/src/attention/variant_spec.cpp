@@ -189,7 +189,7 @@ std::vector<VariantKindInfo> buildRegistry()
                     "multi-scale (window w + one key per dyadic distance)"),
           floatParam("beta", "0", 0, 1e3, false, 4, "weight of the distance prior -log(1+|i-j|) (proxy)"),
           intParam("rank", 0, 0, 65536, 128, "proxy projection rank; 0 = max(1, d/4)"),
-          intParam("bits", 8, 0, 16, 16, "proxy quantisation bits (0 = float)"),
+          intParam("bits", 8, 0, 16, 16, "proxy quantisation bits (0 = float, else 2..16)"),
           intParam("w", 8, 1, kHugeBudget, 256, "window of the local and multi-scale presets"),
           floatParam("coverage", "0.95", 0, 1, true, 1, "adaptive-span: mean dense mass the span must cover"),
           boolParam("selfloop", true, "always keep the diagonal (no empty rows)"),
