@@ -4,6 +4,7 @@
 // the same ids: logits at every position and every layer's attention handed out, as Q/K/V and
 // log-sum-exp (what the GUI and CLI use) or also as full probabilities (what PyTorch returns).
 
+#include "model/gemm.h"
 #include "model/model.h"
 
 #include <benchmark/benchmark.h>
@@ -116,6 +117,7 @@ void runForward(benchmark::State& state, bool probabilities)
     cpu.report(state);
     benchmark::DoNotOptimize(capturedFloats);
     state.SetItemsProcessed(state.iterations() * nTokens);
+    state.SetLabel(gemmName());
 }
 
 // Forward passes on an opened model (the first, which converts nothing more for GGUF, included).

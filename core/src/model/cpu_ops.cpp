@@ -1,5 +1,6 @@
 #include "model/cpu_ops.h"
 
+#include "model/gemm.h"
 #include "util/parallel.h"
 
 #include <Eigen/Core>
@@ -11,8 +12,6 @@
 namespace attnscope {
 
 namespace {
-
-using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // Below this many multiply-adds a product runs on the calling thread: handing it out costs more.
 constexpr double kParallelLinearWork = 4.0e6;
@@ -26,19 +25,17 @@ void linearBlock(const float* x, int rowBegin, int rowEnd, int colBegin, int col
 {
     const int rows = rowEnd - rowBegin;
     const int cols = colEnd - colBegin;
-    Eigen::Map<const RowMatrix> input(x + static_cast<std::size_t>(rowBegin) * weight.cols, rows, weight.cols);
-    Eigen::Map<const RowMatrix> matrix(weight.data + static_cast<std::size_t>(colBegin) * weight.cols, cols,
-                                       weight.cols);
-    Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>> output(
-        y + static_cast<std::size_t>(rowBegin) * weight.rows + colBegin, rows, cols, Eigen::OuterStride<>(weight.rows));
-    // Eigen's `=` zero-fills the output before accumulating into it; starting from the bias instead
-    // saves that pass and the bias pass after it.
-    if (bias.empty()) {
-        output.setZero();
-    } else {
-        output.rowwise() = Eigen::Map<const Eigen::RowVectorXf>(bias.data + colBegin, cols);
+    float* out = y + static_cast<std::size_t>(rowBegin) * weight.rows + colBegin;
+    // A GEMM that overwrites its output zero-fills it first; starting from the bias and accumulating
+    // into it instead saves that pass and the bias pass after it.
+    if (!bias.empty()) {
+        for (int row = 0; row < rows; ++row) {
+            std::copy(bias.data + colBegin, bias.data + colEnd, out + static_cast<std::size_t>(row) * weight.rows);
+        }
     }
-    output.noalias() += input * matrix.transpose();
+    gemmTransposed(x + static_cast<std::size_t>(rowBegin) * weight.cols,
+                   weight.data + static_cast<std::size_t>(colBegin) * weight.cols, out, rows, cols, weight.cols,
+                   weight.rows, !bias.empty());
 }
 
 using Lanes = Eigen::Array<float, 8, 1>;
@@ -92,6 +89,8 @@ void linear(const float* x, int nRows, const Weight& weight, const Weight& bias,
                      static_cast<std::size_t>(colEnd - colBegin));
         }
     };
+    // Our bands are the parallelism; the BLAS inside each band stays on its thread.
+    keepGemmSingleThreaded();
     const double work = static_cast<double>(nRows) * weight.rows * weight.cols;
     const int workers = threads > 0 ? threads : defaultThreadCount();
     if (work < kParallelLinearWork || workers <= 1) {
@@ -101,7 +100,7 @@ void linear(const float* x, int nRows, const Weight& weight, const Weight& bias,
     }
     // Split the longer output side: with few rows (short inputs), splitting rows would make every
     // thread pack the whole weight matrix for a thin slice of work. Bands are multiples of 8 so
-    // that column bands keep Eigen's vector-aligned panels.
+    // that column bands keep vector-aligned panels.
     const bool byRows = nRows >= weight.rows;
     const int extent = byRows ? nRows : weight.rows;
     const int band = (extent / workers + 7) / 8 * 8;

@@ -12,7 +12,8 @@
 namespace attnscope {
 
 /// y[n, out] = x[n, in] · Wᵀ (+ bias), then `activation` if given; W is [out, in]. Large products
-/// are split over threads by rows or by output columns, whichever side is longer.
+/// are split over threads by rows or by output columns, whichever side is longer; each band is one
+/// gemm.h product (OpenBLAS or Eigen).
 void linear(const float* x, int nRows, const Weight& weight, const Weight& bias, float* y, int threads,
             std::optional<Activation> activation = std::nullopt);
 
