@@ -138,6 +138,13 @@ TEST(VariantSpec, RunTimeChecksNameTheParameter)
     EXPECT_EQ(result.error().code, ErrorCode::InvalidArgument);
     EXPECT_NE(result.error().message.find("'clusters'"), std::string::npos);
     EXPECT_NE(result.error().message.find("[1, 12]"), std::string::npos);
+    // Unwritten, the default k = 16 becomes N = 12 (one token per cluster), like clamped budgets.
+    auto plain = attn::runLayerVariant(layer, *parseVariantSpec("sbm"));
+    ASSERT_TRUE(plain.ok()) << plain.error().describe();
+    for (const HeadVariantResult& head : plain->heads) {
+        EXPECT_EQ(head.clusters, 12);
+        EXPECT_EQ(head.blockMatrix.size(), 12u * 12u);
+    }
 
     VariantRunOptions options;
     options.heads = {4};

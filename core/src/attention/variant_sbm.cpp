@@ -404,8 +404,12 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
     const int d = input.headDim;
     const bool learned = input.learned != nullptr;
     // Learned mode: the file's cluster count (validated at load), whatever `clusters` says.
+    // The default k (16) gives way to N on a shorter text, as the other budgets are clamped to N,
+    // so plain `sbm` runs on any text; a k the user wrote must fit, and an error says so.
+    const bool written = spec.find("clusters") != nullptr;
     const int clusters = learned ? static_cast<int>(input.learned->find(input.layer, kClusterEmbeddings)->shape[1])
-                                 : static_cast<int>(specInt(spec, "clusters"));
+                         : written ? static_cast<int>(specInt(spec, "clusters"))
+                                   : static_cast<int>(std::min<long long>(specInt(spec, "clusters"), std::max(1, n)));
     if (!learned && clusters > n) {
         return makeError(ErrorCode::InvalidArgument,
                          "sbm: parameter 'clusters' = " + std::to_string(clusters) +

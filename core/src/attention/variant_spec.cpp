@@ -155,7 +155,7 @@ std::vector<VariantKindInfo> buildRegistry()
          {enumParam("mode", "kmeans", {"kmeans", "learned"}, {},
                     "kmeans: training-free recipe; learned: cluster embeddings, MLP and block matrix fitted with "
                     "the straight-through estimator (tools/fit_predictors.py), scaled to the density"),
-          intParam("clusters", 16, 1, 65536, 128, "clusters k (must not exceed N)"),
+          intParam("clusters", 16, 1, 65536, 128, "clusters k (a written k must not exceed N; the default becomes N on a shorter text)"),
           floatParam("density", "0.1", 0, 1, true, 1, "target expected density of the sampled mask"),
           floatParam("floor", "0.01", 0, 1, false, 0.1, "exploration floor added to P before sampling"),
           intParam("iters", 10, 1, 1000, 50, "k-means iterations"), seedParam(), learnedParam("sbm")}});
