@@ -38,6 +38,15 @@ struct VariantStats {
     double attentionBytes = 0.0;   ///< bytes the attention step moves (gather model, docs/variants.md)
     double estimateSeconds = 0.0;  ///< wall time of the mask/estimate step
     double attentionSeconds = 0.0; ///< wall time of the (sparse) attention step
+    /// Where the kept-set attention ran: "cpu" or "cuda" (VariantRunOptions::backend). Density-1
+    /// variants (dense, performer, fast) always report "cpu".
+    std::string attentionBackend = "cpu";
+    /// Where the mask selection ran when it has a GPU path (topk: "cpu" or "cuda"); empty when the
+    /// variant's selection only runs on the CPU.
+    std::string selectionBackend;
+    /// Why CUDA was tried and not used ("CUDA backend unavailable: no CUDA device", an out-of-memory
+    /// refusal, a device error); the first reason of the head, empty when CUDA ran or was not tried.
+    std::string backendFallbackReason;
 };
 
 /// What one head of a variant produced. Optional members are empty when not applicable or when the
@@ -94,6 +103,11 @@ struct VariantMetrics {
     bool distributionMetrics = true; ///< false when the effective attention was not kept (N too large)
 };
 
+/// Which backend a variant's kept-set attention (and its selection, where a GPU path exists) may
+/// use. Auto: CUDA when it is compiled, a device is usable and the head fits, else the CPU (the
+/// reason lands in VariantStats::backendFallbackReason); Cpu: the CPU only (bit-reproducible runs).
+enum class VariantBackend { Auto, Cpu };
+
 /// Options of a variant run.
 struct VariantRunOptions {
     std::vector<int> heads; ///< query heads to run; empty = all
@@ -109,6 +123,7 @@ struct VariantRunOptions {
     /// (the compare view, structure views) turn it off: at N = 2048 the other heads' dense
     /// attention costs more than the variant itself. Their outputs are then zero.
     bool denseForOtherHeads = true;
+    VariantBackend backend = VariantBackend::Auto; ///< see VariantBackend
 };
 
 /// One variant applied to one layer.

@@ -1,5 +1,6 @@
 #include "attention/attention_common.h"
 
+#include "attention/attention_backend.h"
 #include "attention/fused_attention_kernel.h"
 #include "attnscope_kernels/mask_predicates.h"
 #include "util/parallel.h"
@@ -149,6 +150,7 @@ HeadInput makeHeadInput(const LayerQkv& layer, int head)
     input.slidingWindow = layer.slidingWindow;
     input.layer = layer.layer;
     input.head = head;
+    input.layerQkv = &layer;
     return input;
 }
 
@@ -498,13 +500,19 @@ bool materialise(const HeadInput& input, const VariantRunOptions& options)
 void attendOnSet(const HeadInput& input, KeptSet&& set, const VariantRunOptions& options, HeadVariantResult& result)
 {
     Stopwatch watch;
-    result.output.assign(static_cast<std::size_t>(input.nTokens) * input.headDim, 0.0f);
     std::vector<float> weights;
-    if (options.keepAttention) {
-        weights.resize(set.cols.size());
+    if (sparseAttentionOnCuda(input, set, options, result.output, weights, result.stats)) {
+        result.stats.attentionBackend = "cuda";
+    } else {
+        result.stats.attentionBackend = "cpu";
+        result.output.assign(static_cast<std::size_t>(input.nTokens) * input.headDim, 0.0f);
+        weights.clear();
+        if (options.keepAttention) {
+            weights.resize(set.cols.size());
+        }
+        sparseAttention(input, set, result.output.data(), options.keepAttention ? weights.data() : nullptr,
+                        options.threads);
     }
-    sparseAttention(input, set, result.output.data(), options.keepAttention ? weights.data() : nullptr,
-                    options.threads);
     result.stats.attentionSeconds = watch.seconds();
     finishResult(input, std::move(set), std::move(weights), options.keepAttention, result);
 }

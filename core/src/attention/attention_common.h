@@ -40,6 +40,9 @@ struct HeadInput {
     /// Learned mode: the validated predictor file of the spec (learned_predictor_file.h), checked
     /// against this layer's shape; null otherwise.
     const LearnedPredictorFile* learned = nullptr;
+    /// The layer the pointers above view (set by makeHeadInput): what a GPU backend uploads
+    /// (attention_backend.h). Null for hand-built inputs, which then always run on the CPU.
+    const LayerQkv* layerQkv = nullptr;
 };
 
 HeadInput makeHeadInput(const LayerQkv& layer, int head);
