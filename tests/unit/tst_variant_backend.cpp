@@ -1,7 +1,8 @@
-// Which backend a variant's kept-set attention ran on (issue #7), checked on
+// Which backend a variant's kept-set attention and top-k selection ran on (issue #7), checked on
 // the CPU path every machine has: with CUDA disabled (ATTNSCOPE_DISABLE_CUDA, so the test means the
 // same with or without a GPU), VariantBackend::Auto falls back to the CPU with the reason recorded
-// and gives the same bits as VariantBackend::Cpu, which records no reason.
+// and gives the same bits as VariantBackend::Cpu, which records no reason. The GPU side of the
+// same runs is tests/backend/tst_backend_cuda_topk.cpp.
 
 #include "tst_variant_fixture.h"
 
@@ -43,6 +44,9 @@ TEST(VariantBackend, DisabledCudaFallsBackWithReasonAndSameBits)
             EXPECT_NE(fallback.backendFallbackReason.find("ATTNSCOPE_DISABLE_CUDA"), std::string::npos)
                 << fallback.backendFallbackReason;
             EXPECT_TRUE(plain.backendFallbackReason.empty()) << plain.backendFallbackReason;
+            const bool topk = text.rfind("topk", 0) == 0;
+            EXPECT_EQ(fallback.selectionBackend, topk ? "cpu" : "");
+            EXPECT_EQ(plain.selectionBackend, topk ? "cpu" : "");
             EXPECT_EQ(automatic.heads[index].attention.rowPtr, cpu.heads[index].attention.rowPtr);
             EXPECT_EQ(automatic.heads[index].attention.cols, cpu.heads[index].attention.cols);
             EXPECT_EQ(automatic.heads[index].attention.weights, cpu.heads[index].attention.weights);

@@ -54,4 +54,19 @@ bool sparseAttentionOnCuda(const HeadInput& input, const KeptSet& set, const Var
     return true;
 }
 
+std::optional<KeptSet> topkSetOnCuda(const HeadInput& input, long long k, const VariantRunOptions& options,
+                                     VariantStats& stats)
+{
+    if (!cudaSelected(input, options)) {
+        return std::nullopt;
+    }
+    KeptSet set;
+    const Result<void> run = runTopkSelectCuda(*input.layerQkv, input.head, k, set.rowPtr, set.cols);
+    if (!run.ok()) {
+        recordFallback(stats, run.error().describe());
+        return std::nullopt;
+    }
+    return set;
+}
+
 } // namespace attnscope::attn

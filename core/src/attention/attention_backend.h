@@ -1,6 +1,6 @@
 #pragma once
-// The GPU path of the variants' shared step: the kept-set attention every mask variant ends in
-// (attendOnSet). It tries the CUDA backend when
+// The GPU paths of the variants' shared steps: the kept-set attention every mask variant ends in
+// (attendOnSet) and the top-k selection. Each tries the CUDA backend when
 // VariantRunOptions::backend allows it and the head came from a LayerQkv, and otherwise, or on
 // any error, says "not here" with the reason recorded in VariantStats::backendFallbackReason, so
 // the caller runs its CPU path (DESIGN.md §7.7; backend/dense_attention_dispatch.h for the dense
@@ -9,6 +9,7 @@
 
 #include "attention/attention_common.h"
 
+#include <optional>
 #include <vector>
 
 namespace attnscope::attn {
@@ -20,5 +21,11 @@ namespace attnscope::attn {
 /// unspecified and stats.backendFallbackReason says why (first reason only).
 bool sparseAttentionOnCuda(const HeadInput& input, const KeptSet& set, const VariantRunOptions& options,
                            std::vector<float>& output, std::vector<float>& weights, VariantStats& stats);
+
+/// The top-k kept set (selectTopIndices per row on exact scores: min(k, allowed) keys per row,
+/// ties to the lower key, ascending) computed on the GPU; nullopt when CUDA was not selected, not
+/// usable or failed, with the reason in stats.backendFallbackReason.
+std::optional<KeptSet> topkSetOnCuda(const HeadInput& input, long long k, const VariantRunOptions& options,
+                                     VariantStats& stats);
 
 } // namespace attnscope::attn

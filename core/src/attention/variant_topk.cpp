@@ -1,7 +1,9 @@
 // topk: the k largest exact scores per row (an oracle: it reads every score, so it is the upper
 // bound of what any k-key selector can recall). k is clamped to the row's allowed keys. Rows are
 // scored a block at a time (scoreBlock: the same bits as scoreRow, so ties fall the same way), or
-// read from the head's kept dense rows when a caller kept them.
+// read from the head's kept dense rows when a caller kept them. With the CUDA backend the selection
+// runs on the GPU (attention_backend.h) on the same score bits, so it keeps the same keys.
+#include "attention/attention_backend.h"
 #include "attention/dense_rows.h"
 #include "attention/variants.h"
 
@@ -20,7 +22,9 @@ Result<HeadVariantResult> runTopk(const HeadInput& input, const VariantSpec& spe
     HeadVariantResult result;
     result.head = input.head;
     Stopwatch watch;
-    KeptSet set = keptSetFromRowBlocks(
+    std::optional<KeptSet> onGpu = topkSetOnCuda(input, k, options, result.stats);
+    result.stats.selectionBackend = onGpu ? "cuda" : "cpu";
+    KeptSet set = onGpu ? std::move(*onGpu) : keptSetFromRowBlocks(
         input, kTopkBlockRows, options.threads, [&](int rowBegin, int rowEnd, std::vector<std::int32_t>* rows) {
             thread_local std::vector<float> block;
             thread_local std::vector<int> selected;

@@ -49,6 +49,39 @@ inline constexpr int kSparseWarps = 4;
 /// Probability tiles: a block computes kProbsTile × kProbsTile entries.
 inline constexpr int kProbsTile = 32;
 
+/// Top-k selection: one block of kTopkThreads threads per query row (one radix-histogram bin per
+/// thread). A row of up to kTopkSharedKeys allowed keys keeps its scores in shared memory (32 KiB,
+/// under the 48 KiB every device grants without opt-in); longer rows use a global scratch row.
+inline constexpr int kTopkThreads = 256;
+inline constexpr int kTopkSharedKeys = 8192;
+
+/// The most keys the model's mask allows one query (the longest row of the top-k selection).
+ATTNSCOPE_HD constexpr int topkMaxRowKeys(int nTokens, bool causal, int slidingWindow)
+{
+    if (slidingWindow <= 0) {
+        return nTokens;
+    }
+    const long long window = causal ? slidingWindow : 2LL * slidingWindow - 1;
+    return window < nTokens ? static_cast<int>(window) : nTokens;
+}
+
+/// Whether rows of this shape need the global scratch (see TopkSelectParams::scratch).
+ATTNSCOPE_HD constexpr bool topkNeedsScratch(int nTokens, bool causal, int slidingWindow)
+{
+    return topkMaxRowKeys(nTokens, causal, slidingWindow) > kTopkSharedKeys;
+}
+
+/// Dynamic shared memory of the top-k kernel: the scores of one row when it fits.
+ATTNSCOPE_HD constexpr int topkSharedBytes(int nTokens, bool causal, int slidingWindow)
+{
+    return topkNeedsScratch(nTokens, causal, slidingWindow)
+               ? 0
+               : static_cast<int>(sizeof(float)) * topkMaxRowKeys(nTokens, causal, slidingWindow);
+}
+
+static_assert(topkMaxRowKeys(100, true, 0) == 100 && topkMaxRowKeys(100, true, 7) == 7 &&
+                  topkMaxRowKeys(100, false, 7) == 13 && topkMaxRowKeys(5, false, 7) == 5,
+              "top-k row lengths");
 static_assert(attnHeadDimBucket(8) == 32 && attnHeadDimBucket(64) == 64 &&
                   attnHeadDimBucket(65) == 128 && attnHeadDimBucket(129) == 0,
               "head-dim buckets");

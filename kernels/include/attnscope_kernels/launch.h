@@ -7,6 +7,7 @@
 
 #include "attnscope_kernels/dense_attn_params.h"
 #include "attnscope_kernels/sparse_attn_params.h"
+#include "attnscope_kernels/topk_params.h"
 
 namespace attnscope {
 
@@ -20,6 +21,11 @@ int launchAttnProbs(const AttnProbsParams& params, void* stream);
 /// CSR sparse forward: per query row, scores of the kept keys, their softmax, and the weighted
 /// sum of the kept values; writes the applied weights in CSR order.
 int launchSparseAttnFwd(const SparseAttnParams& params, void* stream);
+
+/// Per-row exact top-k selection into a caller-sized CSR (TopkSelectParams). Returns
+/// cudaErrorInvalidValue for null pointers, a head dim outside (0, kAttnMaxHeadDim], rows outside
+/// [0, nTokens), or a missing scratch when the rows are longer than kTopkSharedKeys.
+int launchTopkSelect(const TopkSelectParams& params, void* stream);
 
 /// 0 when this build holds a kernel image the current device can run, else the CUDA error
 /// (cudaErrorNoKernelImageForDevice when the device's architecture was not compiled).

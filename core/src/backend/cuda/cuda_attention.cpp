@@ -4,6 +4,7 @@
 
 #include "backend/cuda/cuda_attention.h"
 
+#include <algorithm>
 #include <limits>
 #include <string>
 
@@ -14,6 +15,7 @@
 #if ATTNSCOPE_HAVE_CUDA
 #include "attnscope_kernels/attn_heuristics.h"
 #include "attnscope_kernels/launch.h"
+#include "attnscope_kernels/mask_predicates.h"
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/device_buffer.h"
 #endif
@@ -307,6 +309,93 @@ Result<void> runSparseAttentionCuda(const LayerQkv& qkv, int head,
     return okResult();
 }
 
+Result<void> runTopkSelectCuda(const LayerQkv& qkv, int head, long long topK,
+                               std::vector<std::int64_t>& rowPtr, std::vector<std::int32_t>& cols)
+{
+    ATTNSCOPE_TRY(checkCudaAttentionSupported(qkv));
+    const std::string context = layerContext(qkv) + ", head " + std::to_string(head);
+    if (head < 0 || head >= qkv.nHeads) {
+        return makeError(ErrorCode::InvalidArgument, "head out of range", context);
+    }
+    if (topK < 0) {
+        return makeError(ErrorCode::InvalidArgument, "top-k needs k >= 0", context);
+    }
+    // The count of every row is known before scoring: min(k, allowed keys).
+    const int k = static_cast<int>(std::min<long long>(topK, qkv.nTokens));
+    rowPtr.assign(static_cast<std::size_t>(qkv.nTokens) + 1, 0);
+    for (int queryPos = 0; queryPos < qkv.nTokens; ++queryPos) {
+        int first = 0;
+        int last = -1;
+        modelAllowedRange(queryPos, qkv.nTokens, qkv.causal, qkv.slidingWindow, &first, &last);
+        rowPtr[static_cast<std::size_t>(queryPos) + 1] =
+            rowPtr[static_cast<std::size_t>(queryPos)] + std::min(k, std::max(0, last - first + 1));
+    }
+    if (rowPtr.back() > std::numeric_limits<int>::max()) {
+        return makeError(ErrorCode::InvalidArgument,
+                         "top-k selects " + std::to_string(rowPtr.back()) +
+                             " entries, beyond the CUDA kernels' 32-bit CSR indexing",
+                         context, "csr_too_large");
+    }
+    cols.assign(static_cast<std::size_t>(rowPtr.back()), 0);
+    if (cols.empty()) {
+        return okResult();
+    }
+    const std::vector<std::int32_t> rowPtr32(rowPtr.begin(), rowPtr.end());
+    const bool needsScratch = topkNeedsScratch(qkv.nTokens, qkv.causal, qkv.slidingWindow);
+    const int rowKeys = topkMaxRowKeys(qkv.nTokens, qkv.causal, qkv.slidingWindow);
+    // Long rows keep their scores in a global scratch row each; rows go in batches so that the
+    // scratch stays at kTopkScratchBytes (N = 32k: 2048 rows of 128 KiB).
+    constexpr std::size_t kTopkScratchBytes = std::size_t{256} << 20;
+    const int batchRows =
+        needsScratch ? static_cast<int>(std::clamp<std::size_t>(kTopkScratchBytes / (sizeof(float) * rowKeys), 1,
+                                                                static_cast<std::size_t>(qkv.nTokens)))
+                     : qkv.nTokens;
+    const std::size_t scratchFloats = needsScratch ? static_cast<std::size_t>(batchRows) * rowKeys : 0;
+    ATTNSCOPE_TRY(checkDeviceMemory(topkSelectDeviceBytes(qkv.nTokens, qkv.headDim, cols.size(), scratchFloats),
+                                    cudaFreeMemoryBytes(),
+                                    "top-" + std::to_string(k) + " selection over " + std::to_string(qkv.nTokens) +
+                                        " tokens",
+                                    context));
+    ATTNSCOPE_TRY(selectDevice());
+    const std::size_t perHead = static_cast<std::size_t>(qkv.nTokens) * qkv.headDim;
+    auto q = DeviceBuffer<float>::fromHost(qkv.queryHead(head), perHead);
+    ATTNSCOPE_TRY(q);
+    auto keys = DeviceBuffer<float>::fromHost(qkv.keyHead(head), perHead);
+    ATTNSCOPE_TRY(keys);
+    auto rowPtrDevice = DeviceBuffer<std::int32_t>::fromHost(rowPtr32.data(), rowPtr32.size());
+    ATTNSCOPE_TRY(rowPtrDevice);
+    auto colsDevice = DeviceBuffer<std::int32_t>::allocate(cols.size());
+    ATTNSCOPE_TRY(colsDevice);
+    auto scratch = DeviceBuffer<float>::allocate(scratchFloats);
+    ATTNSCOPE_TRY(scratch);
+
+    TopkSelectParams params;
+    params.q = q->data();
+    params.k = keys->data();
+    params.rowPtr = rowPtrDevice->data();
+    params.colIdx = colsDevice->data();
+    params.scratch = needsScratch ? scratch->data() : nullptr;
+    params.qRowStride = params.kRowStride = qkv.headDim;
+    params.scratchRowStride = needsScratch ? rowKeys : 0;
+    params.nHeads = 1;
+    params.nKvHeads = 1;
+    params.nTokens = qkv.nTokens;
+    params.headDim = qkv.headDim;
+    params.topK = k;
+    params.scale = qkv.scale;
+    params.softcap = qkv.softcap;
+    params.causal = qkv.causal;
+    params.slidingWindow = qkv.slidingWindow;
+    for (int rowBegin = 0; rowBegin < qkv.nTokens; rowBegin += batchRows) {
+        params.rowBegin = rowBegin;
+        params.rowCount = std::min(batchRows, qkv.nTokens - rowBegin);
+        ATTNSCOPE_CUDA_CHECK(static_cast<cudaError_t>(launchTopkSelect(params, nullptr)));
+    }
+    ATTNSCOPE_CUDA_CHECK(cudaDeviceSynchronize());
+    ATTNSCOPE_TRY(colsDevice->toHost(cols.data(), cols.size()));
+    return okResult();
+}
+
 #else // !ATTNSCOPE_HAVE_CUDA
 
 namespace {
@@ -338,6 +427,12 @@ Result<void> runAttentionProbsCuda(const LayerQkv&, int, std::span<const float>,
 Result<void> runSparseAttentionCuda(const LayerQkv&, int, std::span<const std::int32_t>,
                                     std::span<const std::int32_t>, std::vector<float>&,
                                     std::vector<float>&, std::vector<float>*)
+{
+    return notCompiledError();
+}
+
+Result<void> runTopkSelectCuda(const LayerQkv&, int, long long, std::vector<std::int64_t>&,
+                               std::vector<std::int32_t>&)
 {
     return notCompiledError();
 }

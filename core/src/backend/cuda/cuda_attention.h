@@ -47,4 +47,13 @@ Result<void> runSparseAttentionCuda(const LayerQkv& qkv, int head,
                                     std::span<const std::int32_t> cols, std::vector<float>& out,
                                     std::vector<float>& weights, std::vector<float>* lse = nullptr);
 
+/// Exact top-k keys per query row of one head under the model's mask (causal / sliding window):
+/// the `topk` variant's selection with attn::selectTopIndices' contract (min(topK, allowed keys)
+/// per row, ties to the lower key position, ascending) and the CPU's score bits (attn::scoreRow),
+/// so the selection equals the CPU's for finite scores. rowPtr [nTokens + 1], cols [rowPtr.back()].
+/// Errors: the selector's, InvalidArgument (head out of range, topK < 0, more than 2^31 - 1
+/// selected entries: reason "csr_too_large"), OutOfMemory, DeviceError.
+Result<void> runTopkSelectCuda(const LayerQkv& qkv, int head, long long topK,
+                               std::vector<std::int64_t>& rowPtr, std::vector<std::int32_t>& cols);
+
 } // namespace attnscope

@@ -53,6 +53,16 @@ std::uint64_t sparseAttentionDeviceBytes(int nTokens, int headDim, std::uint64_t
     return floatBytes(values);
 }
 
+std::uint64_t topkSelectDeviceBytes(int nTokens, int headDim, std::uint64_t entries, std::uint64_t scratchFloats)
+{
+    const std::uint64_t perHead = saturatingMul(count(nTokens), count(headDim));
+    std::uint64_t values = saturatingMul(2, perHead);                          // q, k
+    values = saturatingAdd(values, saturatingAdd(count(nTokens), 1));          // rowPtr
+    values = saturatingAdd(values, entries);                                   // cols
+    values = saturatingAdd(values, scratchFloats);                             // long-row scores
+    return floatBytes(values);
+}
+
 void setDeviceMemoryLimit(std::optional<std::uint64_t> bytes)
 {
     g_deviceLimitBytes.store(bytes.value_or(kNoLimit));

@@ -27,6 +27,11 @@ std::uint64_t attentionProbsDeviceBytes(int nTokens, int headDim, int rowCount, 
 ///   4 · (4·N·d + (N + 1) + 2·entries + N).
 std::uint64_t sparseAttentionDeviceBytes(int nTokens, int headDim, std::uint64_t entries);
 
+/// Device bytes of runTopkSelectCuda for one head selecting `entries` keys: q and k [N·d each],
+/// rowPtr [N + 1] and cols [entries] (int32), and `scratchFloats` f32 scores of rows too long for
+/// shared memory:  4 · (2·N·d + (N + 1) + entries + scratchFloats).
+std::uint64_t topkSelectDeviceBytes(int nTokens, int headDim, std::uint64_t entries, std::uint64_t scratchFloats);
+
 /// Sets (or, with nullopt, clears) a device-memory limit in bytes that caps what the GPU reports
 /// as free: a test can make any request "too large for the GPU", and a user can keep room for
 /// other programs (also ATTNSCOPE_DEVICE_MEMORY_LIMIT_MB). Process-wide; thread-safe.
