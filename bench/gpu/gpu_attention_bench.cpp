@@ -5,6 +5,9 @@
 // Output: one CSV row per measurement (impl,op,dtype,N,d,heads,causal,p,ms,spread_ms,tflops);
 // scripts/gpu-check merges it with the PyTorch rows into one table. Kernel time only: inputs are
 // uploaded once, the L2 is flushed before every timed launch, the median of the reps is reported.
+// Top-k selection (op topk_k<k>): one head, d = 64, bidirectional, N in --topk-sizes (4k, 32k),
+// k in --topk-k (64, 256): scores of every key and the exact k largest per row, the shapes
+// tools/bench_torch_gpu.py gives torch.topk(q·kᵀ) (torch_mm_topk).
 
 #include <algorithm>
 #include <cmath>
@@ -12,12 +15,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <random>
 #include <string>
 #include <vector>
 
 #include <cuda_runtime.h>
 
+#include "attnscope_kernels/attn_heuristics.h"
 #include "attnscope_kernels/launch.h"
 
 namespace attnscope {
@@ -66,6 +71,8 @@ struct Options {
     std::vector<int> tokenCounts{1024, 4096, 16384};
     std::vector<int> headDims{64, 128};
     std::vector<double> densities{0.1};
+    std::vector<int> topkSizes{4096, 32768};
+    std::vector<int> topkCounts{64, 256};
     int maxReps = 25;
     std::string csvPath;
 };
@@ -96,6 +103,24 @@ public:
 private:
     void* m_data = nullptr;
 };
+
+/// Fills each array with `elements` standard normal floats (one generator, arrays in order).
+bool uploadNormal(std::initializer_list<DeviceArray*> arrays, std::size_t elements, unsigned seed)
+{
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<float> host(elements);
+    for (DeviceArray* array : arrays) {
+        for (float& value : host) {
+            value = normal(rng);
+        }
+        if (!check(cudaMemcpy(array->as<float>(), host.data(), elements * sizeof(float), cudaMemcpyHostToDevice),
+                   "upload")) {
+            return false;
+        }
+    }
+    return true;
+}
 
 /// Times `launch` (which returns a cudaError_t as int): a few warm-up runs, then up to maxReps
 /// timed runs (fewer for slow shapes, at least 5), each after an L2 flush outside the events.
@@ -169,20 +194,8 @@ bool runShape(int nTokens, int headDim, const Options& options, DeviceArray& flu
     if (!q.ok() || !k.ok() || !v.ok() || !out.ok() || !lse.ok()) {
         return false;
     }
-    {
-        std::mt19937 rng(static_cast<unsigned>(nTokens * 131 + headDim));
-        std::normal_distribution<float> normal(0.0f, 1.0f);
-        std::vector<float> host(elements);
-        for (DeviceArray* array : {&q, &k, &v}) {
-            for (float& value : host) {
-                value = normal(rng);
-            }
-            if (!check(cudaMemcpy(array->as<float>(), host.data(), elements * sizeof(float),
-                                  cudaMemcpyHostToDevice),
-                       "upload")) {
-                return false;
-            }
-        }
+    if (!uploadNormal({&q, &k, &v}, elements, static_cast<unsigned>(nTokens * 131 + headDim))) {
+        return false;
     }
 
     const long long headStride = static_cast<long long>(nTokens) * headDim;
@@ -273,6 +286,66 @@ bool runShape(int nTokens, int headDim, const Options& options, DeviceArray& flu
     return true;
 }
 
+/// Top-k selection of one bidirectional head (every row scores all N keys), d = 64. Rows longer
+/// than kTopkSharedKeys keep their scores in a global scratch of N rows (4 GiB at N = 32k).
+bool runTopkShape(int nTokens, const Options& options, DeviceArray& flush, std::size_t flushBytes,
+                  std::FILE* csv)
+{
+    constexpr int kHeadDim = 64;
+    const std::size_t elements = static_cast<std::size_t>(nTokens) * kHeadDim;
+    DeviceArray q(elements * sizeof(float));
+    DeviceArray k(elements * sizeof(float));
+    const bool needsScratch = topkNeedsScratch(nTokens, false, 0);
+    DeviceArray scratch(needsScratch ? static_cast<std::size_t>(nTokens) * nTokens * sizeof(float) : 0);
+    DeviceArray rowPtr((static_cast<std::size_t>(nTokens) + 1) * sizeof(std::int32_t));
+    if (!q.ok() || !k.ok() || !rowPtr.ok() || (needsScratch && !scratch.ok())) {
+        return false;
+    }
+    if (!uploadNormal({&q, &k}, elements, static_cast<unsigned>(nTokens * 7 + 1))) {
+        return false;
+    }
+    for (int count : options.topkCounts) {
+        if (count <= 0 || count > nTokens) {
+            continue;
+        }
+        std::vector<std::int32_t> offsets(static_cast<std::size_t>(nTokens) + 1);
+        for (int row = 0; row <= nTokens; ++row) {
+            offsets[static_cast<std::size_t>(row)] = row * count;
+        }
+        DeviceArray cols(static_cast<std::size_t>(nTokens) * count * sizeof(std::int32_t));
+        if (!cols.ok() || !check(cudaMemcpy(rowPtr.as<void>(), offsets.data(), offsets.size() * sizeof(std::int32_t),
+                                            cudaMemcpyHostToDevice),
+                                 "upload")) {
+            return false;
+        }
+        TopkSelectParams params;
+        params.q = q.as<float>();
+        params.k = k.as<float>();
+        params.rowPtr = rowPtr.as<std::int32_t>();
+        params.colIdx = cols.as<std::int32_t>();
+        params.scratch = needsScratch ? scratch.as<float>() : nullptr;
+        params.qRowStride = params.kRowStride = kHeadDim;
+        params.scratchRowStride = needsScratch ? nTokens : 0;
+        params.nHeads = params.nKvHeads = 1;
+        params.nTokens = nTokens;
+        params.headDim = kHeadDim;
+        params.rowBegin = 0;
+        params.rowCount = nTokens;
+        params.topK = count;
+        params.scale = 1.0f / std::sqrt(static_cast<float>(kHeadDim));
+        params.causal = false;
+        Timing timing;
+        if (!timeKernel([&] { return launchTopkSelect(params, nullptr); }, options, flush, flushBytes, timing)) {
+            return false;
+        }
+        const std::string op = "topk_k" + std::to_string(count);
+        // FLOPs of the scores only (2·N²·d); the selection passes are integer work.
+        emit(csv, op.c_str(), nTokens, kHeadDim, 1, false, static_cast<double>(count) / nTokens, timing,
+             2.0 * static_cast<double>(nTokens) * nTokens * kHeadDim);
+    }
+    return true;
+}
+
 std::vector<int> parseInts(const std::string& text)
 {
     std::vector<int> values;
@@ -291,7 +364,8 @@ int usage()
 {
     std::fprintf(stderr,
                  "usage: bench_gpu_attention [--sizes 1024,4096,16384] [--dims 64,128]\n"
-                 "                           [--density 0.1] [--reps 25] [--csv FILE]\n");
+                 "                           [--density 0.1] [--reps 25] [--csv FILE]\n"
+                 "                           [--topk-sizes 4096,32768] [--topk-k 64,256]\n");
     return 2;
 }
 
@@ -316,6 +390,10 @@ int main(int argc, char** argv)
             options.densities = {std::atof(value)};
         } else if (arg == "--reps") {
             options.maxReps = std::max(1, std::atoi(value));
+        } else if (arg == "--topk-sizes") {
+            options.topkSizes = parseInts(value);
+        } else if (arg == "--topk-k") {
+            options.topkCounts = parseInts(value);
         } else if (arg == "--csv") {
             options.csvPath = value;
         } else {
@@ -360,6 +438,11 @@ int main(int argc, char** argv)
             if (status == 0 && !runShape(nTokens, headDim, options, flush, flushBytes, csv)) {
                 status = 1;
             }
+        }
+    }
+    for (int nTokens : options.topkSizes) {
+        if (status == 0 && nTokens > 0 && !runTopkShape(nTokens, options, flush, flushBytes, csv)) {
+            status = 1;
         }
     }
     if (csv != nullptr) {

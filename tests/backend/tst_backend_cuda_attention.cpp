@@ -22,6 +22,7 @@
 #include "backend/backend_info.h"
 #include "backend/cuda/cuda_attention.h"
 #include "model/layer_qkv.h"
+#include "test_support/gpu_reference.h"
 #include "test_support/gpu_test_main.h"
 
 namespace attnscope {
@@ -53,43 +54,11 @@ struct Case {
 
 LayerQkv makeLayer(const Case& c)
 {
-    LayerQkv layer;
-    layer.nHeads = c.nHeads;
-    layer.nKvHeads = c.nKvHeads;
-    layer.nTokens = c.nTokens;
-    layer.headDim = c.headDim;
-    layer.scale = 1.0f / std::sqrt(static_cast<float>(c.headDim));
+    LayerQkv layer = randomLayer(c.nHeads, c.nKvHeads, c.nTokens, c.headDim, c.seed, c.inputScale);
     layer.causal = c.causal;
     layer.slidingWindow = c.slidingWindow;
     layer.softcap = c.softcap;
-    std::mt19937 rng(c.seed);
-    std::normal_distribution<float> normal(0.0f, c.inputScale);
-    const std::size_t perHead = static_cast<std::size_t>(c.nTokens) * c.headDim;
-    auto fill = [&](std::vector<float>& values, int heads) {
-        values.resize(perHead * heads);
-        for (float& value : values) {
-            value = normal(rng);
-        }
-    };
-    fill(layer.q, c.nHeads);
-    fill(layer.k, c.nKvHeads);
-    fill(layer.v, c.nKvHeads);
     return layer;
-}
-
-double referenceScore(const LayerQkv& layer, int head, int queryPos, int keyPos)
-{
-    const float* query = layer.queryHead(head) + static_cast<std::size_t>(queryPos) * layer.headDim;
-    const float* key = layer.keyHead(head) + static_cast<std::size_t>(keyPos) * layer.headDim;
-    double dot = 0.0;
-    for (int c = 0; c < layer.headDim; ++c) {
-        dot += static_cast<double>(query[c]) * key[c];
-    }
-    double score = dot * layer.scale;
-    if (layer.softcap > 0.0f) {
-        score = layer.softcap * std::tanh(score / layer.softcap);
-    }
-    return score;
 }
 
 /// Softmax over an explicit key list of one row: weights, output row and lse, in float64.
