@@ -281,18 +281,6 @@ TEST(CudaTopk, SoftcapDiffersOnlyAtTheThreshold)
     }
 }
 
-double nmse(const std::vector<float>& actual, const std::vector<float>& expected)
-{
-    double errorSum = 0.0;
-    double normSum = 0.0;
-    for (std::size_t index = 0; index < expected.size(); ++index) {
-        const double diff = static_cast<double>(actual[index]) - expected[index];
-        errorSum += diff * diff;
-        normSum += static_cast<double>(expected[index]) * expected[index];
-    }
-    return normSum > 0.0 ? errorSum / normSum : errorSum;
-}
-
 LayerVariantResult runVariant(const LayerQkv& layer, const std::string& text, VariantBackend backend)
 {
     const auto spec = parseVariantSpec(text);

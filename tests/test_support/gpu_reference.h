@@ -55,4 +55,18 @@ inline double referenceScore(const LayerQkv& layer, int head, int queryPos, int 
     return score;
 }
 
+/// Normalised mean squared error Σ(actual - expected)² / Σ expected² (the plain squared error when
+/// expected is all zero), the backend-parity measure of DESIGN.md §7.9 (1e-7 for f32).
+inline double nmse(const std::vector<float>& actual, const std::vector<float>& expected)
+{
+    double errorSum = 0.0;
+    double normSum = 0.0;
+    for (std::size_t index = 0; index < expected.size(); ++index) {
+        const double diff = static_cast<double>(actual[index]) - expected[index];
+        errorSum += diff * diff;
+        normSum += static_cast<double>(expected[index]) * expected[index];
+    }
+    return normSum > 0.0 ? errorSum / normSum : errorSum;
+}
+
 } // namespace attnscope

@@ -16,6 +16,24 @@ struct BackendInfo {
     std::string detail;     ///< device name, compute capability, memory, versions (may be empty)
 };
 
+/// Which backend computed the model's own attention in one or more forward passes (the layers a
+/// variant replaced are not counted), for the CLI's status line and the GUI. Plain data.
+struct AttentionBackendUse {
+    std::string backend;         ///< "cpu", "cuda", "cuda+cpu" (layers differed), or "" (no layer ran)
+    std::string fallbackReason;  ///< the first reason CUDA was tried and not used; "" when none
+
+    /// Adds one layer's (or another pass's) backend and fallback reason; the first reason is kept.
+    void add(const std::string& layerBackend, const std::string& reason)
+    {
+        if (!layerBackend.empty() && backend != layerBackend) {
+            backend = backend.empty() ? layerBackend : "cuda+cpu";
+        }
+        if (fallbackReason.empty()) {
+            fallbackReason = reason;
+        }
+    }
+};
+
 /// The CPU first, then CUDA. Probes the GPU on the first call (cheap afterwards); thread-safe;
 /// never fails: problems become `reason`.
 std::vector<BackendInfo> listBackends();

@@ -4,6 +4,7 @@
 // is synchronous; one call at a time per Workspace (the GUI's ComputeService owns it on a worker
 // thread). Results are plain structs the caller owns.
 
+#include "attnscope/backends.h"
 #include "attnscope/head_scores.h"
 #include "attnscope/progress.h"
 #include "attnscope/status.h"
@@ -157,6 +158,17 @@ public:
     /// spec, layer or head), Unsupported, Cancelled.
     Result<CompareResult> compare(const std::vector<std::int32_t>& ids, const CompareRequest& request,
                                   const RunOptions& options);
+
+    /// Where attention runs in later calls: Auto (default: the model's own attention and the
+    /// variants' kept-set attention on CUDA when it is compiled, a device is usable and the layer
+    /// fits, else on the CPU) or Cpu (the CPU only, bit-reproducible).
+    void setBackend(VariantBackend backend);
+    VariantBackend backend() const;
+
+    /// Which backend computed the model's own attention in the forward passes run since the
+    /// previous call (or since open), and the first reason CUDA was tried and not used; then
+    /// starts over. backend is "" when no pass ran.
+    AttentionBackendUse takeAttentionBackendUse();
 
     /// Internal access for core's own modules (variants, exports); not part of the app's API.
     WorkspaceImpl& impl() { return *m_impl; }

@@ -107,6 +107,7 @@ Result<AttentionRollout> attentionRollout(Workspace& workspace, const std::vecto
             run.keepAttention = true;
             run.computeMetrics = false;
             run.maxMaterialisedTokens = n;
+            run.backend = workspace.impl().backend;
             auto result = attn::runLayerVariant(qkv, spec.value(), run, options.cancel);
             if (!result) {
                 return result.error();
@@ -120,7 +121,7 @@ Result<AttentionRollout> attentionRollout(Workspace& workspace, const std::vecto
         return okResult();
     };
     const std::vector<int> intIds(ids.begin(), ids.end());
-    auto ran = workspace.impl().model->forward(intIds, forward);
+    auto ran = workspace.impl().forward(intIds, forward);
     if (!ran) {
         return ran.error();
     }

@@ -1,5 +1,6 @@
 #include "model/forward_cpu.h"
 
+#include "backend/dense_attention_dispatch.h"
 #include "model/cpu_ops.h"
 #include "model/dense_attention.h"
 #include "model/gemma3_ops.h"
@@ -230,8 +231,17 @@ private:
         } else {
             const bool captured = m_options.onLayer && m_options.capture.contains(layer);
             const bool withProbabilities = captured && m_options.captureProbabilities;
-            ATTNSCOPE_TRY(denseAttention(qkv, &m_heads, captured ? &lse : nullptr, m_options.threads,
-                                         withProbabilities ? &probabilities : nullptr, m_options.probabilityHeads));
+            if (m_options.backend == VariantBackend::Auto && !withProbabilities) {
+                // The dispatch computes the LSE on either backend; a layer not captured drops it.
+                auto ran = runDenseAttentionPreferCuda(qkv, m_heads, lse, m_options.threads);
+                ATTNSCOPE_TRY(ran);
+                recordBackend(layer, ran->backend, ran->fallbackReason);
+            } else {
+                ATTNSCOPE_TRY(denseAttention(qkv, &m_heads, captured ? &lse : nullptr, m_options.threads,
+                                             withProbabilities ? &probabilities : nullptr,
+                                             m_options.probabilityHeads));
+                recordBackend(layer, "cpu", {});
+            }
             if (withProbabilities) {
                 probabilityHeads = m_options.probabilityHeads;
                 if (probabilityHeads.empty()) {
@@ -254,6 +264,13 @@ private:
                                                        std::move(probabilityHeads)}));
         }
         return okResult();
+    }
+
+    void recordBackend(int layer, const std::string& backend, const std::string& fallbackReason)
+    {
+        m_layerBackends.resize(static_cast<std::size_t>(m_spec.nLayers));
+        m_layerBackends[static_cast<std::size_t>(layer)] = backend;
+        m_backendUse.add(backend, fallbackReason);
     }
 
     // input · Wᵀ + b as [nTokens, heads × headDim], then reordered to [heads, nTokens, headDim].
@@ -312,6 +329,9 @@ private:
         if (m_options.keepHiddenStates) {
             result.hiddenStates = std::move(m_x);
         }
+        m_layerBackends.resize(static_cast<std::size_t>(m_spec.nLayers));
+        result.layerAttentionBackends = std::move(m_layerBackends);
+        result.attentionBackend = std::move(m_backendUse);
         return result;
     }
 
@@ -329,6 +349,8 @@ private:
     std::vector<float> m_merged;
     std::vector<float> m_up;
     std::vector<float> m_gate;
+    std::vector<std::string> m_layerBackends; // [nLayers], see ForwardResult::layerAttentionBackends
+    AttentionBackendUse m_backendUse;
 };
 
 } // namespace

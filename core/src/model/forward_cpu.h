@@ -2,14 +2,19 @@
 // The CPU forward pass (f32, Eigen, threads over rows and heads) of every supported family, with
 // per-layer capture of Q, K (after RoPE), V and per-row log-sum-exp, and an optional hook that
 // replaces the model's softmax attention in chosen layers (how `eval --variant` runs a variant
-// inside the model).
+// inside the model). Each layer's dense attention (output and LSE) runs on the GPU when
+// ForwardOptions::backend allows it and CUDA is usable (backend/dense_attention_dispatch.h), and on
+// the CPU otherwise; everything else stays on the CPU.
 
+#include "attnscope/backends.h"
 #include "attnscope/progress.h"
 #include "attnscope/status.h"
+#include "attnscope/variant_result.h"
 #include "model/layer_qkv.h"
 
 #include <functional>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace attnscope {
@@ -65,6 +70,11 @@ struct ForwardOptions {
     int threads = 0;                     ///< 0: defaultThreadCount()
     const CancelToken* cancel = nullptr; ///< checked between layers
     ProgressFn progress;                 ///< called after each layer
+    /// Where each layer's dense attention may run. Auto: on CUDA when it is compiled, a device is
+    /// usable and the layer fits, else on the CPU (reason in ForwardResult::attentionBackend);
+    /// Cpu: the CPU only (bit-reproducible runs). Layers captured with captureProbabilities always
+    /// run on the CPU, the pass that writes the probabilities.
+    VariantBackend backend = VariantBackend::Auto;
 };
 
 struct ForwardResult {
@@ -73,6 +83,12 @@ struct ForwardResult {
     int logitsRows = 0;               ///< nTokens, 1 (last position) or 0
     std::vector<float> logits;        ///< [logitsRows, vocabSize]
     std::vector<float> hiddenStates;  ///< [nTokens, hiddenSize] after the final norm (if kept)
+    /// [nLayers]: "cuda" or "cpu" for the backend that ran the layer's dense attention, "" where
+    /// attentionOverride replaced it.
+    std::vector<std::string> layerAttentionBackends;
+    /// The layers' backends summed up ("cpu", "cuda", "cuda+cpu"), and the first reason CUDA was
+    /// tried and not used.
+    AttentionBackendUse attentionBackend;
 };
 
 /// Runs the model over `ids` (positions 0..n-1). Errors: InvalidArgument (empty input, an id out

@@ -44,6 +44,7 @@ Result<LossResult> evaluateLoss(const ModelWeights& weights, std::span<const int
         forward.threads = options.threads;
         forward.allowOverflow = options.window > 0;
         forward.cancel = options.cancel;
+        forward.backend = options.backend;
         if (options.progress) {
             forward.progress = [&](double fraction, const std::string&) {
                 options.progress((static_cast<double>(index) + fraction) / static_cast<double>(windowCount),
@@ -53,6 +54,7 @@ Result<LossResult> evaluateLoss(const ModelWeights& weights, std::span<const int
         const std::span<const int> chunk = ids.subspan(begin, length);
         auto output = forwardCpu(weights, chunk, forward);
         ATTNSCOPE_TRY(output);
+        result.attentionBackend.add(output->attentionBackend.backend, output->attentionBackend.fallbackReason);
         const int vocab = output->vocabSize;
         for (std::size_t pos = 0; pos + 1 < length; ++pos) {
             const float* logits = output->logits.data() + pos * static_cast<std::size_t>(vocab);

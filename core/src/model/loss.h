@@ -23,6 +23,7 @@ struct LossOptions {
     int threads = 0;
     const CancelToken* cancel = nullptr; ///< checked between layers
     ProgressFn progress;                 ///< fraction over all windows
+    VariantBackend backend = VariantBackend::Auto; ///< ForwardOptions::backend of every window
 };
 
 struct LossResult {
@@ -31,6 +32,7 @@ struct LossResult {
     int windows = 0;
     double loss = 0.0;  ///< mean next-token cross-entropy in nats
     double perplexity = 0.0;
+    AttentionBackendUse attentionBackend; ///< over every window (ForwardResult::attentionBackend)
 };
 
 /// Scores `ids`. Errors: InvalidArgument (fewer than 2 ids, ids outside the vocabulary),

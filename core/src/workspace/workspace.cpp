@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <set>
+#include <utility>
 #include <unistd.h>
 
 namespace attnscope {
@@ -111,11 +112,21 @@ Result<void> WorkspaceImpl::captureLayers(const std::vector<std::int32_t>& ids, 
     forward.cancel = options.cancel;
     forward.progress = options.progress;
     const std::vector<int> intIds(ids.begin(), ids.end());
-    auto result = model->forward(intIds, forward);
+    auto result = this->forward(intIds, forward);
     if (!result) {
         return result.error();
     }
     return okResult();
+}
+
+Result<ForwardResult> WorkspaceImpl::forward(std::span<const int> ids, ForwardOptions& options) const
+{
+    options.backend = backend;
+    auto result = model->forward(ids, options);
+    if (result) {
+        backendUse.add(result->attentionBackend.backend, result->attentionBackend.fallbackReason);
+    }
+    return result;
 }
 
 Result<LayerCapture> WorkspaceImpl::captureLayer(const std::vector<std::int32_t>& ids, int layer,
@@ -170,6 +181,21 @@ const ModelInfo& Workspace::info() const
     return m_impl->info;
 }
 
+void Workspace::setBackend(VariantBackend backend)
+{
+    m_impl->backend = backend;
+}
+
+VariantBackend Workspace::backend() const
+{
+    return m_impl->backend;
+}
+
+AttentionBackendUse Workspace::takeAttentionBackendUse()
+{
+    return std::exchange(m_impl->backendUse, AttentionBackendUse{});
+}
+
 Result<TokenizedText> Workspace::tokenize(std::string_view text) const
 {
     const Tokenizer* tokenizer = m_impl->model->tokenizer();
@@ -209,10 +235,11 @@ Result<HeadAttention> Workspace::headAttention(const std::vector<std::int32_t>& 
     if (!capture) {
         return capture.error();
     }
-    return headAttentionFromQkv(capture->qkv, head, variantSpec);
+    return headAttentionFromQkv(capture->qkv, head, variantSpec, m_impl->backend);
 }
 
-Result<HeadAttention> headAttentionFromQkv(const LayerQkv& qkv, int head, const std::string& variantSpec)
+Result<HeadAttention> headAttentionFromQkv(const LayerQkv& qkv, int head, const std::string& variantSpec,
+                                           VariantBackend backend)
 {
     HeadAttention result;
     result.layer = qkv.layer;
@@ -230,7 +257,7 @@ Result<HeadAttention> headAttentionFromQkv(const LayerQkv& qkv, int head, const 
         }
         return result;
     }
-    ATTNSCOPE_TRY(effectiveAttention(qkv, head, variantSpec, result));
+    ATTNSCOPE_TRY(effectiveAttention(qkv, head, variantSpec, result, backend));
     return result;
 }
 
@@ -240,9 +267,10 @@ Result<EvalResult> Workspace::evaluate(const std::vector<std::int32_t>& ids, con
     LossOptions lossOptions;
     lossOptions.cancel = options.cancel;
     lossOptions.progress = options.progress;
+    lossOptions.backend = m_impl->backend;
     std::string canonical = "dense";
     if (!variantSpec.empty() && variantSpec != "dense") {
-        auto hook = variantAttentionHook(variantSpec);
+        auto hook = variantAttentionHook(variantSpec, m_impl->backend);
         if (!hook) {
             return hook.error();
         }
@@ -262,6 +290,7 @@ Result<EvalResult> Workspace::evaluate(const std::vector<std::int32_t>& ids, con
     if (!loss) {
         return loss.error();
     }
+    m_impl->backendUse.add(loss->attentionBackend.backend, loss->attentionBackend.fallbackReason);
     EvalResult result;
     result.tokens = loss->tokens;
     result.predicted = loss->predicted;

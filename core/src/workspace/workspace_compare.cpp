@@ -101,6 +101,7 @@ Result<CompareResult> Workspace::compare(const std::vector<std::int32_t>& ids, c
     runOptions.heads = request.heads;
     runOptions.keepAttention = true;
     runOptions.computeMetrics = true;
+    runOptions.backend = m_impl->backend;
 
     ForwardOptions forward;
     forward.capture = request.layers.empty() ? LayerSelection::allLayers() : LayerSelection::only(request.layers);
@@ -127,7 +128,7 @@ Result<CompareResult> Workspace::compare(const std::vector<std::int32_t>& ids, c
         return okResult();
     };
     const std::vector<int> intIds(ids.begin(), ids.end());
-    auto forwardResult = m_impl->model->forward(intIds, forward);
+    auto forwardResult = m_impl->forward(intIds, forward);
     if (!forwardResult) {
         return forwardResult.error();
     }

@@ -14,6 +14,12 @@ class WorkspaceImpl {
 public:
     std::unique_ptr<Model> model;
     ModelInfo info;
+    VariantBackend backend = VariantBackend::Auto;  ///< Workspace::setBackend
+    mutable AttentionBackendUse backendUse;         ///< since the last takeAttentionBackendUse()
+
+    /// model->forward with ForwardOptions::backend set to `backend`; adds the pass's backend use
+    /// to backendUse. Every forward pass of the workspace goes through here.
+    Result<ForwardResult> forward(std::span<const int> ids, ForwardOptions& options) const;
 
     /// Checks a text against the model's context; the message tells the user how to go past it.
     /// Also refuses (OutOfMemory) a text whose pass would not fit in memory (checkMemoryFor).
@@ -29,12 +35,14 @@ public:
 
 /// A variant's effective attention of one head into result (attention, mask, canonical variant).
 /// Errors: InvalidArgument / Unsupported for a bad spec.
-Result<void> effectiveAttention(const LayerQkv& qkv, int head, const std::string& variantSpec, HeadAttention& result);
+Result<void> effectiveAttention(const LayerQkv& qkv, int head, const std::string& variantSpec, HeadAttention& result,
+                                VariantBackend backend = VariantBackend::Auto);
 
 /// One head's dense attention (with the model's allowed-pair mask) or a variant's effective
 /// attention, from a captured layer; shared by Workspace::headAttention and Capture.
 /// Errors: InvalidArgument / Unsupported for a bad spec.
-Result<HeadAttention> headAttentionFromQkv(const LayerQkv& qkv, int head, const std::string& variantSpec);
+Result<HeadAttention> headAttentionFromQkv(const LayerQkv& qkv, int head, const std::string& variantSpec,
+                                           VariantBackend backend = VariantBackend::Auto);
 
 /// A captured layer's Q/K/V as the variants take them (copies the arrays); shared by Capture and
 /// compareHead.
@@ -42,7 +50,8 @@ LayerQkv captureLayerQkv(const CaptureLayer& layer);
 
 /// An attention override that runs the variant in place of the model's attention, and the
 /// canonical spec text. Errors: InvalidArgument / Unsupported for a bad spec.
-Result<std::pair<AttentionOverride, std::string>> variantAttentionHook(const std::string& variantSpec);
+Result<std::pair<AttentionOverride, std::string>> variantAttentionHook(const std::string& variantSpec,
+                                                                       VariantBackend backend = VariantBackend::Auto);
 
 /// Fills ModelInfo from an opened model.
 ModelInfo describeModel(const Model& model, const std::string& path, const std::string& name);

@@ -32,7 +32,7 @@ Result<std::vector<std::vector<HeadScores>>> Workspace::headScores(const std::ve
         return okResult();
     };
     const std::vector<int> intIds(ids.begin(), ids.end());
-    auto result = m_impl->model->forward(intIds, forward);
+    auto result = m_impl->forward(intIds, forward);
     if (!result) {
         return result.error();
     }

@@ -7,7 +7,8 @@
 
 namespace attnscope {
 
-Result<void> effectiveAttention(const LayerQkv& qkv, int head, const std::string& variantSpec, HeadAttention& result)
+Result<void> effectiveAttention(const LayerQkv& qkv, int head, const std::string& variantSpec, HeadAttention& result,
+                                VariantBackend backend)
 {
     auto spec = parseVariantSpec(variantSpec);
     if (!spec) {
@@ -19,6 +20,7 @@ Result<void> effectiveAttention(const LayerQkv& qkv, int head, const std::string
     options.computeMetrics = false;
     options.maxMaterialisedTokens = qkv.nTokens;
     options.denseForOtherHeads = false;
+    options.backend = backend;
     auto layerResult = attn::runLayerVariant(qkv, spec.value(), options);
     if (!layerResult) {
         return layerResult.error();
@@ -33,7 +35,8 @@ Result<void> effectiveAttention(const LayerQkv& qkv, int head, const std::string
     return okResult();
 }
 
-Result<std::pair<AttentionOverride, std::string>> variantAttentionHook(const std::string& variantSpec)
+Result<std::pair<AttentionOverride, std::string>> variantAttentionHook(const std::string& variantSpec,
+                                                                       VariantBackend backend)
 {
     auto spec = parseVariantSpec(variantSpec);
     if (!spec) {
@@ -42,6 +45,7 @@ Result<std::pair<AttentionOverride, std::string>> variantAttentionHook(const std
     VariantRunOptions options;
     options.keepAttention = false;
     options.computeMetrics = false;
+    options.backend = backend;
     std::string canonical = formatVariantSpec(spec.value());
     return std::make_pair(AttentionOverride(attn::makeVariantHook(spec.value(), options)), canonical);
 }
