@@ -18,6 +18,7 @@ std::vector<OptionSpec> textOptions()
         {"ids", true, false, "comma-separated token ids instead of text"},
         {"allow-overflow", false, false, "run past the model's context length (RoPE models)"},
         {"json", false, false, "machine-readable output"},
+        {"backend", true, false, "where attention runs: auto (CUDA when usable, the default) or cpu"},
     };
 }
 
@@ -29,9 +30,41 @@ Result<std::unique_ptr<Workspace>> openModelArgument(const ParsedArgs& args, boo
     if (args.positionals.size() > 1) {
         return makeError(ErrorCode::InvalidArgument, "unexpected argument \"" + args.positionals[1] + "\"");
     }
+    const std::string backend = args.get("backend").value_or("auto");
+    if (backend != "auto" && backend != "cpu") {
+        return makeError(ErrorCode::InvalidArgument, "--backend must be auto or cpu (got \"" + backend + "\")");
+    }
     OpenOptions options;
     options.modelPath = args.positionals.empty() ? "demo" : args.positionals[0];
-    return Workspace::open(options);
+    auto workspace = Workspace::open(options);
+    if (workspace) {
+        workspace.value()->setBackend(backend == "cpu" ? VariantBackend::Cpu : VariantBackend::Auto);
+    }
+    return workspace;
+}
+
+void reportAttentionBackend(Workspace& workspace)
+{
+    const AttentionBackendUse use = workspace.takeAttentionBackendUse();
+    if (use.backend.empty()) {
+        return;
+    }
+    if (use.backend != "cpu") {
+        std::fprintf(stderr, "attnscope: attention computed on %s%s%s\n", use.backend.c_str(),
+                     use.fallbackReason.empty() ? "" : "; CPU fallback: ", use.fallbackReason.c_str());
+        return;
+    }
+    if (use.fallbackReason.empty()) {
+        return;
+    }
+    // A machine without a usable GPU would print this on every command; `attnscope info` says why
+    // CUDA is unavailable. Only a fallback on a machine that has CUDA is news.
+    for (const BackendInfo& backend : listBackends()) {
+        if (backend.name == "cuda" && backend.available) {
+            std::fprintf(stderr, "attnscope: attention computed on the CPU (CUDA fell back: %s)\n",
+                         use.fallbackReason.c_str());
+        }
+    }
 }
 
 namespace {

@@ -64,6 +64,7 @@ Result<int> runAttention(const ParsedArgs& args)
     if (!attention) {
         return attention.error();
     }
+    reportAttentionBackend(workspace);
     const HeadAttention& result = attention.value();
     if (format == "npy") {
         ATTNSCOPE_TRY(writeNpyFloat32(*args.get("out"), {result.nTokens, result.nTokens}, result.attention,

@@ -155,6 +155,7 @@ Result<int> runCompare(const ParsedArgs& args)
     if (!result) {
         return result.error();
     }
+    reportAttentionBackend(workspace);
     ATTNSCOPE_TRY(emitText(args, args.has("json") ? compareJson(result.value())
                                                   : compareTable(result.value(), args.has("per-layer"))));
     return 0;

@@ -22,6 +22,7 @@ Result<int> runEval(const ParsedArgs& args)
     if (!result) {
         return result.error();
     }
+    reportAttentionBackend(workspace);
     std::string text;
     if (args.has("json")) {
         JsonWriter json;

@@ -37,8 +37,13 @@ Command exportCommand();
 /// Options every command that reads a model and a text accepts.
 std::vector<OptionSpec> textOptions();
 
-/// Opens positionals[0] (or "demo" when absent and allowDemoDefault).
+/// Opens positionals[0] (or "demo" when absent and allowDemoDefault) with --backend applied.
+/// Errors: those of Workspace::open, InvalidArgument for a --backend other than auto or cpu.
 Result<std::unique_ptr<Workspace>> openModelArgument(const ParsedArgs& args, bool allowDemoDefault = false);
+
+/// After a command's computation: one line on stderr when attention ran on CUDA (in some or all
+/// layers) or fell back from a usable CUDA device to the CPU, with the reason; nothing otherwise.
+void reportAttentionBackend(Workspace& workspace);
 
 /// The token ids from --text, --text-file or --ids. Errors: InvalidArgument (none or several
 /// given, empty text), FileNotFound/FileIo naming the text file.

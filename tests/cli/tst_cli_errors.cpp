@@ -3,6 +3,7 @@
 
 #include "test_support/cli_runner.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -110,6 +111,24 @@ TEST(CliErrors, IdsOutsideTheVocabulary)
     const CliRun run = runCli({"attention", kModel, "--ids", "1,999999", "--layer", "0", "--head", "0"});
     EXPECT_EQ(run.exitCode, 2);
     EXPECT_NE(run.err.find("999999"), std::string::npos) << run.err;
+}
+
+TEST(CliErrors, BackendIsAutoOrCpu)
+{
+    const CliRun bad = runCli({"eval", kModel, "--text", "Once upon a time", "--backend", "gpu"});
+    EXPECT_EQ(bad.exitCode, 2);
+    EXPECT_NE(bad.err.find("--backend"), std::string::npos) << bad.err;
+    // Without a usable CUDA device the automatic choice is the CPU, silently and with the same bits.
+    ASSERT_EQ(setenv("ATTNSCOPE_DISABLE_CUDA", "1", 1), 0);
+    const CliRun automatic = runCli({"eval", kModel, "--text", "Once upon a time there was", "--json"});
+    const CliRun cpu = runCli({"eval", kModel, "--text", "Once upon a time there was", "--json", "--backend", "cpu"});
+    unsetenv("ATTNSCOPE_DISABLE_CUDA");
+    EXPECT_EQ(automatic.exitCode, 0) << automatic.err;
+    EXPECT_EQ(cpu.exitCode, 0) << cpu.err;
+    EXPECT_EQ(automatic.err, "");
+    EXPECT_EQ(cpu.err, "");
+    EXPECT_NE(cpu.out.find("perplexity"), std::string::npos) << cpu.out;
+    EXPECT_EQ(automatic.out, cpu.out);
 }
 
 } // namespace
