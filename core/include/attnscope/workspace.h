@@ -163,6 +163,7 @@ public:
     /// variants' kept-set attention on CUDA when it is compiled, a device is usable and the layer
     /// fits, else on the CPU) or Cpu (the CPU only, bit-reproducible).
     void setBackend(VariantBackend backend);
+    /// The backend setBackend() chose (Auto after open).
     VariantBackend backend() const;
 
     /// Which backend computed the model's own attention in the forward passes run since the
