@@ -124,6 +124,7 @@ Result<HeadStructure> headStructure(Workspace& workspace, const std::vector<std:
     run.computeMetrics = false;
     run.maxMaterialisedTokens = qkv->nTokens;
     run.denseForOtherHeads = false;
+    run.backend = workspace.backend();  // `--backend cpu` reaches the structure view too
     auto layerResult = attn::runLayerVariant(*qkv, spec.value(), run, options.cancel);
     if (!layerResult) {
         return layerResult.error();
