@@ -173,6 +173,36 @@ TEST(MetricsVariants, SeaTfIgnoresACommonKeyOffset)
     }
 }
 
+// Metrics are sums over rows computed on threads in chunks; the chunks' partial sums are added in
+// row order, so every thread count gives the same bits (they used to be added as threads finished,
+// which changed the last bits of recall from run to run under load).
+TEST(MetricsVariants, SameBitsOnAnyThreadCount)
+{
+    testing::LayerShape shape;
+    shape.nTokens = 300; // ten metric chunks
+    const LayerQkv layer = testing::makeStructuredLayer(shape);
+    VariantRunOptions one;
+    one.threads = 1;
+    const LayerVariantResult reference = run(layer, "topk:k=8", one);
+    for (int threads : {2, 3, 7}) {
+        for (int repeat = 0; repeat < 5; ++repeat) {
+            VariantRunOptions many;
+            many.threads = threads;
+            const LayerVariantResult again = run(layer, "topk:k=8", many);
+            ASSERT_EQ(again.metrics.size(), reference.metrics.size());
+            for (std::size_t head = 0; head < reference.metrics.size(); ++head) {
+                const VariantMetrics& a = reference.metrics[head];
+                const VariantMetrics& b = again.metrics[head];
+                EXPECT_EQ(a.recall, b.recall) << threads << " threads, head " << head;
+                EXPECT_EQ(a.kl, b.kl) << threads << " threads, head " << head;
+                EXPECT_EQ(a.tv, b.tv) << threads << " threads, head " << head;
+                EXPECT_EQ(a.jaccard, b.jaccard) << threads << " threads, head " << head;
+                EXPECT_EQ(a.outputError, b.outputError) << threads << " threads, head " << head;
+            }
+        }
+    }
+}
+
 TEST(MetricsVariants, FlopsFollowTheKeptPairs)
 {
     testing::LayerShape shape;

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <mutex>
 #include <numeric>
 
 namespace attnscope::attn {
@@ -166,13 +165,15 @@ VariantMetrics computeHeadMetrics(const HeadInput& input, const HeadVariantResul
         kept = nullptr;
     }
 
-    Accumulator total;
-    std::mutex mutex;
+    // One accumulator per chunk, summed in chunk order afterwards: adding them as threads finish
+    // made the double sums (recall, KL, …) depend on scheduling in their last bits, so the same
+    // run could print different metrics (found by tst_variant_identities under load).
     const int chunks = (n + kMetricRowChunk - 1) / kMetricRowChunk;
+    std::vector<Accumulator> partial(static_cast<std::size_t>(chunks));
     parallelFor(
         chunks,
         [&](std::int64_t chunk) {
-            Accumulator local;
+            Accumulator& local = partial[static_cast<std::size_t>(chunk)];
             std::vector<float> denseFloat;
             std::vector<int> top;
             const int rowBegin = static_cast<int>(chunk) * kMetricRowChunk;
@@ -187,10 +188,12 @@ VariantMetrics computeHeadMetrics(const HeadInput& input, const HeadVariantResul
             for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
                 accumulateRow(input, result, dense, queryPos, metrics.distributionMetrics, local, denseFloat, top);
             }
-            std::lock_guard<std::mutex> lock(mutex);
-            total.add(local);
         },
         threads);
+    Accumulator total;
+    for (const Accumulator& local : partial) {
+        total.add(local);
+    }
 
     metrics.outputError = total.referenceSquared > 0.0 ? std::sqrt(total.errorSquared / total.referenceSquared) : 0.0;
     if (metrics.distributionMetrics && total.rows > 0) {
