@@ -1,5 +1,7 @@
 #include "model/model_spec.h"
 
+#include "util/json_integer.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -132,13 +134,7 @@ int readTokenId(const Json& config, const char* key)
     }
     const Json& first = config.at(key).is_array() && !config.at(key).empty() ? config.at(key).front() : config.at(key);
     // An id outside [0, 2^31) is no token of any vocabulary; get<int>() would wrap it.
-    if (first.is_number_unsigned() && first.get<std::uint64_t>() <= std::uint64_t{INT32_MAX}) {
-        return static_cast<int>(first.get<std::uint64_t>());
-    }
-    if (first.is_number_integer() && first.get<std::int64_t>() >= 0 && first.get<std::int64_t>() <= INT32_MAX) {
-        return static_cast<int>(first.get<std::int64_t>());
-    }
-    return -1;
+    return nonNegativeJsonInteger<std::int32_t>(first).value_or(-1);
 }
 
 Result<double> readRopeTheta(const Json& config, const std::string& path)

@@ -3,6 +3,7 @@
 #include "io/mapped_file.h"
 #include "tokenizer/bpe_model.h"
 #include "tokenizer/wordpiece_model.h"
+#include "util/json_integer.h"
 
 #include <nlohmann/json.hpp>
 
@@ -39,17 +40,12 @@ T valueOr(const json& node, const char* key, T fallback)
         return fallback;
     }
     if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-        // get<T>() converts a float such as 1.8e20 with undefined behaviour and wraps a
-        // negative integer into a huge count, so only integers T can hold get through.
-        const bool fits = it->is_number_unsigned()
-                              ? it->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max())
-                              : it->is_number_integer() && it->get<std::int64_t>() >= 0 &&
-                                    static_cast<std::uint64_t>(it->get<std::int64_t>()) <=
-                                        static_cast<std::uint64_t>(std::numeric_limits<T>::max());
-        if (!fits) {
+        const std::optional<T> number = nonNegativeJsonInteger<T>(*it);
+        if (!number) {
             throw FieldOutOfRange(std::string(key) + " " + it->dump() + " is not an integer in [0, " +
                                   std::to_string(std::numeric_limits<T>::max()) + "]");
         }
+        return *number;
     }
     return it->get<T>();
 }
@@ -58,17 +54,7 @@ T valueOr(const json& node, const char* key, T fallback)
 // undefined behaviour and wrap a large integer, so anything but an integer in [0, 2^31) is refused.
 std::optional<std::int32_t> tokenIdOf(const json& value)
 {
-    constexpr std::int64_t kMax = std::numeric_limits<std::int32_t>::max();
-    if (value.is_number_unsigned()) {
-        const std::uint64_t id = value.get<std::uint64_t>();
-        return id <= static_cast<std::uint64_t>(kMax) ? std::optional<std::int32_t>(static_cast<std::int32_t>(id))
-                                                      : std::nullopt;
-    }
-    if (value.is_number_integer()) {
-        const std::int64_t id = value.get<std::int64_t>();
-        return id >= 0 && id <= kMax ? std::optional<std::int32_t>(static_cast<std::int32_t>(id)) : std::nullopt;
-    }
-    return std::nullopt;
+    return nonNegativeJsonInteger<std::int32_t>(value);
 }
 
 std::string badIdMessage(const std::string& what, const json& value)
@@ -279,12 +265,12 @@ Result<void> TokenizerLoader::loadModel(Tokenizer& tokenizer, const json& model)
         config.unkToken = optionalString(model, "unk_token").value_or("[UNK]");
         config.continuingSubwordPrefix = optionalString(model, "continuing_subword_prefix").value_or("##");
         if (const auto limit = model.find("max_input_chars_per_word"); limit != model.end() && !limit->is_null()) {
-            // A float here would reach an undefined float → size_t conversion in get<>().
-            if (!limit->is_number_unsigned()) {
+            const auto chars = nonNegativeJsonInteger<std::size_t>(*limit);
+            if (!chars) {
                 return invalid("WordPiece max_input_chars_per_word " + limit->dump() +
                                " is not a non-negative integer");
             }
-            config.maxInputCharsPerWord = limit->get<std::size_t>();
+            config.maxInputCharsPerWord = *chars;
         }
         tokenizer.m_wordPiecePrefix = config.continuingSubwordPrefix;
         auto wordPiece = WordPieceModel::create(std::move(config), m_source);
