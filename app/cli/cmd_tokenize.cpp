@@ -11,7 +11,6 @@ Result<int> runTokenize(const ParsedArgs& args)
     if (!input) {
         return input.error();
     }
-    Workspace& workspace = *input->workspace;
     const TokenizedText& tokens = input->tokens;
     std::string text;
     if (args.has("json")) {

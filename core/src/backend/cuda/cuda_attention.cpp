@@ -9,6 +9,7 @@
 #include <string>
 
 #include "backend/cuda/cuda_device.h"
+#include "backend/cuda/cuda_host_common.h"
 #include "backend/cuda/device_memory_budget.h"
 #include "model/layer_qkv.h"
 
@@ -24,90 +25,13 @@ namespace attnscope {
 
 #if ATTNSCOPE_HAVE_CUDA
 
-namespace {
-
-std::string layerContext(const LayerQkv& qkv)
-{
-    return "layer " + std::to_string(qkv.layer);
-}
-
-Result<void> checkShapes(const LayerQkv& qkv)
-{
-    if (qkv.nHeads <= 0 || qkv.nKvHeads <= 0 || qkv.nTokens < 0 || qkv.headDim <= 0 ||
-        qkv.nHeads % qkv.nKvHeads != 0) {
-        return makeError(ErrorCode::InvalidArgument,
-                         "invalid attention shape: nHeads " + std::to_string(qkv.nHeads) +
-                             ", nKvHeads " + std::to_string(qkv.nKvHeads) + ", nTokens " +
-                             std::to_string(qkv.nTokens) + ", headDim " +
-                             std::to_string(qkv.headDim),
-                         layerContext(qkv));
-    }
-    // The kernels index rows and CSR entries with 32-bit ints and strides with 64-bit ones.
-    const std::size_t perHead = static_cast<std::size_t>(qkv.nTokens) * qkv.headDim;
-    if (perHead > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
-        return makeError(ErrorCode::InvalidArgument, "one head holds more than 2^31 values",
-                         layerContext(qkv));
-    }
-    if (qkv.q.size() != perHead * qkv.nHeads || qkv.k.size() != perHead * qkv.nKvHeads ||
-        qkv.v.size() != perHead * qkv.nKvHeads) {
-        return makeError(ErrorCode::ShapeMismatch, "q/k/v sizes do not match the layer's counts",
-                         layerContext(qkv));
-    }
-    return okResult();
-}
-
-} // namespace
-
-namespace {
-
-Error unavailableError()
-{
-    return makeError(ErrorCode::BackendUnavailable,
-                     "CUDA backend unavailable: " + cudaDeviceInfo().reason);
-}
-
-Result<void> validateCsr(const LayerQkv& qkv, std::span<const std::int32_t> rowPtr,
-                         std::span<const std::int32_t> cols)
-{
-    const std::string context = layerContext(qkv);
-    if (rowPtr.size() != static_cast<std::size_t>(qkv.nTokens) + 1) {
-        return makeError(ErrorCode::InvalidArgument, "CSR rowPtr must hold nTokens + 1 entries",
-                         context, "csr_row_ptr_size");
-    }
-    if (cols.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
-        return makeError(ErrorCode::InvalidArgument, "CSR holds more than 2^31 entries", context,
-                         "csr_too_large");
-    }
-    if (rowPtr.front() != 0 || static_cast<std::size_t>(rowPtr.back()) != cols.size()) {
-        return makeError(ErrorCode::InvalidArgument,
-                         "CSR rowPtr must start at 0 and end at the number of entries", context,
-                         "csr_row_ptr_bounds");
-    }
-    for (std::size_t row = 0; row + 1 < rowPtr.size(); ++row) {
-        if (rowPtr[row + 1] < rowPtr[row]) {
-            return makeError(ErrorCode::InvalidArgument, "CSR rowPtr decreases at row " +
-                                                             std::to_string(row),
-                             context, "csr_row_ptr_order");
-        }
-    }
-    for (const std::int32_t keyPos : cols) {
-        if (keyPos < 0 || keyPos >= qkv.nTokens) {
-            return makeError(ErrorCode::InvalidArgument,
-                             "CSR key position " + std::to_string(keyPos) + " outside [0, " +
-                                 std::to_string(qkv.nTokens) + ")",
-                             context, "csr_col_range");
-        }
-    }
-    return okResult();
-}
-
-Result<void> selectDevice()
-{
-    ATTNSCOPE_CUDA_CHECK(cudaSetDevice(0));
-    return okResult();
-}
-
-} // namespace
+using cuda_host::checkHead;
+using cuda_host::checkShapes;
+using cuda_host::layerContext;
+using cuda_host::selectDevice;
+using cuda_host::unavailableError;
+using cuda_host::uploadHeadQkv;
+using cuda_host::validateCsr;
 
 Result<void> checkCudaAttentionSupported(const LayerQkv& qkv)
 {
@@ -183,10 +107,8 @@ Result<void> runAttentionProbsCuda(const LayerQkv& qkv, int head, std::span<cons
                                    std::vector<float>& probs)
 {
     ATTNSCOPE_TRY(checkCudaAttentionSupported(qkv));
-    const std::string context = layerContext(qkv) + ", head " + std::to_string(head);
-    if (head < 0 || head >= qkv.nHeads) {
-        return makeError(ErrorCode::InvalidArgument, "head out of range", context);
-    }
+    const std::string context = layerContext(qkv, head);
+    ATTNSCOPE_TRY(checkHead(qkv, head));
     if (rowBegin < 0 || rowCount < 0 || colBegin < 0 || colCount < 0 ||
         rowBegin > qkv.nTokens - rowCount || colBegin > qkv.nTokens - colCount) {
         return makeError(ErrorCode::InvalidArgument, "probability rectangle outside the matrix",
@@ -206,19 +128,16 @@ Result<void> runAttentionProbsCuda(const LayerQkv& qkv, int head, std::span<cons
                                         " block of attention probabilities",
                                     context));
     ATTNSCOPE_TRY(selectDevice());
-    const std::size_t perHead = static_cast<std::size_t>(qkv.nTokens) * qkv.headDim;
-    auto q = DeviceBuffer<float>::fromHost(qkv.queryHead(head), perHead);
-    ATTNSCOPE_TRY(q);
-    auto k = DeviceBuffer<float>::fromHost(qkv.keyHead(head), perHead);
-    ATTNSCOPE_TRY(k);
+    auto headBuffers = uploadHeadQkv(qkv, head, false);
+    ATTNSCOPE_TRY(headBuffers);
     auto lseDevice = DeviceBuffer<float>::fromHost(headLse.data(), headLse.size());
     ATTNSCOPE_TRY(lseDevice);
     auto probsDevice = DeviceBuffer<float>::allocate(probs.size());
     ATTNSCOPE_TRY(probsDevice);
 
     AttnProbsParams params;
-    params.q = q->data();
-    params.k = k->data();
+    params.q = headBuffers->q;
+    params.k = headBuffers->k;
     params.lse = lseDevice->data();
     params.probs = probsDevice->data();
     params.qRowStride = params.kRowStride = qkv.headDim;
@@ -245,10 +164,7 @@ Result<void> runSparseAttentionCuda(const LayerQkv& qkv, int head,
                                     std::vector<float>& weights, std::vector<float>* lse)
 {
     ATTNSCOPE_TRY(checkCudaAttentionSupported(qkv));
-    if (head < 0 || head >= qkv.nHeads) {
-        return makeError(ErrorCode::InvalidArgument, "head out of range",
-                         layerContext(qkv) + ", head " + std::to_string(head));
-    }
+    ATTNSCOPE_TRY(checkHead(qkv, head));
     ATTNSCOPE_TRY(validateCsr(qkv, rowPtr, cols));
     const std::size_t perHead = static_cast<std::size_t>(qkv.nTokens) * qkv.headDim;
     out.assign(perHead, 0.0f);
@@ -263,14 +179,10 @@ Result<void> runSparseAttentionCuda(const LayerQkv& qkv, int head,
                                     cudaFreeMemoryBytes(),
                                     "sparse attention of " + std::to_string(cols.size()) + " kept entries over " +
                                         std::to_string(qkv.nTokens) + " tokens",
-                                    layerContext(qkv) + ", head " + std::to_string(head)));
+                                    layerContext(qkv, head)));
     ATTNSCOPE_TRY(selectDevice());
-    auto q = DeviceBuffer<float>::fromHost(qkv.queryHead(head), perHead);
-    ATTNSCOPE_TRY(q);
-    auto k = DeviceBuffer<float>::fromHost(qkv.keyHead(head), perHead);
-    ATTNSCOPE_TRY(k);
-    auto v = DeviceBuffer<float>::fromHost(qkv.valueHead(head), perHead);
-    ATTNSCOPE_TRY(v);
+    auto headBuffers = uploadHeadQkv(qkv, head, true);
+    ATTNSCOPE_TRY(headBuffers);
     auto rowPtrDevice = DeviceBuffer<std::int32_t>::fromHost(rowPtr.data(), rowPtr.size());
     ATTNSCOPE_TRY(rowPtrDevice);
     auto colsDevice = DeviceBuffer<std::int32_t>::fromHost(cols.data(), cols.size());
@@ -283,9 +195,9 @@ Result<void> runSparseAttentionCuda(const LayerQkv& qkv, int head,
     ATTNSCOPE_TRY(lseDevice);
 
     SparseAttnParams params;
-    params.q = q->data();
-    params.k = k->data();
-    params.v = v->data();
+    params.q = headBuffers->q;
+    params.k = headBuffers->k;
+    params.v = headBuffers->v;
     params.rowPtr = rowPtrDevice->data();
     // A kernel never dereferences colIdx of an empty CSR, but the launcher wants a pointer.
     params.colIdx = cols.empty() ? rowPtrDevice->data() : colsDevice->data();
@@ -313,10 +225,8 @@ Result<void> runTopkSelectCuda(const LayerQkv& qkv, int head, long long topK,
                                std::vector<std::int64_t>& rowPtr, std::vector<std::int32_t>& cols)
 {
     ATTNSCOPE_TRY(checkCudaAttentionSupported(qkv));
-    const std::string context = layerContext(qkv) + ", head " + std::to_string(head);
-    if (head < 0 || head >= qkv.nHeads) {
-        return makeError(ErrorCode::InvalidArgument, "head out of range", context);
-    }
+    const std::string context = layerContext(qkv, head);
+    ATTNSCOPE_TRY(checkHead(qkv, head));
     if (topK < 0) {
         return makeError(ErrorCode::InvalidArgument, "top-k needs k >= 0", context);
     }
@@ -357,11 +267,8 @@ Result<void> runTopkSelectCuda(const LayerQkv& qkv, int head, long long topK,
                                         " tokens",
                                     context));
     ATTNSCOPE_TRY(selectDevice());
-    const std::size_t perHead = static_cast<std::size_t>(qkv.nTokens) * qkv.headDim;
-    auto q = DeviceBuffer<float>::fromHost(qkv.queryHead(head), perHead);
-    ATTNSCOPE_TRY(q);
-    auto keys = DeviceBuffer<float>::fromHost(qkv.keyHead(head), perHead);
-    ATTNSCOPE_TRY(keys);
+    auto headBuffers = uploadHeadQkv(qkv, head, false);
+    ATTNSCOPE_TRY(headBuffers);
     auto rowPtrDevice = DeviceBuffer<std::int32_t>::fromHost(rowPtr32.data(), rowPtr32.size());
     ATTNSCOPE_TRY(rowPtrDevice);
     auto colsDevice = DeviceBuffer<std::int32_t>::allocate(cols.size());
@@ -370,8 +277,8 @@ Result<void> runTopkSelectCuda(const LayerQkv& qkv, int head, long long topK,
     ATTNSCOPE_TRY(scratch);
 
     TopkSelectParams params;
-    params.q = q->data();
-    params.k = keys->data();
+    params.q = headBuffers->q;
+    params.k = headBuffers->k;
     params.rowPtr = rowPtrDevice->data();
     params.colIdx = colsDevice->data();
     params.scratch = needsScratch ? scratch->data() : nullptr;
@@ -398,43 +305,35 @@ Result<void> runTopkSelectCuda(const LayerQkv& qkv, int head, long long topK,
 
 #else // !ATTNSCOPE_HAVE_CUDA
 
-namespace {
-
-Error notCompiledError()
-{
-    return makeError(ErrorCode::BackendUnavailable,
-                     "CUDA backend unavailable: " + cudaDeviceInfo().reason);
-}
-
-} // namespace
+using cuda_host::unavailableError;
 
 Result<void> checkCudaAttentionSupported(const LayerQkv&)
 {
-    return notCompiledError();
+    return unavailableError();
 }
 
 Result<void> runDenseAttentionCuda(const LayerQkv&, std::vector<float>&, std::vector<float>&)
 {
-    return notCompiledError();
+    return unavailableError();
 }
 
 Result<void> runAttentionProbsCuda(const LayerQkv&, int, std::span<const float>, int, int, int,
                                    int, std::vector<float>&)
 {
-    return notCompiledError();
+    return unavailableError();
 }
 
 Result<void> runSparseAttentionCuda(const LayerQkv&, int, std::span<const std::int32_t>,
                                     std::span<const std::int32_t>, std::vector<float>&,
                                     std::vector<float>&, std::vector<float>*)
 {
-    return notCompiledError();
+    return unavailableError();
 }
 
 Result<void> runTopkSelectCuda(const LayerQkv&, int, long long, std::vector<std::int64_t>&,
                                std::vector<std::int32_t>&)
 {
-    return notCompiledError();
+    return unavailableError();
 }
 
 #endif // ATTNSCOPE_HAVE_CUDA
