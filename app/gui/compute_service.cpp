@@ -131,6 +131,12 @@ void ComputeService::workerLoop()
                 this, [this, tag, fraction, text = QString::fromStdString(label)] { emit progress(tag, fraction, text); },
                 Qt::QueuedConnection);
         };
+        // Read once per job, so one request never mixes backends.
+        const VariantBackend backend = m_backend;
+        m_comparer.setBackend(backend);
+        if (m_workspace) {
+            m_workspace->setBackend(backend);
+        }
         Deliver deliver;
         try {
             deliver = job.work(m_workspace, options);
@@ -199,6 +205,7 @@ void ComputeService::openModel(const QString& path)
             return failure(QStringLiteral("model"), opened.error());
         }
         workspace = std::move(opened.value());
+        workspace->setBackend(m_backend);
         auto loaded = std::make_shared<ModelLoaded>();
         loaded->info = workspace->info();
         loaded->backends = listBackends();

@@ -50,6 +50,9 @@ public:
     /// Runs a view's job on the worker under `tag`, replaced like every request (AnalysisTabs: the
     /// graph, structure, embedding, rollout and token-lines requests go through here).
     void runViewJob(const QString& tag, ViewJob job);
+    /// Where later requests run attention (Workspace::setBackend and the comparer's variants).
+    void setBackend(VariantBackend backend) { m_backend = backend; }
+    VariantBackend backend() const { return m_backend; }
     /// Drops every queued request and cancels the running one.
     void cancelAll();
 
@@ -104,6 +107,7 @@ private:
     std::uint64_t m_nextSequence = 0;              // UI thread only
     int m_inFlight = 0;                            // UI thread only
     std::atomic<bool> m_allowOverflow = false;
+    std::atomic<VariantBackend> m_backend = VariantBackend::Auto;
 };
 
 } // namespace attnscope::gui

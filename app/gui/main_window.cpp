@@ -1,5 +1,6 @@
 #include "main_window.h"
 
+#include "backend_status.h"
 #include "compute_service.h"
 #include "figure_export_controller.h"
 #include "workspace_session.h"
@@ -135,13 +136,13 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     centre->setSizes({440, 520});
     setCentralWidget(columns);
 
-    m_backendLabel = new QLabel(this);
+    m_backendStatus = new BackendStatus(this);
     m_timeLabel = new QLabel(this);
     m_statusLabel = new QLabel(tr("starting…"), this);
     m_statusLabel->setObjectName(QStringLiteral("statusMessage"));
     statusBar()->addWidget(m_statusLabel, 1);
     statusBar()->addPermanentWidget(m_timeLabel);
-    statusBar()->addPermanentWidget(m_backendLabel);
+    statusBar()->addPermanentWidget(m_backendStatus->label());
     buildMenus();
 
     m_textDebounce.setSingleShot(true);
@@ -197,12 +198,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
             m_firstModel = false;
             m_selection->setHead(m_initialLayer, m_initialHead);
         }
-        QStringList backends;
-        for (const BackendInfo& backend : model->backends) {
-            backends << QString::fromStdString(backend.name) + (backend.available ? QString() : tr(" (unavailable)"));
-        }
-        m_backendLabel->setText(tr("backend: %1").arg(backends.join(QStringLiteral(", "))));
-        m_backendLabel->setToolTip(backends.join(QLatin1Char('\n')));
+        m_backendStatus->setAvailable(model->backends);
         setWindowTitle(tr("attnscope · %1").arg(QString::fromStdString(model->info.name)));
         requestTokens();
     });
@@ -221,6 +217,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
         }
         m_compareView->setComparison(comparison, labels);
         m_timeLabel->setText(tr("last compute: %1 ms").arg(comparison->seconds * 1000.0, 0, 'f', 1));
+        m_backendStatus->showComparison(*comparison);
         refreshPanels();
     });
     connect(m_compute, &ComputeService::gridReady, this, [this](std::shared_ptr<const HeadGrid> grid) {
@@ -312,6 +309,16 @@ void MainWindow::buildMenus()
     m_lightTheme->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L));
     connect(m_lightTheme, &QAction::toggled, this, &MainWindow::setTheme);
     view->addSeparator();
+    QMenu* compute = menuBar()->addMenu(tr("&Compute"));
+    m_backendStatus->addMenuActions(compute);
+    connect(m_backendStatus, &BackendStatus::backendChosen, this, [this](VariantBackend backend) {
+        m_compute->setBackend(backend);
+        // Same request keys, other numbers (within the parity tolerance): ask again.
+        m_lastCompareKey.clear();
+        m_lastGridKey.clear();
+        requestCompare();
+        requestGrid();
+    });
     view->addAction(tr("Cancel computations"), QKeySequence(Qt::Key_Escape), this, [this] {
         m_compute->cancelAll();
         m_lastCompareKey.clear();

@@ -19,6 +19,7 @@ class QSplitter;
 
 namespace attnscope::gui {
 
+class BackendStatus;
 class AnalysisTabs;
 class CompareView;
 class ComputeService;
@@ -71,6 +72,8 @@ public:
     /// Export of one view (figure_export_controller.h: compare, head grid, rollout, curves).
     FigureExportController& figureExports() { return *m_exports; }
     AnalysisTabs* analysisTabs() const { return m_analysis; }
+    /// The status bar's backend corner and the Compute → Backend choice.
+    BackendStatus& backendStatus() { return *m_backendStatus; }
     /// The last sweep/perplexity result (null until requested and delivered).
     std::shared_ptr<const VariantCurves> curves() const { return m_curves; }
     /// Does what the knob panels asked for (also the no-GL panel and tests).
@@ -114,7 +117,7 @@ private:
     QSplitter* m_centre = nullptr;
     QMenu* m_recentMenu = nullptr;
     QAction* m_lightTheme = nullptr;
-    QLabel* m_backendLabel = nullptr;
+    BackendStatus* m_backendStatus = nullptr;
     QLabel* m_timeLabel = nullptr;
     QLabel* m_statusLabel = nullptr;
     QTimer m_textDebounce;

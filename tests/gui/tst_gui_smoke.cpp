@@ -4,6 +4,7 @@
 
 #include "gui/gui_test_support.h"
 
+#include "backend_status.h"
 #include "compute_service.h"
 #include "main_window.h"
 #include "panels/metrics_panel.h"
@@ -21,6 +22,7 @@
 
 #include <QApplication>
 #include <QFile>
+#include <QLabel>
 
 #include <cmath>
 
@@ -113,6 +115,43 @@ TEST_F(GuiSmoke, SelectingAHeadAndAVariantRecomputes)
     }, kTimeoutMs));
     EXPECT_TRUE(window->errorText().isEmpty()) << window->errorText().toStdString();
     EXPECT_EQ(window->headGridView()->grid()->variant, "window:w=4");
+}
+
+// Compute → Backend reaches the variants, and the status bar says where the last comparison ran.
+TEST_F(GuiSmoke, TheBackendChoiceRecomputesAndTheStatusBarSaysWhereAttentionRan)
+{
+    auto window = openWindow();
+    ASSERT_TRUE(waitUntil([&] { return settled(*window); }, kTimeoutMs));
+    const auto first = window->compareView()->comparison();
+    ASSERT_TRUE(first);
+    const std::string ranFirst = first->variants.front().stats.attentionBackend;
+    ASSERT_TRUE(ranFirst == "cpu" || ranFirst == "cuda") << ranFirst;
+    const QString label = window->backendStatus().label()->text();
+    EXPECT_TRUE(label.contains(QStringLiteral("attention: ") + QString::fromStdString(ranFirst)))
+        << label.toStdString();
+    EXPECT_TRUE(label.contains(QStringLiteral("auto"))) << label.toStdString();
+    if (ranFirst == "cpu") {
+        // Auto tried CUDA: the tooltip names why it was not used.
+        EXPECT_FALSE(first->variants.front().stats.backendFallbackReason.empty());
+        EXPECT_TRUE(window->backendStatus().label()->toolTip().contains(QStringLiteral("CUDA not used")))
+            << window->backendStatus().label()->toolTip().toStdString();
+    }
+
+    window->backendStatus().choose(VariantBackend::Cpu);
+    EXPECT_EQ(window->computeService().backend(), VariantBackend::Cpu);
+    ASSERT_TRUE(waitUntil([&] {
+        const auto c = window->compareView()->comparison();
+        return settled(*window) && c && c != first;
+    }, kTimeoutMs)) << "choosing a backend must recompute the comparison";
+    const auto onCpu = window->compareView()->comparison();
+    EXPECT_EQ(onCpu->variants.front().stats.attentionBackend, "cpu");
+    EXPECT_TRUE(onCpu->variants.front().stats.backendFallbackReason.empty());
+    EXPECT_TRUE(window->backendStatus().label()->text().contains(QStringLiteral("CPU only")))
+        << window->backendStatus().label()->text().toStdString();
+    EXPECT_FALSE(window->backendStatus().label()->toolTip().contains(QStringLiteral("CUDA not used")));
+    if (ranFirst == "cpu") {
+        EXPECT_EQ(onCpu->variants.front().effective.attention, first->variants.front().effective.attention);
+    }
 }
 
 TEST_F(GuiSmoke, BadInputIsReportedInTheStatusAreaNotAborted)

@@ -145,3 +145,46 @@ TEST(HeadCompare, TheComparerReusesTheHeadUntilTheKeyChangesAndAnswersAsCompareH
     ASSERT_TRUE(comparer.compare(otherCapture.value(), kLayer, kHead, {"topk:k=2"}));
     EXPECT_FALSE(comparer.reusedLast());
 }
+
+// The GUI's backend menu reaches the variants through the comparer: Cpu never tries CUDA, Auto does
+// and says where each step ran. On a machine without a usable GPU both give the same bits, and
+// Auto records why CUDA was not used; on one with a GPU Auto reports "cuda" for the attention.
+TEST(HeadCompare, TheComparerRunsOnItsBackendAndSaysWhereEachStepRan)
+{
+    auto opened = Workspace::open(OpenOptions{ATTNSCOPE_SOURCE_DIR "/assets/models/demo"});
+    ASSERT_TRUE(opened) << opened.error().describe();
+    Workspace& workspace = *opened.value();
+    auto tokens = workspace.tokenize("The quick brown fox jumps over the lazy dog, and the dog sleeps on.");
+    ASSERT_TRUE(tokens);
+    auto capture = captureLayers(workspace, tokens->ids, {kLayer}, RunOptions{});
+    ASSERT_TRUE(capture) << capture.error().describe();
+    const std::vector<std::string> specs = {"topk:k=4", "window:w=3"};
+
+    HeadComparer comparer;
+    EXPECT_EQ(comparer.backend(), VariantBackend::Auto);
+    comparer.setBackend(VariantBackend::Cpu);
+    auto onCpu = comparer.compare(capture.value(), kLayer, kHead, specs);
+    ASSERT_TRUE(onCpu) << onCpu.error().describe();
+    for (const HeadVariantAttention& variant : onCpu->variants) {
+        EXPECT_EQ(variant.stats.attentionBackend, "cpu") << variant.variant;
+        EXPECT_TRUE(variant.stats.backendFallbackReason.empty()) << variant.variant;
+        EXPECT_GT(variant.stats.keptPairs, 0) << variant.variant;
+    }
+    EXPECT_EQ(onCpu->variants.front().stats.selectionBackend, "cpu");
+
+    comparer.setBackend(VariantBackend::Auto);
+    auto onAuto = comparer.compare(capture.value(), kLayer, kHead, specs);
+    ASSERT_TRUE(onAuto) << onAuto.error().describe();
+    EXPECT_TRUE(comparer.reusedLast()) << "a backend change keeps the head's dense side";
+    ASSERT_EQ(onAuto->variants.size(), onCpu->variants.size());
+    for (std::size_t v = 0; v < onAuto->variants.size(); ++v) {
+        const HeadVariantAttention& autoVariant = onAuto->variants[v];
+        const std::string& ran = autoVariant.stats.attentionBackend;
+        ASSERT_TRUE(ran == "cpu" || ran == "cuda") << ran;
+        if (ran == "cpu") {
+            EXPECT_FALSE(autoVariant.stats.backendFallbackReason.empty())
+                << autoVariant.variant << ": Auto tried CUDA, so it must say why it was not used";
+            EXPECT_EQ(autoVariant.effective.attention, onCpu->variants[v].effective.attention) << autoVariant.variant;
+        }
+    }
+}

@@ -22,6 +22,9 @@ struct HeadVariantAttention {
     std::string variant;  ///< canonical spec
     HeadAttention effective;
     VariantMetrics metrics;
+    /// The head's bookkeeping, among it where the attention and the selection ran
+    /// (attentionBackend, selectionBackend) and why CUDA was not used (backendFallbackReason).
+    VariantStats stats;
 };
 
 /// Dense attention of the head and each variant, in the order of the specs.
@@ -53,6 +56,10 @@ public:
                                       const std::vector<std::string>& variantSpecs, const CancelToken* cancel = nullptr);
     /// Forgets what was kept (e.g. when the model is closed).
     void clear();
+    /// Where later compare() calls run the variants (Auto after construction). The dense side
+    /// (exact probabilities from the capture) does not depend on it and is kept across a change.
+    void setBackend(VariantBackend backend) { m_backend = backend; }
+    VariantBackend backend() const { return m_backend; }
     /// True when the last compare() reused the kept head (tests, diagnostics).
     bool reusedLast() const { return m_reusedLast; }
 
@@ -60,6 +67,7 @@ private:
     struct Kept;
     std::unique_ptr<Kept> m_kept;
     bool m_reusedLast = false;
+    VariantBackend m_backend = VariantBackend::Auto;
 };
 
 } // namespace attnscope

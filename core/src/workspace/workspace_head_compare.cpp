@@ -72,6 +72,7 @@ Result<HeadCompareResult> HeadComparer::compare(const Capture& capture, int laye
     options.computeMetrics = true;
     options.maxMaterialisedTokens = qkv.nTokens;
     options.denseForOtherHeads = false;
+    options.backend = m_backend;
     for (const std::string& text : variantSpecs) {
         auto spec = parseVariantSpec(text);
         if (!spec) {
@@ -95,6 +96,7 @@ Result<HeadCompareResult> HeadComparer::compare(const Capture& capture, int laye
         if (!run->metrics.empty()) {
             variant.metrics = run->metrics.front();
         }
+        variant.stats = run->heads.front().stats;
         result.variants.push_back(std::move(variant));
     }
     return result;
