@@ -8,6 +8,7 @@
 #include "attnscope_kernels/dense_attn_params.h"
 #include "attnscope_kernels/sparse_attn_params.h"
 #include "attnscope_kernels/topk_params.h"
+#include "attnscope_kernels/launch_sbm.h"
 
 namespace attnscope {
 
