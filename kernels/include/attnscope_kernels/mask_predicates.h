@@ -39,6 +39,26 @@ ATTNSCOPE_HD void modelAllowedRange(int queryPos, int nTokens, bool causal, int 
     *lastKey = last;
 }
 
+/// The keys any query of rows [rowBegin, rowEnd) may see under the model's mask, as the half-open
+/// range [*keyBegin, *keyEnd): the first key of rowBegin to the last key of rowEnd - 1 (both ends
+/// grow with the query). What a tile of query rows has to visit; empty when rowEnd <= rowBegin.
+ATTNSCOPE_HD void modelKeyRangeOfRows(int rowBegin, int rowEnd, int nTokens, bool causal, int slidingWindow,
+                                      int* keyBegin, int* keyEnd)
+{
+    if (rowEnd <= rowBegin) {
+        *keyBegin = 0;
+        *keyEnd = 0;
+        return;
+    }
+    int first = 0;
+    int last = -1;
+    int unused = 0;
+    modelAllowedRange(rowBegin, nTokens, causal, slidingWindow, &first, &unused);
+    modelAllowedRange(rowEnd - 1, nTokens, causal, slidingWindow, &unused, &last);
+    *keyBegin = first;
+    *keyEnd = last + 1;
+}
+
 /// Local window of width w: |i - j| < w (bidirectional) or i - w < j <= i (causal side; the causal
 /// cut itself comes from modelAllows). w >= nTokens keeps every key.
 ATTNSCOPE_HD bool windowAllows(int queryPos, int keyPos, int width, bool causal)
