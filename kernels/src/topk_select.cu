@@ -11,12 +11,15 @@
 //   3. one ordered compaction pass: a key is kept when it is above the threshold or is one of
 //      the first needed ties in index order (ties to the lower index, as selectTopIndices does),
 //      and lands at (keys above before it) + min(ties before it, ties needed): ascending output.
+// Step 1's score is row_select.cuh's exactScore, steps 2 and 3 its selectTopOfRow (shared with
+// selection.cu).
 // Runtime head dim (up to kAttnMaxHeadDim): the cost is in the selection passes, not worth an
 // instance per bucket.
 
 #include <cuda_runtime.h>
 
 #include "attn_common.cuh"
+#include "row_select.cuh"
 #include "attnscope_kernels/attn_heuristics.h"
 #include "attnscope_kernels/launch.h"
 #include "attnscope_kernels/mask_predicates.h"
@@ -26,78 +29,15 @@ namespace attnscope {
 
 namespace {
 
-constexpr int kRadixBits = 8;
-constexpr int kRadixBins = 1 << kRadixBits;
-constexpr int kTopkWarps = kTopkThreads / 32;
-constexpr int kScoreLanes = 8;  // score_kernel.cpp's kLanes
-static_assert(kTopkThreads == kRadixBins, "one histogram bin per thread");
-static_assert(kRadixBins == 32 * 8, "warp 0 scans the bins, eight per lane");
-
-/// Unsigned bits that sort like the float: larger float, larger bits. -0 is read as +0 first, so
-/// that the two zeros tie as they do in the CPU's float comparisons.
-__device__ __forceinline__ unsigned orderedBits(float value)
-{
-    const unsigned bits = __float_as_uint(value == 0.0f ? 0.0f : value);
-    return (bits & 0x80000000u) != 0u ? ~bits : (bits | 0x80000000u);
-}
-
-/// The score of one key in the CPU's summation order (see the file comment).
-__device__ __forceinline__ float exactScore(const float* query, const float* key, int headDim,
-                                            bool vectorised, float scale, float softcap)
-{
-    const int chunks = headDim / kScoreLanes;
-    float lane[kScoreLanes];
-#pragma unroll
-    for (int l = 0; l < kScoreLanes; ++l) {
-        lane[l] = 0.0f;
-    }
-    for (int chunk = 0; chunk < chunks; ++chunk) {
-        const int offset = chunk * kScoreLanes;
-        float keyValues[kScoreLanes];
-        if (vectorised) {
-            const float4 low = *reinterpret_cast<const float4*>(key + offset);
-            const float4 high = *reinterpret_cast<const float4*>(key + offset + 4);
-            keyValues[0] = low.x;
-            keyValues[1] = low.y;
-            keyValues[2] = low.z;
-            keyValues[3] = low.w;
-            keyValues[4] = high.x;
-            keyValues[5] = high.y;
-            keyValues[6] = high.z;
-            keyValues[7] = high.w;
-        } else {
-#pragma unroll
-            for (int l = 0; l < kScoreLanes; ++l) {
-                keyValues[l] = key[offset + l];
-            }
-        }
-#pragma unroll
-        for (int l = 0; l < kScoreLanes; ++l) {
-            lane[l] = chunk == 0 ? __fmul_rn(query[offset + l], keyValues[l])
-                                 : __fmaf_rn(query[offset + l], keyValues[l], lane[l]);
-        }
-    }
-    float sum = __fadd_rn(__fadd_rn(__fadd_rn(lane[0], lane[1]), __fadd_rn(lane[2], lane[3])),
-                          __fadd_rn(__fadd_rn(lane[4], lane[5]), __fadd_rn(lane[6], lane[7])));
-    for (int dim = chunks * kScoreLanes; dim < headDim; ++dim) {
-        sum = __fmaf_rn(query[dim], key[dim], sum);
-    }
-    const float score = __fmul_rn(sum, scale);
-    return softcap > 0.0f ? __fmul_rn(softcap, tanhf(__fdiv_rn(score, softcap))) : score;
-}
+using row_select::exactScore;
+using row_select::selectTopOfRow;
 
 __global__ void __launch_bounds__(kTopkThreads) topkSelectKernel(const TopkSelectParams p)
 {
     extern __shared__ float sharedScores[];
     __shared__ float query[kAttnMaxHeadDim];
-    __shared__ unsigned histogram[kRadixBins];
-    __shared__ unsigned warpCounts[2][kTopkWarps];
-    __shared__ unsigned chosenBin;
-    __shared__ int chosenRemaining;
 
     const int tid = threadIdx.x;
-    const int warp = tid / 32;
-    const int lane = tid % 32;
     const int head = blockIdx.y;
     const int slot = blockIdx.x;
     const int row = p.rowBegin + slot;
@@ -140,103 +80,7 @@ __global__ void __launch_bounds__(kTopkThreads) topkSelectKernel(const TopkSelec
     }
     __syncthreads();
 
-    // ---- Radix select: the count-th largest value's bits, most significant digit first ----
-    unsigned prefix = 0u;
-    unsigned prefixMask = 0u;
-    int remaining = count;  // how many of the values matching `prefix` are still to be taken
-    for (int shift = 32 - kRadixBits; shift >= 0; shift -= kRadixBits) {
-        histogram[tid] = 0u;
-        __syncthreads();
-        for (int index = tid; index < length; index += kTopkThreads) {
-            const unsigned bits = orderedBits(scores[index]);
-            if ((bits & prefixMask) == prefix) {
-                atomicAdd(&histogram[(bits >> shift) & (kRadixBins - 1)], 1u);
-            }
-        }
-        __syncthreads();
-        if (warp == 0) {
-            // Lane l owns the bins 255 - 8l down to 248 - 8l: lanes in order walk the bins from
-            // the largest values down, so an inclusive scan over lanes counts from the top.
-            unsigned local[8];
-            unsigned laneSum = 0u;
-#pragma unroll
-            for (int j = 0; j < 8; ++j) {
-                local[j] = histogram[kRadixBins - 1 - 8 * lane - j];
-                laneSum += local[j];
-            }
-            unsigned inclusive = laneSum;
-#pragma unroll
-            for (int offset = 1; offset < 32; offset <<= 1) {
-                const unsigned other = __shfl_up_sync(kFullWarpMask, inclusive, offset);
-                if (lane >= offset) {
-                    inclusive += other;
-                }
-            }
-            const unsigned reached =
-                __ballot_sync(kFullWarpMask, inclusive >= static_cast<unsigned>(remaining));
-            if (lane == __ffs(reached) - 1) {
-                unsigned before = inclusive - laneSum;
-                for (int j = 0; j < 8; ++j) {
-                    if (before + local[j] >= static_cast<unsigned>(remaining)) {
-                        chosenBin = static_cast<unsigned>(kRadixBins - 1 - 8 * lane - j);
-                        chosenRemaining = remaining - static_cast<int>(before);
-                        break;
-                    }
-                    before += local[j];
-                }
-            }
-        }
-        __syncthreads();
-        // Read before warp 0 can write again: that needs both barriers of the next pass.
-        prefix |= chosenBin << shift;
-        prefixMask |= static_cast<unsigned>(kRadixBins - 1) << shift;
-        remaining = chosenRemaining;
-    }
-    const unsigned threshold = prefix;
-    const unsigned tiesWanted = static_cast<unsigned>(remaining);
-
-    // ---- Ordered compaction: ascending key positions ----
-    const unsigned lanesBelow = (1u << lane) - 1u;
-    unsigned aboveSoFar = 0u;
-    unsigned tiesSoFar = 0u;
-    int buffer = 0;
-    for (int base = 0; base < length; base += kTopkThreads) {
-        const int index = base + tid;
-        const unsigned bits = index < length ? orderedBits(scores[index]) : 0u;
-        const bool above = index < length && bits > threshold;
-        const bool tie = index < length && bits == threshold;
-        const unsigned aboveBallot = __ballot_sync(kFullWarpMask, above);
-        const unsigned tieBallot = __ballot_sync(kFullWarpMask, tie);
-        if (lane == 0) {
-            warpCounts[buffer][warp] = __popc(aboveBallot) | (__popc(tieBallot) << 16);
-        }
-        __syncthreads();
-        unsigned aboveBefore = aboveSoFar + __popc(aboveBallot & lanesBelow);
-        unsigned tiesBefore = tiesSoFar + __popc(tieBallot & lanesBelow);
-        unsigned aboveTotal = 0u;
-        unsigned tiesTotal = 0u;
-#pragma unroll
-        for (int w = 0; w < kTopkWarps; ++w) {
-            const unsigned packed = warpCounts[buffer][w];
-            if (w < warp) {
-                aboveBefore += packed & 0xffffu;
-                tiesBefore += packed >> 16;
-            }
-            aboveTotal += packed & 0xffffu;
-            tiesTotal += packed >> 16;
-        }
-        if (above || (tie && tiesBefore < tiesWanted)) {
-            out[aboveBefore + min(tiesBefore, tiesWanted)] = first + index;
-        }
-        aboveSoFar += aboveTotal;
-        tiesSoFar += tiesTotal;
-        // The other buffer next time: a thread can only write this one again after every thread
-        // has passed the next barrier, i.e. finished reading it here.
-        buffer ^= 1;
-        if (aboveSoFar + min(tiesSoFar, tiesWanted) >= static_cast<unsigned>(count)) {
-            break;  // block-uniform: every thread summed the same totals
-        }
-    }
+    selectTopOfRow(scores, length, count, first, out);
 }
 
 } // namespace

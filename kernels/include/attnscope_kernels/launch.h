@@ -7,6 +7,7 @@
 
 #include "attnscope_kernels/dense_attn_params.h"
 #include "attnscope_kernels/launch_block_sparse.h"
+#include "attnscope_kernels/launch_selection.h"
 #include "attnscope_kernels/sparse_attn_params.h"
 #include "attnscope_kernels/topk_params.h"
 #include "attnscope_kernels/launch_sbm.h"

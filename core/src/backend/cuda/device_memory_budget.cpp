@@ -63,6 +63,29 @@ std::uint64_t topkSelectDeviceBytes(int nTokens, int headDim, std::uint64_t entr
     return floatBytes(values);
 }
 
+std::uint64_t rowSelectDeviceBytes(std::uint64_t inputFloats, int rows, std::uint64_t entries,
+                                   std::uint64_t scratchFloats)
+{
+    std::uint64_t values = inputFloats;                                        // queries, keys
+    values = saturatingAdd(values, saturatingMul(4, count(rows)));             // keyFirst, keyCount, counts, rowPtr
+    values = saturatingAdd(values, 1);                                         // rowPtr's last entry
+    values = saturatingAdd(values, entries);                                   // cols
+    values = saturatingAdd(values, scratchFloats);                             // long-row scores
+    return floatBytes(values);
+}
+
+std::uint64_t sacSelectDeviceBytes(int nTokens, int rank, std::uint64_t pairs, std::uint64_t entries)
+{
+    const std::uint64_t n = count(nTokens);
+    std::uint64_t values = saturatingMul(2, saturatingMul(n, count(rank)));    // q~, k~
+    values = saturatingAdd(values, pairs);                                     // keys
+    values = saturatingAdd(values, saturatingMul(5, n));                       // above, ties, tiesTaken, counts, rowPtr
+    values = saturatingAdd(values, 1);                                         // rowPtr's last entry
+    values = saturatingAdd(values, entries);                                   // cols
+    const std::uint64_t wide = saturatingAdd(saturatingAdd(n, 1), 256);        // rowOffset, histogram
+    return saturatingAdd(floatBytes(values), saturatingMul(8, wide));
+}
+
 void setDeviceMemoryLimit(std::optional<std::uint64_t> bytes)
 {
     g_deviceLimitBytes.store(bytes.value_or(kNoLimit));

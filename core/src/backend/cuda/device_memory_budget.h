@@ -32,6 +32,20 @@ std::uint64_t sparseAttentionDeviceBytes(int nTokens, int headDim, std::uint64_t
 /// shared memory:  4 · (2·N·d + (N + 1) + entries + scratchFloats).
 std::uint64_t topkSelectDeviceBytes(int nTokens, int headDim, std::uint64_t entries, std::uint64_t scratchFloats);
 
+/// Device bytes of one per-row selection of cuda_selection.h (threshold, dsa) over `rows`
+/// selection rows: `inputFloats` f32 of query and key vectors, keyFirst and keyCount [rows],
+/// rowPtr [rows + 1] and counts [rows] (int32), cols [entries] (int32) and `scratchFloats` f32
+/// scores of rows too long for shared memory:
+///   4 · (inputFloats + 2·rows + (rows + 1) + rows + entries + scratchFloats).
+std::uint64_t rowSelectDeviceBytes(std::uint64_t inputFloats, int rows, std::uint64_t entries,
+                                   std::uint64_t scratchFloats);
+
+/// Device bytes of runSacProxySelectCuda: q~ and k~ [N·rank each] and the keys of all `pairs`
+/// allowed pairs (f32), rowOffset [N + 1] (int64), above, ties, tiesTaken and counts [N] and
+/// rowPtr [N + 1] (int32), cols [entries] (int32) and the 256-bin histogram (uint64):
+///   4 · (2·N·rank + pairs + 4·N + (N + 1) + entries) + 8 · (N + 1) + 8 · 256.
+std::uint64_t sacSelectDeviceBytes(int nTokens, int rank, std::uint64_t pairs, std::uint64_t entries);
+
 /// Sets (or, with nullopt, clears) a device-memory limit in bytes that caps what the GPU reports
 /// as free: a test can make any request "too large for the GPU", and a user can keep room for
 /// other programs (also ATTNSCOPE_DEVICE_MEMORY_LIMIT_MB). Process-wide; thread-safe.
