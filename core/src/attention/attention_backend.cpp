@@ -1,7 +1,9 @@
 #include "attention/attention_backend.h"
 
 #include "backend/cuda/cuda_attention.h"
+#include "backend/cuda/cuda_block_sparse.h"
 
+#include <algorithm>
 #include <limits>
 #include <string>
 
@@ -67,6 +69,54 @@ std::optional<KeptSet> topkSetOnCuda(const HeadInput& input, long long k, const 
         return std::nullopt;
     }
     return set;
+}
+
+BlockMaskCsr blockMaskCsr(const std::vector<std::uint8_t>& blockMask, int blocks)
+{
+    BlockMaskCsr csr;
+    csr.rowPtr.assign(static_cast<std::size_t>(std::max(blocks, 0)) + 1, 0);
+    for (int queryBlock = 0; queryBlock < blocks; ++queryBlock) {
+        const std::uint8_t* row = blockMask.data() + static_cast<std::size_t>(queryBlock) * blocks;
+        for (int keyBlock = 0; keyBlock < blocks; ++keyBlock) {
+            if (row[keyBlock] != 0) {
+                csr.cols.push_back(keyBlock);
+            }
+        }
+        csr.rowPtr[static_cast<std::size_t>(queryBlock) + 1] = static_cast<std::int64_t>(csr.cols.size());
+    }
+    return csr;
+}
+
+bool blockSparseAttentionOnCuda(const HeadInput& input, const std::vector<std::uint8_t>& blockMask, int blockSize,
+                                const VariantRunOptions& options, std::vector<float>& output, VariantStats& stats)
+{
+    if (options.keepAttention || !cudaSelected(input, options)) {
+        return false;
+    }
+    if (const Result<void> supported = checkCudaAttentionSupported(*input.layerQkv); !supported.ok()) {
+        recordFallback(stats, supported.error().describe());
+        return false;
+    }
+    const int blocks = blockSize > 0 ? (input.nTokens + blockSize - 1) / blockSize : 0;
+    if (blockMask.size() != static_cast<std::size_t>(blocks) * blocks) {
+        recordFallback(stats, "the block mask does not hold blocks x blocks entries");
+        return false;
+    }
+    const BlockMaskCsr csr = blockMaskCsr(blockMask, blocks);
+    if (csr.rowPtr.back() > std::numeric_limits<std::int32_t>::max()) {
+        recordFallback(stats, "the block mask keeps " + std::to_string(csr.rowPtr.back()) +
+                                  " blocks, beyond the CUDA kernels' 32-bit indexing");
+        return false;
+    }
+    const std::vector<std::int32_t> rowPtr(csr.rowPtr.begin(), csr.rowPtr.end());
+    std::vector<float> lse;
+    const Result<void> run =
+        runBlockSparseAttentionCuda(*input.layerQkv, input.head, blockSize, rowPtr, csr.cols, output, lse);
+    if (!run.ok()) {
+        recordFallback(stats, run.error().describe());
+        return false;
+    }
+    return true;
 }
 
 } // namespace attnscope::attn

@@ -9,6 +9,7 @@
 
 #include "attention/attention_common.h"
 
+#include <cstdint>
 #include <optional>
 #include <vector>
 
@@ -27,5 +28,25 @@ bool sparseAttentionOnCuda(const HeadInput& input, const KeptSet& set, const Var
 /// usable or failed, with the reason in stats.backendFallbackReason.
 std::optional<KeptSet> topkSetOnCuda(const HeadInput& input, long long k, const VariantRunOptions& options,
                                      VariantStats& stats);
+
+/// A square block mask (blockMask[queryBlock · blocks + keyBlock] != 0 keeps the key block) as CSR
+/// over query blocks with ascending key blocks: the form runBlockSparseAttentionCuda reads.
+/// Offsets are int64 like KeptSet's; blockSparseAttentionOnCuda checks they fit the kernels' int32.
+struct BlockMaskCsr {
+    std::vector<std::int64_t> rowPtr;  ///< [blocks + 1]
+    std::vector<std::int32_t> cols;    ///< kept key blocks
+};
+BlockMaskCsr blockMaskCsr(const std::vector<std::uint8_t>& blockMask, int blocks);
+
+/// Softmax attention of `input` on a block mask of blockSize-token blocks (block variants: bigbird)
+/// on the GPU, each row restricted to its query block's kept key blocks and the model's mask, so
+/// equal to sparse attention on keptSetFromBlockMask(input, blockMask, blockSize): true when CUDA
+/// computed output [N, d]. The block kernel writes no per-entry weights, so with
+/// options.keepAttention this returns false at once and records nothing: the caller's kept-set path
+/// (sparseAttentionOnCuda) writes output and applied weights in one pass, which beats a second pass
+/// for the weights. False also when CUDA was not selected or not usable, the mask keeps more than
+/// 2^31 - 1 blocks, or the call failed, with the reason in stats.backendFallbackReason.
+bool blockSparseAttentionOnCuda(const HeadInput& input, const std::vector<std::uint8_t>& blockMask, int blockSize,
+                                const VariantRunOptions& options, std::vector<float>& output, VariantStats& stats);
 
 } // namespace attnscope::attn

@@ -1,6 +1,7 @@
 // bigbird: block sparse attention (Zaheer et al. 2020): per query block, the sliding blocks, the
 // global blocks (mask_predicates.h bigbirdBlockAllows) and `random` extra key blocks drawn from the
 // blocks not already kept, seeded by (seed, layer, head, query block).
+#include "attention/attention_backend.h"
 #include "attention/variants.h"
 
 #include "attnscope_kernels/mask_predicates.h"
@@ -47,6 +48,15 @@ Result<HeadVariantResult> runBigbird(const HeadInput& input, const VariantSpec& 
     }
     KeptSet set = keptSetFromBlockMask(input, result.blockMask, block);
     result.stats.estimateSeconds = watch.seconds();
+    // Without kept weights the block kernel runs on the mask itself; with them, attendOnSet's CSR
+    // path writes output and weights in one pass (attention_backend.h).
+    Stopwatch attentionWatch;
+    if (blockSparseAttentionOnCuda(input, result.blockMask, block, options, result.output, result.stats)) {
+        result.stats.attentionBackend = "cuda";
+        result.stats.attentionSeconds = attentionWatch.seconds();
+        finishResult(input, std::move(set), {}, false, result);
+        return result;
+    }
     attendOnSet(input, std::move(set), options, result);
     return result;
 }

@@ -86,6 +86,25 @@ std::uint64_t sacSelectDeviceBytes(int nTokens, int rank, std::uint64_t pairs, s
     return saturatingAdd(floatBytes(values), saturatingMul(8, wide));
 }
 
+std::uint64_t blockSparseAttentionDeviceBytes(int nTokens, int headDim, int blocks, std::uint64_t keptBlocks)
+{
+    const std::uint64_t perHead = saturatingMul(count(nTokens), count(headDim));
+    std::uint64_t values = saturatingMul(4, perHead);                          // q, k, v, out
+    values = saturatingAdd(values, count(nTokens));                            // lse
+    values = saturatingAdd(values, saturatingAdd(count(blocks), 1));           // block row offsets
+    values = saturatingAdd(values, keptBlocks);                                // key blocks
+    return floatBytes(values);
+}
+
+std::uint64_t blockPooledProbsDeviceBytes(int nTokens, int headDim, int blocks)
+{
+    const std::uint64_t perHead = saturatingMul(count(nTokens), count(headDim));
+    std::uint64_t values = saturatingAdd(saturatingMul(2, perHead), count(nTokens));  // q, k, lse
+    const std::uint64_t cells = saturatingMul(count(blocks), count(blocks));
+    values = saturatingAdd(values, saturatingMul(2, cells));                          // max, sum
+    return floatBytes(values);
+}
+
 void setDeviceMemoryLimit(std::optional<std::uint64_t> bytes)
 {
     g_deviceLimitBytes.store(bytes.value_or(kNoLimit));

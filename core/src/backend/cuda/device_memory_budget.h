@@ -46,6 +46,16 @@ std::uint64_t rowSelectDeviceBytes(std::uint64_t inputFloats, int rows, std::uin
 ///   4 · (2·N·rank + pairs + 4·N + (N + 1) + entries) + 8 · (N + 1) + 8 · 256.
 std::uint64_t sacSelectDeviceBytes(int nTokens, int rank, std::uint64_t pairs, std::uint64_t entries);
 
+/// Device bytes of runBlockSparseAttentionCuda for one head on a mask of `blocks` query blocks
+/// keeping `keptBlocks` key blocks in all: q, k, v and out [N·d each], lse [N] (f32), the block
+/// row offsets [blocks + 1] and key blocks [keptBlocks] (int32):
+///   4 · (4·N·d + N + (blocks + 1) + keptBlocks).
+std::uint64_t blockSparseAttentionDeviceBytes(int nTokens, int headDim, int blocks, std::uint64_t keptBlocks);
+
+/// Device bytes of runBlockPooledProbsCuda for one head pooled into blocks × blocks: q and k
+/// [N·d each], lse [N], and the max and sum maps [blocks² each], f32:  4 · (2·N·d + N + 2·blocks²).
+std::uint64_t blockPooledProbsDeviceBytes(int nTokens, int headDim, int blocks);
+
 /// Sets (or, with nullopt, clears) a device-memory limit in bytes that caps what the GPU reports
 /// as free: a test can make any request "too large for the GPU", and a user can keep room for
 /// other programs (also ATTNSCOPE_DEVICE_MEMORY_LIMIT_MB). Process-wide; thread-safe.
