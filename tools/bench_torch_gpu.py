@@ -5,8 +5,11 @@ Times, on the shapes bench_gpu_attention uses (FA3 setup: batch*N = 16k tokens, 
   - SDPA with the FlashAttention-2 back end forced (bf16)   "torch_flash"
   - SDPA with the cuDNN back end forced (bf16)               "torch_cudnn"
   - SDPA memory-efficient back end in f32 (our dtype)        "torch_efficient"
-  - FlexAttention (compiled), dense and on the same causal 128x128 block mask as our CSR kernel
-    (same lowbias32 hash as bench/gpu/gpu_attention_bench.cpp)  "torch_flex"
+  - FlexAttention (compiled), dense and on the same causal 128x128 block mask as our CSR and block
+    kernels (same lowbias32 hash as bench/gpu/gpu_attention_bench.cpp; densities 10 % and 25 %)
+    "torch_flex": one run per mask and dtype, reported under both ops (sparse_csr_block128 and
+    block_sparse_block128) so each of our kernels has its row; --table also prints our sparse
+    rows against our own dense causal row of the same shape
   - top-k selection, the shapes of bench_gpu_attention's topk_k<k> rows (one head, d = 64,
     bidirectional, N in --topk-sizes, k in --topk-k):
       torch.topk(scale * q @ k^T, k) in f32 (scores and selection, as ours)  "torch_mm_topk"
@@ -14,7 +17,7 @@ Times, on the shapes bench_gpu_attention uses (FA3 setup: batch*N = 16k tokens, 
 Every measurement: CUDA events, L2 flushed before each rep, median over the reps; a failing back
 end is recorded as a row with ms empty and the error in `note`, never as a number.
 
-  bench_torch_gpu.py [--sizes 1024,4096,16384] [--dims 64,128] [--density 0.1] [--csv out.csv]
+  bench_torch_gpu.py [--sizes 1024,4096,16384] [--dims 64,128] [--density 0.1,0.25] [--csv out.csv]
                      [--topk-sizes 4096,32768] [--topk-k 64,256]
   bench_torch_gpu.py --table ours.csv torch.csv     (prints the merged markdown table)
 
@@ -31,6 +34,8 @@ FIELDS = ["impl", "op", "dtype", "N", "d", "heads", "causal", "p", "ms", "spread
 TOKENS_PER_BATCH = 16384
 HEADS_TIMES_DIM = 2048
 MASK_BLOCK = 128
+# Our two kernels on the block mask (token-level CSR, and the block mask itself).
+SPARSE_OPS = ("sparse_csr_block128", "block_sparse_block128")
 
 
 def mix_bits(x):
@@ -219,11 +224,14 @@ def run(args):
                                                  BLOCK_SIZE=MASK_BLOCK)
                         for dtype_name, tensors in (("bf16", (q16, k16, v16)), ("f32", (q32, k32, v32))):
                             fn = lambda: flex_attention(*tensors, block_mask=mask)
-                            emit(rows, row("torch_flex", "sparse_csr_block128", dtype_name, n, d,
-                                           batch * heads, True, p, timer(fn), sparse_flops))
+                            timing = timer(fn)
+                            for op in SPARSE_OPS:
+                                emit(rows, row("torch_flex", op, dtype_name, n, d, batch * heads, True,
+                                               p, timing, sparse_flops))
                     except Exception as error:
-                        emit(rows, row("torch_flex", "sparse_csr_block128", "bf16", n, d,
-                                       batch * heads, True, p, note=short_error(error)))
+                        for op in SPARSE_OPS:
+                            emit(rows, row("torch_flex", op, "bf16", n, d, batch * heads, True, p,
+                                           note=short_error(error)))
             del q32, k32, v32, q16, k16, v16
             torch.cuda.empty_cache()
 
@@ -309,14 +317,38 @@ def print_table(paths):
         ratio = f"{best / ours[key]:.2f}" if best is not None and key in ours else ""
         line.append(ratio)
         print("| " + " | ".join(line) + " |")
+    print_sparse_vs_dense(entries)
     return 0
+
+
+def print_sparse_vs_dense(entries):
+    """Our sparse rows against our own f32 dense causal row of the same N and d (> 1: faster)."""
+    dense = {}
+    for entry in entries:
+        if (entry["impl"] == "attnscope" and entry["op"] == "dense" and entry["dtype"] == "f32"
+                and int(entry["causal"]) and entry.get("ms")):
+            dense[(int(entry["N"]), int(entry["d"]))] = float(entry["ms"])
+    lines = []
+    for entry in entries:
+        key = (int(entry["N"]), int(entry["d"]))
+        if entry["impl"] != "attnscope" or entry["op"] not in SPARSE_OPS or not entry.get("ms") or key not in dense:
+            continue
+        ms = float(entry["ms"])
+        lines.append(f"| {entry['op']} | {key[0]} | {key[1]} | {entry['p']} | {ms:.3f} ms | "
+                     f"{dense[key]:.3f} ms | {dense[key] / ms:.2f} |")
+    if lines:
+        print()
+        print("| op | N | d | p | ours | our dense causal | dense / sparse |")
+        print("|---|---|---|---|---|---|---|")
+        for line in lines:
+            print(line)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1024,4096,16384")
     parser.add_argument("--dims", default="64,128")
-    parser.add_argument("--density", default="0.1")
+    parser.add_argument("--density", default="0.1,0.25")
     parser.add_argument("--topk-sizes", default="4096,32768")
     parser.add_argument("--topk-k", default="64,256")
     parser.add_argument("--reps", type=int, default=25)

@@ -1,7 +1,9 @@
 // Times the CUDA attention kernels with CUDA events on the shapes of perf_anchors.md §5.1 (FA3
 // setup: batch·N = 16k tokens and heads·d = 2048, the batch folded into heads), dense causal and
-// bidirectional, and CSR sparse on a causal 128×128 block mask of density p that
-// tools/bench_torch_gpu.py rebuilds bit for bit (same hash) for FlexAttention.
+// bidirectional, and on a causal 128×128 block mask of density p (--density: 10 % and 25 %) that
+// tools/bench_torch_gpu.py rebuilds bit for bit (same hash) for FlexAttention: CSR sparse (op
+// sparse_csr_block128: the mask as token-level CSR) and block-sparse (op block_sparse_block128: the
+// block kernel on the block mask itself), with our dense causal row of the same shape as baseline.
 // Output: one CSV row per measurement (impl,op,dtype,N,d,heads,causal,p,ms,spread_ms,tflops);
 // scripts/gpu-check merges it with the PyTorch rows into one table. Kernel time only: inputs are
 // uploaded once, the L2 is flushed before every timed launch, the median of the reps is reported.
@@ -70,7 +72,7 @@ bool keepBlock(int queryBlock, int keyBlock, double density)
 struct Options {
     std::vector<int> tokenCounts{1024, 4096, 16384};
     std::vector<int> headDims{64, 128};
-    std::vector<double> densities{0.1};
+    std::vector<double> densities{0.1, 0.25};
     std::vector<int> topkSizes{4096, 32768};
     std::vector<int> topkCounts{64, 256};
     int maxReps = 25;
@@ -282,6 +284,43 @@ bool runShape(int nTokens, int headDim, const Options& options, DeviceArray& flu
         const double measured = static_cast<double>(nnz) / (static_cast<double>(nTokens) * nTokens);
         emit(csv, "sparse_csr_block128", nTokens, headDim, nHeads, true, measured, timing,
              4.0 * nHeads * static_cast<double>(nnz) * headDim);
+
+        // The same mask as blocks: CSR over query blocks, shared by all heads; the kernel applies
+        // the causal cut inside the diagonal blocks, so it computes the same nnz pairs.
+        std::vector<std::int32_t> blockRowPtr{0};
+        std::vector<std::int32_t> blockCols;
+        for (int queryBlock = 0; queryBlock < nBlocks; ++queryBlock) {
+            for (int keyBlock = 0; keyBlock < nBlocks; ++keyBlock) {
+                if (keepBlock(queryBlock, keyBlock, density)) {
+                    blockCols.push_back(keyBlock);
+                }
+            }
+            blockRowPtr.push_back(static_cast<std::int32_t>(blockCols.size()));
+        }
+        DeviceArray blockRowPtrDevice(blockRowPtr.size() * sizeof(std::int32_t));
+        DeviceArray blockColsDevice(blockCols.size() * sizeof(std::int32_t));
+        if (!blockRowPtrDevice.ok() || !blockColsDevice.ok() ||
+            !check(cudaMemcpy(blockRowPtrDevice.as<void>(), blockRowPtr.data(),
+                              blockRowPtr.size() * sizeof(std::int32_t), cudaMemcpyHostToDevice),
+                   "upload") ||
+            !check(cudaMemcpy(blockColsDevice.as<void>(), blockCols.data(),
+                              blockCols.size() * sizeof(std::int32_t), cudaMemcpyHostToDevice),
+                   "upload")) {
+            return false;
+        }
+        BlockSparseAttnParams blockSparse;
+        blockSparse.attn = dense;
+        blockSparse.attn.causal = true;
+        blockSparse.blockRowPtr = blockRowPtrDevice.as<std::int32_t>();
+        blockSparse.blockCols = blockColsDevice.as<std::int32_t>();
+        blockSparse.blockRowPtrHeadStride = 0;
+        blockSparse.blockSize = kMaskBlock;
+        if (!timeKernel([&] { return launchBlockSparseAttnFwd(blockSparse, nullptr); }, options, flush,
+                        flushBytes, timing)) {
+            return false;
+        }
+        emit(csv, "block_sparse_block128", nTokens, headDim, nHeads, true, measured, timing,
+             4.0 * nHeads * static_cast<double>(nnz) * headDim);
     }
     return true;
 }
@@ -346,25 +385,31 @@ bool runTopkShape(int nTokens, const Options& options, DeviceArray& flush, std::
     return true;
 }
 
-std::vector<int> parseInts(const std::string& text)
+std::vector<double> parseNumbers(const std::string& text)
 {
-    std::vector<int> values;
+    std::vector<double> values;
     std::size_t begin = 0;
     while (begin <= text.size()) {
         const std::size_t end = std::min(text.find(',', begin), text.size());
         if (end > begin) {
-            values.push_back(std::atoi(text.substr(begin, end - begin).c_str()));
+            values.push_back(std::atof(text.substr(begin, end - begin).c_str()));
         }
         begin = end + 1;
     }
     return values;
 }
 
+std::vector<int> parseInts(const std::string& text)
+{
+    const std::vector<double> numbers = parseNumbers(text);
+    return std::vector<int>(numbers.begin(), numbers.end());
+}
+
 int usage()
 {
     std::fprintf(stderr,
                  "usage: bench_gpu_attention [--sizes 1024,4096,16384] [--dims 64,128]\n"
-                 "                           [--density 0.1] [--reps 25] [--csv FILE]\n"
+                 "                           [--density 0.1,0.25] [--reps 25] [--csv FILE]\n"
                  "                           [--topk-sizes 4096,32768] [--topk-k 64,256]\n");
     return 2;
 }
@@ -387,7 +432,7 @@ int main(int argc, char** argv)
         } else if (arg == "--dims") {
             options.headDims = parseInts(value);
         } else if (arg == "--density") {
-            options.densities = {std::atof(value)};
+            options.densities = parseNumbers(value);
         } else if (arg == "--reps") {
             options.maxReps = std::max(1, std::atoi(value));
         } else if (arg == "--topk-sizes") {
