@@ -6,6 +6,7 @@
 // All pointers in the params are device pointers. Defined only when the CUDA backend is built.
 
 #include "attnscope_kernels/dense_attn_params.h"
+#include "attnscope_kernels/launch_dense_half.h"
 #include "attnscope_kernels/launch_block_sparse.h"
 #include "attnscope_kernels/launch_selection.h"
 #include "attnscope_kernels/sparse_attn_params.h"
