@@ -19,6 +19,8 @@ std::vector<OptionSpec> textOptions()
         {"allow-overflow", false, false, "run past the model's context length (RoPE models)"},
         {"json", false, false, "machine-readable output"},
         {"backend", true, false, "where attention runs: auto (CUDA when usable, the default) or cpu"},
+        {"gpu-precision", true, false,
+         "element type of the model's attention on CUDA: f32 (the default), bf16 or f16 (16-bit inputs, f32 accumulation)"},
     };
 }
 
@@ -34,11 +36,18 @@ Result<std::unique_ptr<Workspace>> openModelArgument(const ParsedArgs& args, boo
     if (backend != "auto" && backend != "cpu") {
         return makeError(ErrorCode::InvalidArgument, "--backend must be auto or cpu (got \"" + backend + "\")");
     }
+    const std::string precisionName = args.get("gpu-precision").value_or("f32");
+    const std::optional<GpuPrecision> precision = parseGpuPrecision(precisionName);
+    if (!precision) {
+        return makeError(ErrorCode::InvalidArgument,
+                         "--gpu-precision must be f32, bf16 or f16 (got \"" + precisionName + "\")");
+    }
     OpenOptions options;
     options.modelPath = args.positionals.empty() ? "demo" : args.positionals[0];
     auto workspace = Workspace::open(options);
     if (workspace) {
         workspace.value()->setBackend(backend == "cpu" ? VariantBackend::Cpu : VariantBackend::Auto);
+        workspace.value()->setGpuPrecision(*precision);
     }
     return workspace;
 }

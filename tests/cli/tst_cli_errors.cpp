@@ -131,5 +131,22 @@ TEST(CliErrors, BackendIsAutoOrCpu)
     EXPECT_EQ(automatic.out, cpu.out);
 }
 
+TEST(CliErrors, GpuPrecisionIsF32Bf16OrF16)
+{
+    const CliRun bad = runCli({"eval", kModel, "--text", "Once upon a time", "--gpu-precision", "fp8"});
+    EXPECT_EQ(bad.exitCode, 2);
+    EXPECT_NE(bad.err.find("--gpu-precision"), std::string::npos) << bad.err;
+    // Without a usable CUDA device a 16-bit request runs the CPU's f32 attention: same output.
+    ASSERT_EQ(setenv("ATTNSCOPE_DISABLE_CUDA", "1", 1), 0);
+    const CliRun f32 = runCli({"eval", kModel, "--text", "Once upon a time there was", "--json"});
+    const CliRun bf16 =
+        runCli({"eval", kModel, "--text", "Once upon a time there was", "--json", "--gpu-precision", "bf16"});
+    unsetenv("ATTNSCOPE_DISABLE_CUDA");
+    EXPECT_EQ(f32.exitCode, 0) << f32.err;
+    EXPECT_EQ(bf16.exitCode, 0) << bf16.err;
+    EXPECT_NE(f32.out.find("perplexity"), std::string::npos) << f32.out;
+    EXPECT_EQ(bf16.out, f32.out);
+}
+
 } // namespace
 } // namespace attnscope

@@ -5,6 +5,7 @@
 // thread). Results are plain structs the caller owns.
 
 #include "attnscope/backends.h"
+#include "attnscope/gpu_precision.h"
 #include "attnscope/head_scores.h"
 #include "attnscope/progress.h"
 #include "attnscope/status.h"
@@ -165,6 +166,13 @@ public:
     void setBackend(VariantBackend backend);
     /// The backend setBackend() chose (Auto after open).
     VariantBackend backend() const;
+
+    /// Element type of the model's dense attention when it runs on CUDA in later forward passes:
+    /// F32 (default after open) or Bf16 / F16 (16-bit tensor-core kernel, f32 accumulation; see
+    /// gpu_precision.h). The CPU, the variants and the probability views stay f32.
+    void setGpuPrecision(GpuPrecision precision);
+    /// The precision setGpuPrecision() chose (F32 after open).
+    GpuPrecision gpuPrecision() const;
 
     /// Which backend computed the model's own attention in the forward passes run since the
     /// previous call (or since open), and the first reason CUDA was tried and not used; then

@@ -1,6 +1,7 @@
 #include "backend/dense_attention_dispatch.h"
 
 #include "backend/cuda/cuda_attention.h"
+#include "backend/cuda/cuda_dense_half.h"
 #include "model/dense_attention.h"
 #include "model/layer_qkv.h"
 
@@ -18,9 +19,13 @@ bool cpuCanStillRun(ErrorCode code)
 } // namespace
 
 Result<BackendRun> runDenseAttentionPreferCuda(const LayerQkv& qkv, std::vector<float>& out, std::vector<float>& lse,
-                                               int threads)
+                                               int threads, GpuPrecision precision)
 {
-    const Result<void> onGpu = runDenseAttentionCuda(qkv, out, lse);
+    const Result<void> onGpu =
+        precision == GpuPrecision::F32
+            ? runDenseAttentionCuda(qkv, out, lse)
+            : runDenseAttentionHalfCuda(qkv, precision == GpuPrecision::F16 ? AttnHalfType::F16 : AttnHalfType::Bf16,
+                                        out, lse);
     if (onGpu.ok()) {
         return BackendRun{"cuda", {}};
     }

@@ -233,7 +233,7 @@ private:
             const bool withProbabilities = captured && m_options.captureProbabilities;
             if (m_options.backend == VariantBackend::Auto && !withProbabilities) {
                 // The dispatch computes the LSE on either backend; a layer not captured drops it.
-                auto ran = runDenseAttentionPreferCuda(qkv, m_heads, lse, m_options.threads);
+                auto ran = runDenseAttentionPreferCuda(qkv, m_heads, lse, m_options.threads, m_options.gpuPrecision);
                 ATTNSCOPE_TRY(ran);
                 recordBackend(layer, ran->backend, ran->fallbackReason);
             } else {

@@ -7,6 +7,7 @@
 // the CPU otherwise; everything else stays on the CPU.
 
 #include "attnscope/backends.h"
+#include "attnscope/gpu_precision.h"
 #include "attnscope/progress.h"
 #include "attnscope/status.h"
 #include "attnscope/variant_result.h"
@@ -75,6 +76,9 @@ struct ForwardOptions {
     /// Cpu: the CPU only (bit-reproducible runs). Layers captured with captureProbabilities always
     /// run on the CPU, the pass that writes the probabilities.
     VariantBackend backend = VariantBackend::Auto;
+    /// Element type of the dense attention when it runs on CUDA: F32 (default) or Bf16 / F16 (Q/K/V
+    /// rounded to 16 bits, f32 accumulation; see gpu_precision.h). Ignored on the CPU.
+    GpuPrecision gpuPrecision = GpuPrecision::F32;
 };
 
 struct ForwardResult {

@@ -122,6 +122,7 @@ Result<void> WorkspaceImpl::captureLayers(const std::vector<std::int32_t>& ids, 
 Result<ForwardResult> WorkspaceImpl::forward(std::span<const int> ids, ForwardOptions& options) const
 {
     options.backend = backend;
+    options.gpuPrecision = gpuPrecision;
     auto result = model->forward(ids, options);
     if (result) {
         backendUse.add(result->attentionBackend.backend, result->attentionBackend.fallbackReason);
@@ -189,6 +190,16 @@ void Workspace::setBackend(VariantBackend backend)
 VariantBackend Workspace::backend() const
 {
     return m_impl->backend;
+}
+
+void Workspace::setGpuPrecision(GpuPrecision precision)
+{
+    m_impl->gpuPrecision = precision;
+}
+
+GpuPrecision Workspace::gpuPrecision() const
+{
+    return m_impl->gpuPrecision;
 }
 
 AttentionBackendUse Workspace::takeAttentionBackendUse()

@@ -15,9 +15,10 @@ public:
     std::unique_ptr<Model> model;
     ModelInfo info;
     VariantBackend backend = VariantBackend::Auto;  ///< Workspace::setBackend
+    GpuPrecision gpuPrecision = GpuPrecision::F32;  ///< Workspace::setGpuPrecision
     mutable AttentionBackendUse backendUse;         ///< since the last takeAttentionBackendUse()
 
-    /// model->forward with ForwardOptions::backend set to `backend`; adds the pass's backend use
+    /// model->forward with ForwardOptions::backend and gpuPrecision set from here; adds the pass's backend use
     /// to backendUse. Every forward pass of the workspace goes through here.
     Result<ForwardResult> forward(std::span<const int> ids, ForwardOptions& options) const;
 

@@ -76,25 +76,13 @@ Result<void> runDenseAttentionCuda(const LayerQkv& qkv, std::vector<float>& out,
     auto lseDevice = DeviceBuffer<float>::allocate(lse.size());
     ATTNSCOPE_TRY(lseDevice);
 
-    const long long rowStride = qkv.headDim;
-    const long long headStride = static_cast<long long>(qkv.nTokens) * qkv.headDim;
     DenseAttnParams params;
+    cuda_host::setDenseLayerFields(params, qkv);
     params.q = q->data();
     params.k = k->data();
     params.v = v->data();
     params.out = outDevice->data();
     params.lse = lseDevice->data();
-    params.qHeadStride = params.kHeadStride = params.vHeadStride = params.outHeadStride = headStride;
-    params.qRowStride = params.kRowStride = params.vRowStride = params.outRowStride = rowStride;
-    params.lseHeadStride = qkv.nTokens;
-    params.nHeads = qkv.nHeads;
-    params.nKvHeads = qkv.nKvHeads;
-    params.nTokens = qkv.nTokens;
-    params.headDim = qkv.headDim;
-    params.scale = qkv.scale;
-    params.softcap = qkv.softcap;
-    params.causal = qkv.causal;
-    params.slidingWindow = qkv.slidingWindow;
     ATTNSCOPE_CUDA_CHECK(static_cast<cudaError_t>(launchDenseAttnFwd(params, nullptr)));
     ATTNSCOPE_CUDA_CHECK(cudaDeviceSynchronize());
     ATTNSCOPE_TRY(outDevice->toHost(out.data(), out.size()));

@@ -60,6 +60,28 @@ struct HeadQkvOnDevice {
 /// Uploads what is asked of head `head` (V only when withValues).
 Result<HeadQkvOnDevice> uploadHeadQkv(const LayerQkv& qkv, int head, bool withValues);
 
+/// Sets the fields that the whole-layer dense kernels' params share (DenseAttnParams,
+/// DenseAttnHalfParams): strides of q, k, v, out laid out as LayerQkv's contiguous
+/// [heads, nTokens, headDim] and of lse [nHeads, nTokens], the counts and the model's mask.
+/// The pointers stay the caller's.
+template <typename Params, typename Layer>
+void setDenseLayerFields(Params& params, const Layer& qkv)
+{
+    const long long rowStride = qkv.headDim;
+    const long long headStride = static_cast<long long>(qkv.nTokens) * qkv.headDim;
+    params.qHeadStride = params.kHeadStride = params.vHeadStride = params.outHeadStride = headStride;
+    params.qRowStride = params.kRowStride = params.vRowStride = params.outRowStride = rowStride;
+    params.lseHeadStride = qkv.nTokens;
+    params.nHeads = qkv.nHeads;
+    params.nKvHeads = qkv.nKvHeads;
+    params.nTokens = qkv.nTokens;
+    params.headDim = qkv.headDim;
+    params.scale = qkv.scale;
+    params.softcap = qkv.softcap;
+    params.causal = qkv.causal;
+    params.slidingWindow = qkv.slidingWindow;
+}
+
 } // namespace attnscope::cuda_host
 
 #endif // ATTNSCOPE_HAVE_CUDA

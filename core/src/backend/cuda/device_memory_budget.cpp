@@ -63,6 +63,15 @@ std::uint64_t topkSelectDeviceBytes(int nTokens, int headDim, std::uint64_t entr
     return floatBytes(values);
 }
 
+std::uint64_t denseAttentionHalfDeviceBytes(int nHeads, int nKvHeads, int nTokens, int headDim)
+{
+    const std::uint64_t rows = saturatingMul(count(nHeads), count(nTokens));
+    const std::uint64_t kvRows = saturatingMul(count(nKvHeads), count(nTokens));
+    std::uint64_t halves = saturatingMul(saturatingMul(2, rows), count(headDim));            // q, out
+    halves = saturatingAdd(halves, saturatingMul(saturatingMul(2, kvRows), count(headDim))); // k, v
+    return saturatingAdd(saturatingMul(2, halves), floatBytes(rows));                        // + lse
+}
+
 std::uint64_t rowSelectDeviceBytes(std::uint64_t inputFloats, int rows, std::uint64_t entries,
                                    std::uint64_t scratchFloats)
 {

@@ -32,6 +32,10 @@ std::uint64_t sparseAttentionDeviceBytes(int nTokens, int headDim, std::uint64_t
 /// shared memory:  4 · (2·N·d + (N + 1) + entries + scratchFloats).
 std::uint64_t topkSelectDeviceBytes(int nTokens, int headDim, std::uint64_t entries, std::uint64_t scratchFloats);
 
+/// Device bytes of runDenseAttentionHalfCuda: q, out [nHeads·N·d] and k, v [nKvHeads·N·d] in 16 bits,
+/// lse [nHeads·N] in f32:  2 · (2·nHeads·N·d + 2·nKvHeads·N·d) + 4 · nHeads·N.
+std::uint64_t denseAttentionHalfDeviceBytes(int nHeads, int nKvHeads, int nTokens, int headDim);
+
 /// Device bytes of one per-row selection of cuda_selection.h (threshold, dsa) over `rows`
 /// selection rows: `inputFloats` f32 of query and key vectors, keyFirst and keyCount [rows],
 /// rowPtr [rows + 1] and counts [rows] (int32), cols [entries] (int32) and `scratchFloats` f32
