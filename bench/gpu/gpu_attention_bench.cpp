@@ -10,6 +10,9 @@
 // Top-k selection (op topk_k<k>): one head, d = 64, bidirectional, N in --topk-sizes (4k, 32k),
 // k in --topk-k (64, 256): scores of every key and the exact k largest per row, the shapes
 // tools/bench_torch_gpu.py gives torch.topk(q·kᵀ) (torch_mm_topk).
+// 16-bit dense (op dense, dtype bf16): the tensor-core kernel on bf16 Q/K/V, N in --half-sizes
+// (2k, 8k, 16k; issue #7's goal is >= 1.0x SDPA's FlashAttention-2 back end there), the shapes
+// tools/bench_torch_gpu.py times torch_flash / torch_cudnn on.
 
 #include <algorithm>
 #include <cmath>
@@ -25,6 +28,7 @@
 #include <cuda_runtime.h>
 
 #include "attnscope_kernels/attn_heuristics.h"
+#include "attnscope_kernels/half_convert.h"
 #include "attnscope_kernels/launch.h"
 
 namespace attnscope {
@@ -71,6 +75,7 @@ bool keepBlock(int queryBlock, int keyBlock, double density)
 
 struct Options {
     std::vector<int> tokenCounts{1024, 4096, 16384};
+    std::vector<int> halfTokenCounts{2048, 8192, 16384};
     std::vector<int> headDims{64, 128};
     std::vector<double> densities{0.1, 0.25};
     std::vector<int> topkSizes{4096, 32768};
@@ -170,17 +175,32 @@ bool timeKernel(Launch launch, const Options& options, DeviceArray& flush, std::
 }
 
 void emit(std::FILE* csv, const char* op, int nTokens, int headDim, int nHeads, bool causal,
-          double density, const Timing& timing, double flops)
+          double density, const Timing& timing, double flops, const char* dtype = "f32")
 {
     const double tflops = flops / (timing.medianMs * 1e-3) / 1e12;
-    const char* format = "attnscope,%s,f32,%d,%d,%d,%d,%.4f,%.4f,%.4f,%.2f\n";
-    std::printf(format, op, nTokens, headDim, nHeads, causal ? 1 : 0, density, timing.medianMs,
+    const char* format = "attnscope,%s,%s,%d,%d,%d,%d,%.4f,%.4f,%.4f,%.2f\n";
+    std::printf(format, op, dtype, nTokens, headDim, nHeads, causal ? 1 : 0, density, timing.medianMs,
                 timing.spreadMs, tflops);
     if (csv != nullptr) {
-        std::fprintf(csv, format, op, nTokens, headDim, nHeads, causal ? 1 : 0, density,
+        std::fprintf(csv, format, op, dtype, nTokens, headDim, nHeads, causal ? 1 : 0, density,
                      timing.medianMs, timing.spreadMs, tflops);
     }
     std::fflush(stdout);
+}
+
+/// The layout fields of a dense forward's params (DenseAttnParams, DenseAttnHalfParams): nHeads
+/// contiguous [nTokens, headDim] heads, no GQA, scale 1/sqrt(d). Pointers and mask stay the caller's.
+template <typename Params>
+void setDenseBenchShape(Params& dense, int nHeads, int nTokens, int headDim)
+{
+    const long long headStride = static_cast<long long>(nTokens) * headDim;
+    dense.qHeadStride = dense.kHeadStride = dense.vHeadStride = dense.outHeadStride = headStride;
+    dense.qRowStride = dense.kRowStride = dense.vRowStride = dense.outRowStride = headDim;
+    dense.lseHeadStride = nTokens;
+    dense.nHeads = dense.nKvHeads = nHeads;
+    dense.nTokens = nTokens;
+    dense.headDim = headDim;
+    dense.scale = 1.0f / std::sqrt(static_cast<float>(headDim));
 }
 
 bool runShape(int nTokens, int headDim, const Options& options, DeviceArray& flush,
@@ -202,18 +222,12 @@ bool runShape(int nTokens, int headDim, const Options& options, DeviceArray& flu
 
     const long long headStride = static_cast<long long>(nTokens) * headDim;
     DenseAttnParams dense;
+    setDenseBenchShape(dense, nHeads, nTokens, headDim);
     dense.q = q.as<float>();
     dense.k = k.as<float>();
     dense.v = v.as<float>();
     dense.out = out.as<float>();
     dense.lse = lse.as<float>();
-    dense.qHeadStride = dense.kHeadStride = dense.vHeadStride = dense.outHeadStride = headStride;
-    dense.qRowStride = dense.kRowStride = dense.vRowStride = dense.outRowStride = headDim;
-    dense.lseHeadStride = nTokens;
-    dense.nHeads = dense.nKvHeads = nHeads;
-    dense.nTokens = nTokens;
-    dense.headDim = headDim;
-    dense.scale = 1.0f / std::sqrt(static_cast<float>(headDim));
     const double denseFlops = 4.0 * nHeads * static_cast<double>(nTokens) * nTokens * headDim;
     for (bool causal : {false, true}) {
         dense.causal = causal;
@@ -325,6 +339,54 @@ bool runShape(int nTokens, int headDim, const Options& options, DeviceArray& flu
     return true;
 }
 
+/// The 16-bit dense forward in bf16 on one shape (same head count rule as runShape), causal and
+/// bidirectional. Inputs: standard normal floats rounded to bf16 on the host (half_convert.h).
+bool runHalfShape(int nTokens, int headDim, const Options& options, DeviceArray& flush,
+                  std::size_t flushBytes, std::FILE* csv)
+{
+    const int nHeads = (kTokensPerBatch / nTokens) * (kHeadsTimesDim / headDim);
+    const std::size_t elements = static_cast<std::size_t>(nHeads) * nTokens * headDim;
+    DeviceArray q(elements * 2);
+    DeviceArray k(elements * 2);
+    DeviceArray v(elements * 2);
+    DeviceArray out(elements * 2);
+    DeviceArray lse(static_cast<std::size_t>(nHeads) * nTokens * sizeof(float));
+    if (!q.ok() || !k.ok() || !v.ok() || !out.ok() || !lse.ok()) {
+        return false;
+    }
+    std::mt19937 rng(static_cast<unsigned>(nTokens * 131 + headDim));
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<unsigned short> host(elements);
+    for (DeviceArray* array : {&q, &k, &v}) {
+        for (unsigned short& value : host) {
+            value = floatToBf16Bits(normal(rng));
+        }
+        if (!check(cudaMemcpy(array->as<void>(), host.data(), elements * 2, cudaMemcpyHostToDevice), "upload")) {
+            return false;
+        }
+    }
+    DenseAttnHalfParams dense;
+    setDenseBenchShape(dense, nHeads, nTokens, headDim);
+    dense.type = AttnHalfType::Bf16;
+    dense.q = q.as<unsigned short>();
+    dense.k = k.as<unsigned short>();
+    dense.v = v.as<unsigned short>();
+    dense.out = out.as<unsigned short>();
+    dense.lse = lse.as<float>();
+    const double denseFlops = 4.0 * nHeads * static_cast<double>(nTokens) * nTokens * headDim;
+    for (bool causal : {false, true}) {
+        dense.causal = causal;
+        Timing timing;
+        if (!timeKernel([&] { return launchDenseAttnFwdHalf(dense, nullptr); }, options, flush,
+                        flushBytes, timing)) {
+            return false;
+        }
+        emit(csv, "dense", nTokens, headDim, nHeads, causal, 1.0, timing,
+             causal ? denseFlops / 2 : denseFlops, "bf16");
+    }
+    return true;
+}
+
 /// Top-k selection of one bidirectional head (every row scores all N keys), d = 64. Rows longer
 /// than kTopkSharedKeys keep their scores in a global scratch of N rows (4 GiB at N = 32k).
 bool runTopkShape(int nTokens, const Options& options, DeviceArray& flush, std::size_t flushBytes,
@@ -410,7 +472,8 @@ int usage()
     std::fprintf(stderr,
                  "usage: bench_gpu_attention [--sizes 1024,4096,16384] [--dims 64,128]\n"
                  "                           [--density 0.1,0.25] [--reps 25] [--csv FILE]\n"
-                 "                           [--topk-sizes 4096,32768] [--topk-k 64,256]\n");
+                 "                           [--topk-sizes 4096,32768] [--topk-k 64,256]\n"
+                 "                           [--half-sizes 2048,8192,16384]\n");
     return 2;
 }
 
@@ -435,6 +498,8 @@ int main(int argc, char** argv)
             options.densities = parseNumbers(value);
         } else if (arg == "--reps") {
             options.maxReps = std::max(1, std::atoi(value));
+        } else if (arg == "--half-sizes") {
+            options.halfTokenCounts = parseInts(value);
         } else if (arg == "--topk-sizes") {
             options.topkSizes = parseInts(value);
         } else if (arg == "--topk-k") {
@@ -481,6 +546,19 @@ int main(int argc, char** argv)
                 continue;
             }
             if (status == 0 && !runShape(nTokens, headDim, options, flush, flushBytes, csv)) {
+                status = 1;
+            }
+        }
+    }
+    for (int nTokens : options.halfTokenCounts) {
+        for (int headDim : options.headDims) {
+            if (nTokens <= 0 || kTokensPerBatch % nTokens != 0 || denseHalfHeadDimBucket(headDim) == 0 ||
+                kHeadsTimesDim % headDim != 0) {
+                std::fprintf(stderr, "skipping bf16 N=%d d=%d: not a divisor of the FA3 setup or not compiled\n",
+                             nTokens, headDim);
+                continue;
+            }
+            if (status == 0 && !runHalfShape(nTokens, headDim, options, flush, flushBytes, csv)) {
                 status = 1;
             }
         }
