@@ -19,9 +19,11 @@ cudaError_t runSparseAttnFwd(const SparseAttnParams& params, cudaStream_t stream
 extern template cudaError_t runDenseAttnFwd<32>(const DenseAttnParams&, cudaStream_t);
 extern template cudaError_t runDenseAttnFwd<64>(const DenseAttnParams&, cudaStream_t);
 extern template cudaError_t runDenseAttnFwd<128>(const DenseAttnParams&, cudaStream_t);
+extern template cudaError_t runDenseAttnFwd<256>(const DenseAttnParams&, cudaStream_t);
 extern template cudaError_t runSparseAttnFwd<32>(const SparseAttnParams&, cudaStream_t);
 extern template cudaError_t runSparseAttnFwd<64>(const SparseAttnParams&, cudaStream_t);
 extern template cudaError_t runSparseAttnFwd<128>(const SparseAttnParams&, cudaStream_t);
+extern template cudaError_t runSparseAttnFwd<256>(const SparseAttnParams&, cudaStream_t);
 
 namespace {
 
@@ -49,6 +51,8 @@ int launchDenseAttnFwd(const DenseAttnParams& params, void* stream)
         return runDenseAttnFwd<64>(params, cudaStream);
     case 128:
         return runDenseAttnFwd<128>(params, cudaStream);
+    case 256:
+        return runDenseAttnFwd<256>(params, cudaStream);
     default:
         return cudaErrorInvalidValue;
     }
@@ -72,6 +76,8 @@ int launchSparseAttnFwd(const SparseAttnParams& params, void* stream)
         return runSparseAttnFwd<64>(params, cudaStream);
     case 128:
         return runSparseAttnFwd<128>(params, cudaStream);
+    case 256:
+        return runSparseAttnFwd<256>(params, cudaStream);
     default:
         return cudaErrorInvalidValue;
     }

@@ -84,6 +84,12 @@ int launchAttnProbs(const AttnProbsParams& params, void* stream)
                     (params.rowCount + kProbsTile - 1) / kProbsTile);
     const dim3 block(kProbsTile, kProbsThreadRows);
     const size_t sharedBytes = sizeof(float) * 2 * kProbsTile * (params.headDim + 1);
+    // Past 48 KiB (head dims above ~190) the kernel must opt in; cheap to set again.
+    if (const cudaError_t status = cudaFuncSetAttribute(attnProbsKernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                        static_cast<int>(sharedBytes));
+        status != cudaSuccess) {
+        return status;
+    }
     attnProbsKernel<<<grid, block, sharedBytes, static_cast<cudaStream_t>(stream)>>>(params);
     return cudaGetLastError();
 }

@@ -17,6 +17,7 @@ cudaError_t runBlockSparseAttnFwd(const BlockSparseAttnParams& params, cudaStrea
 extern template cudaError_t runBlockSparseAttnFwd<32>(const BlockSparseAttnParams&, cudaStream_t);
 extern template cudaError_t runBlockSparseAttnFwd<64>(const BlockSparseAttnParams&, cudaStream_t);
 extern template cudaError_t runBlockSparseAttnFwd<128>(const BlockSparseAttnParams&, cudaStream_t);
+extern template cudaError_t runBlockSparseAttnFwd<256>(const BlockSparseAttnParams&, cudaStream_t);
 
 int launchBlockSparseAttnFwd(const BlockSparseAttnParams& params, void* stream)
 {
@@ -43,6 +44,8 @@ int launchBlockSparseAttnFwd(const BlockSparseAttnParams& params, void* stream)
         return runBlockSparseAttnFwd<64>(params, cudaStream);
     case 128:
         return runBlockSparseAttnFwd<128>(params, cudaStream);
+    case 256:
+        return runBlockSparseAttnFwd<256>(params, cudaStream);
     default:
         return cudaErrorInvalidValue;
     }

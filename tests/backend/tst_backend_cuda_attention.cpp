@@ -153,7 +153,7 @@ std::vector<Case> denseCases()
 {
     std::vector<Case> cases;
     const int tokenCounts[] = {1, 5, 31, 32, 33, 100, 257};
-    const int headDims[] = {8, 16, 40, 64, 128};
+    const int headDims[] = {8, 16, 40, 64, 128, 200, 256};  // 256: Gemma
     const int windows[] = {0, 7, 64};
     const int headLayouts[][2] = {{2, 2}, {4, 2}, {4, 1}};
     std::uint32_t seed = 1;
@@ -224,6 +224,7 @@ TEST(CudaAttention, ProbabilitiesMatchReferenceAndSumToOne)
         {2, 2, 129, 64, false, 20, 0.0f, 2.0f, 8},
         {4, 2, 45, 128, true, 0, 8.0f, 1.0f, 9},
         {1, 1, 33, 8, false, 0, 0.0f, 1.0f, 10},
+        {4, 1, 77, 256, true, 0, 0.0f, 1.0f, 11},
     };
     for (const Case& c : cases) {
         SCOPED_TRACE(c.name());
@@ -317,6 +318,8 @@ TEST(CudaAttention, SparseCsrMatchesFloat64Reference)
         {2, 2, 333, 128, true, 50, 0.0f, 1.0f, 24},
         {2, 2, 97, 40, false, 0, 6.0f, 1.0f, 25},
         {1, 1, 130, 128, false, 0, 0.0f, 1.0f, 26},
+        {4, 1, 150, 256, true, 0, 0.0f, 1.0f, 27},
+        {2, 2, 90, 160, false, 0, 0.0f, 1.0f, 28},
     };
     const double densities[] = {0.05, 0.3, 1.0};
     for (const Case& c : cases) {
@@ -397,7 +400,7 @@ TEST(CudaAttention, SparseOnTheModelMaskEqualsDense)
 
 TEST(CudaAttention, RejectsWhatItCannotRun)
 {
-    Case c{2, 2, 10, 200, true, 0, 0.0f, 1.0f, 41};
+    Case c{2, 2, 10, 300, true, 0, 0.0f, 1.0f, 41};  // beyond the widest bucket (256)
     LayerQkv tooWide = makeLayer(c);
     std::vector<float> out;
     std::vector<float> lse;

@@ -181,7 +181,7 @@ std::vector<Case> selectionCases()
     std::vector<Case> cases;
     std::uint32_t seed = 1;
     // 6: no full 8-lane chunk, scalar loads; 20: a leftover of 4 dims after two chunks.
-    for (int headDim : {6, 8, 20, 40, 64, 128}) {
+    for (int headDim : {6, 8, 20, 40, 64, 128, 256}) {
         for (bool causal : {true, false}) {
             for (int window : {0, 37}) {
                 cases.push_back({257, headDim, causal, window, 0.0f, seed++});

@@ -10,16 +10,18 @@ namespace attnscope {
 /// The compiled head-dim buckets: a runtime headDim runs in the smallest bucket that holds it,
 /// with the unused columns zero-padded in shared memory. Small dims (8/16/32) of the tiny and
 /// demo models share the 32 bucket; 80/96 would pay for padding to 128 until they get their own.
-inline constexpr int kAttnMaxHeadDim = 128;
+/// 256 is Gemma's head dim (Gemma 3 270M, the end-to-end goal of issue #7).
+inline constexpr int kAttnMaxHeadDim = 256;
 
-/// The bucket that runs headDim (32, 64 or 128), or 0 when no compiled kernel can (headDim <= 0
-/// or > 128). Adding a bucket means an instance file per op and a case in the launchers.
+/// The bucket that runs headDim (32, 64, 128 or 256), or 0 when no compiled kernel can
+/// (headDim <= 0 or > 256). Adding a bucket means an instance file per op and a case in the
+/// launchers.
 ATTNSCOPE_HD constexpr int attnHeadDimBucket(int headDim)
 {
     if (headDim <= 0 || headDim > kAttnMaxHeadDim) {
         return 0;
     }
-    return headDim <= 32 ? 32 : headDim <= 64 ? 64 : 128;
+    return headDim <= 32 ? 32 : headDim <= 64 ? 64 : headDim <= 128 ? 128 : 256;
 }
 
 /// Dense forward tiles: each warp owns kDenseRowsPerWarp query rows, a block kDenseWarps warps,
@@ -83,7 +85,11 @@ static_assert(topkMaxRowKeys(100, true, 0) == 100 && topkMaxRowKeys(100, true, 7
                   topkMaxRowKeys(100, false, 7) == 13 && topkMaxRowKeys(5, false, 7) == 5,
               "top-k row lengths");
 static_assert(attnHeadDimBucket(8) == 32 && attnHeadDimBucket(64) == 64 &&
-                  attnHeadDimBucket(65) == 128 && attnHeadDimBucket(129) == 0,
+                  attnHeadDimBucket(65) == 128 && attnHeadDimBucket(129) == 256 &&
+                  attnHeadDimBucket(256) == 256 && attnHeadDimBucket(257) == 0,
               "head-dim buckets");
+// The 256 bucket's dense tiles need the opt-in shared memory of sm_80 and newer (163 KiB on the
+// A100, 227 KiB on the H100); the kernels set cudaFuncAttributeMaxDynamicSharedMemorySize.
+static_assert(denseAttnSharedBytes(256) <= 163 * 1024, "dense tiles of the 256 bucket fit an sm_80 block");
 
 } // namespace attnscope

@@ -42,7 +42,7 @@ Result<void> checkCudaAttentionSupported(const LayerQkv& qkv)
     if (attnHeadDimBucket(qkv.headDim) == 0) {
         return makeError(ErrorCode::Unsupported,
                          "head_dim " + std::to_string(qkv.headDim) +
-                             " not compiled for CUDA (buckets 32/64/128, up to " +
+                             " not compiled for CUDA (buckets 32/64/128/256, up to " +
                              std::to_string(kAttnMaxHeadDim) + ")",
                          layerContext(qkv), "head_dim");
     }

@@ -17,7 +17,7 @@ struct LayerQkv;
 
 /// The one selector that both supports() and the run functions use (DESIGN.md §7.4):
 /// BackendUnavailable (no device, failed, disabled, not compiled), Unsupported (head dim outside
-/// the compiled buckets, i.e. > 128), ShapeMismatch (q/k/v sizes disagree with the counts),
+/// the compiled buckets, i.e. > 256), ShapeMismatch (q/k/v sizes disagree with the counts),
 /// InvalidArgument (nHeads not a multiple of nKvHeads, sizes beyond 32-bit indexing).
 Result<void> checkCudaAttentionSupported(const LayerQkv& qkv);
 
