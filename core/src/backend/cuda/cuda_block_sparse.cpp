@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <new>
 #include <string>
 
 #include "attnscope_kernels/block_sparse_params.h"
@@ -153,17 +154,28 @@ Result<void> runBlockPooledProbsCuda(const LayerQkv& qkv, int head, std::span<co
     }
     const int blocks = blockCount(qkv.nTokens, poolSize);
     const std::size_t cells = static_cast<std::size_t>(blocks) * blocks;
-    maxMap.assign(cells, 0.0f);
-    sumMap.assign(cells, 0.0f);
     if (cells == 0) {
+        maxMap.clear();
+        sumMap.clear();
         return okResult();
     }
+    // Checked before the host maps are sized: a tiny pool size over a long sequence asks for
+    // blocks² cells on both sides, and the refusal should say so instead of failing to allocate.
     ATTNSCOPE_TRY(checkDeviceMemory(blockPooledProbsDeviceBytes(qkv.nTokens, qkv.headDim, blocks),
                                     cudaFreeMemoryBytes(),
                                     "block-pooled probabilities (" + std::to_string(blocks) + " x " +
                                         std::to_string(blocks) + " blocks of " + std::to_string(poolSize) +
                                         " tokens)",
                                     context));
+    try {
+        maxMap.assign(cells, 0.0f);
+        sumMap.assign(cells, 0.0f);
+    } catch (const std::bad_alloc&) {
+        return makeError(ErrorCode::OutOfMemory,
+                         "no host memory for " + std::to_string(blocks) + " x " + std::to_string(blocks) +
+                             " pooled blocks",
+                         context);
+    }
     ATTNSCOPE_TRY(selectDevice());
     auto headBuffers = uploadHeadQkv(qkv, head, false);
     ATTNSCOPE_TRY(headBuffers);

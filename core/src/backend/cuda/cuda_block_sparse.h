@@ -42,7 +42,8 @@ Result<void> runBlockSparseAttentionCuda(const LayerQkv& qkv, int head, int bloc
 /// [nTokens] is the head's slice of runDenseAttentionCuda's lse. maxMap, sumMap: [blocks, blocks]
 /// row-major (query block major). The N×N matrix is never stored, on the device or here.
 /// Errors: checkCudaAttentionSupported's, InvalidArgument (head out of range, poolSize < 1, lse not
-/// nTokens long), OutOfMemory (blockPooledProbsDeviceBytes), DeviceError.
+/// nTokens long), OutOfMemory (blockPooledProbsDeviceBytes over the free device memory, or no host
+/// memory for the maps), DeviceError.
 Result<void> runBlockPooledProbsCuda(const LayerQkv& qkv, int head, std::span<const float> headLse, int poolSize,
                                      std::vector<float>& maxMap, std::vector<float>& sumMap);
 
