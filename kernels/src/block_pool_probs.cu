@@ -128,6 +128,13 @@ int launchBlockPoolProbs(const BlockPoolProbsParams& params, void* stream)
         return cudaErrorInvalidValue;
     }
     const auto cudaStream = static_cast<cudaStream_t>(stream);
+    const size_t sharedBytes = poolSharedBytes(params.headDim);
+    // Past 48 KiB (head dims above ~180, up to kAttnMaxHeadDim = 256) the kernel must opt in.
+    if (const cudaError_t status = cudaFuncSetAttribute(
+            blockPoolProbsKernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(sharedBytes));
+        status != cudaSuccess) {
+        return status;
+    }
     for (int done = 0; done < params.queryBlockCount; done += kMaxQueryBlocksPerLaunch) {
         BlockPoolProbsParams part = params;
         part.queryBlockBegin = params.queryBlockBegin + done;
@@ -136,7 +143,7 @@ int launchBlockPoolProbs(const BlockPoolProbsParams& params, void* stream)
         part.sumOut = params.sumOut + static_cast<long long>(done) * blocks;
         const dim3 grid(blocks, part.queryBlockCount);
         const dim3 block(kPoolTile, kPoolThreadRows);
-        blockPoolProbsKernel<<<grid, block, poolSharedBytes(params.headDim), cudaStream>>>(part);
+        blockPoolProbsKernel<<<grid, block, sharedBytes, cudaStream>>>(part);
         const cudaError_t status = cudaGetLastError();
         if (status != cudaSuccess) {
             return status;

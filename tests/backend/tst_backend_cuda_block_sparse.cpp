@@ -1,7 +1,7 @@
 // The block-sparse CUDA kernels (issue #7) against float64 references written here:
 //  - runBlockSparseAttentionCuda: output and row LSE equal dense attention restricted to the block
 //    mask (each row: the keys of its query block's kept key blocks that the model's mask shows),
-//    on random inputs and masks over head dims 8/32/40/64/128, block sizes below, at, between and
+//    on random inputs and masks over head dims 8/32/40/64/128/200/256, block sizes below, at, between and
 //    above the 32-row chunk (7, 16, 32, 50, 64, 128, larger than N), a partial last block, causal,
 //    bidirectional, sliding window, softcap, GQA (every head of 4/2 and 4/1 layouts), query blocks
 //    with no kept block and rows whose kept blocks lie entirely after them (empty rows: 0, -inf);
@@ -175,6 +175,8 @@ std::vector<Case> blockSparseCases()
         {1, 1, 70, 64, false, 0, 0.0f, 7, 7},      // blocks shorter than a chunk
         {2, 2, 64, 16, true, 0, 0.0f, 1000, 8},    // one block larger than the sequence
         {4, 2, 513, 64, false, 100, 0.0f, 64, 9},
+        {2, 1, 150, 256, true, 0, 0.0f, 64, 10},   // the 256 bucket (Gemma 3)
+        {1, 1, 90, 200, false, 0, 0.0f, 32, 11},   // 256 bucket, zero-padded columns
     };
 }
 
@@ -355,6 +357,7 @@ TEST(CudaBlockPool, MaxAndSumMatchFloat64Pooling)
         {200, 40, true, 30, 0.0f, 64, 55},  // sliding window: hidden blocks written as 0
         {150, 32, false, 0, 6.0f, 100, 56}, // softcap, blocks across tiles
         {90, 64, false, 0, 0.0f, 500, 57},  // one block larger than the sequence
+        {120, 256, true, 0, 0.0f, 16, 58},  // d = 256: past 48 KiB of shared memory (opt-in)
     };
     for (const PoolCase& c : cases) {
         SCOPED_TRACE(c.name());
