@@ -1,4 +1,4 @@
-// Which backend a variant's kept-set attention and top-k selection ran on (issue #7), checked on
+// Which backend a variant's kept-set attention and mask selection ran on (issue #7), checked on
 // the CPU path every machine has: with CUDA disabled (ATTNSCOPE_DISABLE_CUDA, so the test means the
 // same with or without a GPU), VariantBackend::Auto falls back to the CPU with the reason recorded
 // and gives the same bits as VariantBackend::Cpu, which records no reason. The GPU side of the
@@ -7,6 +7,7 @@
 #include "tst_variant_fixture.h"
 
 #include "attnscope/variant_spec.h"
+#include "test_support/variant_runs.h"
 
 #include <cstdlib>
 #include <string>
@@ -16,20 +17,17 @@ namespace {
 
 LayerVariantResult run(const LayerQkv& layer, const std::string& text, VariantBackend backend)
 {
-    const auto spec = parseVariantSpec(text);
-    EXPECT_TRUE(spec) << text;
     VariantRunOptions options;
     options.backend = backend;
-    auto result = attn::runLayerVariant(layer, spec.value(), options);
-    EXPECT_TRUE(result) << (result ? std::string() : result.error().describe());
-    return result ? std::move(result.value()) : LayerVariantResult{};
+    return runVariantText(layer, text, options);
 }
 
 TEST(VariantBackend, DisabledCudaFallsBackWithReasonAndSameBits)
 {
     const LayerQkv layer = testing::makeStructuredLayer({});
     ASSERT_EQ(setenv("ATTNSCOPE_DISABLE_CUDA", "1", 1), 0);
-    for (const std::string text : {"topk:k=8", "window:w=16", "bigbird", "threshold:delta=2"}) {
+    for (const std::string text : {"topk:k=8", "window:w=16", "bigbird", "threshold:delta=2", "threshold:by=prob",
+                                   "dsa:k=4", "dsa:k=4,block=4", "dsa:select=threshold", "sac"}) {
         SCOPED_TRACE(text);
         const LayerVariantResult automatic = run(layer, text, VariantBackend::Auto);
         const LayerVariantResult cpu = run(layer, text, VariantBackend::Cpu);
@@ -44,9 +42,11 @@ TEST(VariantBackend, DisabledCudaFallsBackWithReasonAndSameBits)
             EXPECT_NE(fallback.backendFallbackReason.find("ATTNSCOPE_DISABLE_CUDA"), std::string::npos)
                 << fallback.backendFallbackReason;
             EXPECT_TRUE(plain.backendFallbackReason.empty()) << plain.backendFallbackReason;
-            const bool topk = text.rfind("topk", 0) == 0;
-            EXPECT_EQ(fallback.selectionBackend, topk ? "cpu" : "");
-            EXPECT_EQ(plain.selectionBackend, topk ? "cpu" : "");
+            // The variants whose selection may run on the GPU say where it ran.
+            const bool selects = text.rfind("topk", 0) == 0 || text.rfind("threshold", 0) == 0 ||
+                                 text.rfind("dsa", 0) == 0 || text.rfind("sac", 0) == 0;
+            EXPECT_EQ(fallback.selectionBackend, selects ? "cpu" : "");
+            EXPECT_EQ(plain.selectionBackend, selects ? "cpu" : "");
             EXPECT_EQ(automatic.heads[index].attention.rowPtr, cpu.heads[index].attention.rowPtr);
             EXPECT_EQ(automatic.heads[index].attention.cols, cpu.heads[index].attention.cols);
             EXPECT_EQ(automatic.heads[index].attention.weights, cpu.heads[index].attention.weights);

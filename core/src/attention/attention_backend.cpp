@@ -119,4 +119,50 @@ bool blockSparseAttentionOnCuda(const HeadInput& input, const std::vector<std::u
     return true;
 }
 
+namespace {
+
+// The shared steps of the selections below: CUDA selected, run(rowPtr, cols), the set or the reason.
+template <typename Run>
+std::optional<KeptSet> keptSetOnCuda(const HeadInput& input, const VariantRunOptions& options, VariantStats& stats,
+                                     Run run)
+{
+    if (!cudaSelected(input, options)) {
+        return std::nullopt;
+    }
+    KeptSet set;
+    const Result<void> result = run(set.rowPtr, set.cols);
+    if (!result.ok()) {
+        recordFallback(stats, result.error().describe());
+        return std::nullopt;
+    }
+    return set;
+}
+
+} // namespace
+
+std::optional<KeptSet> thresholdSetOnCuda(const HeadInput& input, bool byProbability, double delta,
+                                          double minProbability, const VariantRunOptions& options,
+                                          VariantStats& stats)
+{
+    return keptSetOnCuda(input, options, stats, [&](std::vector<std::int64_t>& rowPtr, std::vector<std::int32_t>& cols) {
+        return runThresholdSelectCuda(*input.layerQkv, input.head, byProbability, delta, minProbability, rowPtr, cols);
+    });
+}
+
+std::optional<KeptSet> lowRankSetOnCuda(const HeadInput& input, const LowRankSelection& selection,
+                                        const VariantRunOptions& options, VariantStats& stats)
+{
+    return keptSetOnCuda(input, options, stats, [&](std::vector<std::int64_t>& rowPtr, std::vector<std::int32_t>& cols) {
+        return runLowRankSelectCuda(*input.layerQkv, input.head, selection, rowPtr, cols);
+    });
+}
+
+std::optional<KeptSet> sacProxySetOnCuda(const HeadInput& input, const SacProxySelection& selection,
+                                         const VariantRunOptions& options, VariantStats& stats)
+{
+    return keptSetOnCuda(input, options, stats, [&](std::vector<std::int64_t>& rowPtr, std::vector<std::int32_t>& cols) {
+        return runSacProxySelectCuda(*input.layerQkv, input.head, selection, rowPtr, cols);
+    });
+}
+
 } // namespace attnscope::attn

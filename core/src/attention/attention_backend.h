@@ -8,6 +8,7 @@
 // the following heads go straight to the CPU. Same result contract as the CPU paths.
 
 #include "attention/attention_common.h"
+#include "backend/cuda/cuda_selection.h"
 
 #include <cstdint>
 #include <optional>
@@ -48,5 +49,24 @@ BlockMaskCsr blockMaskCsr(const std::vector<std::uint8_t>& blockMask, int blocks
 /// 2^31 - 1 blocks, or the call failed, with the reason in stats.backendFallbackReason.
 bool blockSparseAttentionOnCuda(const HeadInput& input, const std::vector<std::uint8_t>& blockMask, int blockSize,
                                 const VariantRunOptions& options, std::vector<float>& output, VariantStats& stats);
+
+/// The score-selecting variants' kept sets on the GPU (backend/cuda/cuda_selection.h), with
+/// topkSetOnCuda's contract: nullopt when CUDA was not selected, not usable or failed, with the
+/// reason in stats.backendFallbackReason.
+///
+/// threshold: per row the allowed keys whose exact score is within delta of the row's maximum, or
+/// (byProbability) whose dense probability is at least minProbability.
+std::optional<KeptSet> thresholdSetOnCuda(const HeadInput& input, bool byProbability, double delta,
+                                          double minProbability, const VariantRunOptions& options,
+                                          VariantStats& stats);
+
+/// dsa: a selection on predicted low-rank scores, one CSR row per selection row of `selection`
+/// (query rows, or query blocks).
+std::optional<KeptSet> lowRankSetOnCuda(const HeadInput& input, const LowRankSelection& selection,
+                                        const VariantRunOptions& options, VariantStats& stats);
+
+/// sac: the proxy's global top-(alpha·N) plus the diagonal when selection.selfLoop.
+std::optional<KeptSet> sacProxySetOnCuda(const HeadInput& input, const SacProxySelection& selection,
+                                         const VariantRunOptions& options, VariantStats& stats);
 
 } // namespace attnscope::attn

@@ -3,6 +3,7 @@
 #include "attention/attention_backend.h"
 #include "attention/fused_attention_kernel.h"
 #include "attnscope_kernels/mask_predicates.h"
+#include "attnscope_kernels/selection_math.h"
 #include "util/parallel.h"
 
 #include <Eigen/Core>
@@ -24,12 +25,14 @@ constexpr int kGatheredRowChunk = 64;
 // Dense path row block: one Eigen GEMM per block keeps K/V of the block's key range hot in cache.
 constexpr int kDenseRowBlock = 64;
 
+// selection_math.h's step, which the CUDA kernels share (SAC's Gumbel noise on the GPU).
 std::uint64_t splitmix(std::uint64_t& state)
 {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    static_assert(sizeof(unsigned long long) == sizeof(std::uint64_t));
+    unsigned long long value = state;
+    const unsigned long long result = splitmix64(&value);
+    state = value;
+    return result;
 }
 
 template <int D>
@@ -229,9 +232,7 @@ std::int64_t Rng::below(std::int64_t bound)
 
 double hashUniform(std::uint64_t key, std::uint64_t a, std::uint64_t b)
 {
-    std::uint64_t state = key ^ (a * 0xD1B54A32D192ED03ull);
-    state = splitmix(state) ^ (b * 0x8CB92BA72F3D8DD7ull);
-    return static_cast<double>(splitmix(state) >> 11) * (1.0 / 9007199254740992.0);
+    return hashUniform01(key, a, b);
 }
 
 float dotProduct(const float* a, const float* b, int d)

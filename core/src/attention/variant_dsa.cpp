@@ -5,8 +5,17 @@
 // s·q~·k~, then row top-k (or a gap threshold) and exact attention on the kept keys.
 // Learned mode (mode=learned): the same path with per-head projections P_q, P_k fitted to the true
 // scores by tools/predictors/dsa.py (row-centred score MSE on calibration text) instead of P.
+// With the CUDA backend (attention_backend.h) the projection stays on the host (O(N·d·r), and the
+// GPU then ranks the CPU's own projected values) and the predicted scores (O(N²·r)) and the
+// selection run on the device, per row or per query block as below. The device sums each predicted
+// score in dimension order, Eigen's GEMM in its own: keys whose predicted scores are within
+// rounding of a row's cut may differ. Runs that keep the predicted scores for display
+// (materialise) stay on the CPU, which writes them.
+#include "attention/attention_backend.h"
 #include "attention/learned_predictor_file.h"
 #include "attention/variants.h"
+
+#include "attnscope_kernels/selection_math.h"
 
 #include <Eigen/Core>
 
@@ -142,6 +151,18 @@ int rowBudget(long long fixedK, double density, int rowKeys)
     return static_cast<int>(std::clamp<long long>(count, 0, rowKeys));
 }
 
+// A query block's pooled projected query: the sum of its rows' q~ (one definition for the CPU and
+// GPU paths, so both rank by the same bits).
+Eigen::VectorXf pooledQuery(const LowRankProjection& projection, int rowBegin, int rowEnd)
+{
+    const int r = projection.rank;
+    return Eigen::Map<const RowMatrixF>(projection.query.data() + static_cast<std::size_t>(rowBegin) * r,
+                                        rowEnd - rowBegin, r)
+        .colwise()
+        .sum()
+        .transpose();
+}
+
 // Query-block prediction (block = B > 1): the B queries of a block share one pooled projected query
 // (the sum of their q~, so s·q̄·k~_j is the block's summed predicted score), the block selects its
 // top keys once, ceil(p·L) (or k) of the largest allowed range L among its rows, and every row keeps
@@ -158,7 +179,6 @@ void selectByBlock(const HeadInput& input, const LowRankProjection& projection, 
     thread_local Eigen::VectorXf pooled;
     thread_local Eigen::VectorXf scores;
     thread_local std::vector<int> selected;
-    const int r = projection.rank;
     const int n = input.nTokens;
     const int keyBegin = allowedKeys(input, rowBegin).first;
     const int keyEnd = allowedKeys(input, rowEnd - 1).last + 1;
@@ -166,11 +186,7 @@ void selectByBlock(const HeadInput& input, const LowRankProjection& projection, 
     if (span <= 0) {
         return;
     }
-    pooled = Eigen::Map<const RowMatrixF>(projection.query.data() + static_cast<std::size_t>(rowBegin) * r,
-                                          rowEnd - rowBegin, r)
-                 .colwise()
-                 .sum()
-                 .transpose();
+    pooled = pooledQuery(projection, rowBegin, rowEnd);
     scores.resize(span);
     scores.noalias() = (keysByDim.middleCols(keyBegin, span).transpose() * pooled) * input.scale;
     int budget = 0;
@@ -222,6 +238,55 @@ KeptSet keptSetFromBlockKeys(const HeadInput& input, int queryBlock, const std::
     return set;
 }
 
+// The selection on the GPU (attention_backend.h): per row, or (block > 1, select=topk) once per
+// query block from its pooled query with the CPU's budget (the largest of its rows'), the rows then
+// taking their part of the block's keys as keptSetFromBlockKeys does on the CPU. nullopt when CUDA
+// is not used, with the reason in stats.
+std::optional<KeptSet> selectOnCuda(const HeadInput& input, const LowRankProjection& projection, long long fixedK,
+                                    double density, bool byThreshold, double delta, int queryBlock,
+                                    const VariantRunOptions& options, VariantStats& stats)
+{
+    const int n = input.nTokens;
+    const int r = projection.rank;
+    const bool byBlock = queryBlock > 1 && !byThreshold;
+    const int rows = byBlock ? (n + queryBlock - 1) / queryBlock : n;
+    std::vector<std::int32_t> keyFirst(static_cast<std::size_t>(rows), 0);
+    std::vector<std::int32_t> keyCount(static_cast<std::size_t>(rows), 0);
+    std::vector<std::int32_t> budget(byThreshold ? 0 : static_cast<std::size_t>(rows), 0);
+    std::vector<float> pooled(byBlock ? static_cast<std::size_t>(rows) * r : 0);
+    for (int row = 0; row < rows; ++row) {
+        const auto at = static_cast<std::size_t>(row);
+        const int rowBegin = byBlock ? row * queryBlock : row;
+        const int rowEnd = byBlock ? std::min(n, rowBegin + queryBlock) : row + 1;
+        keyFirst[at] = allowedKeys(input, rowBegin).first;
+        keyCount[at] = std::max(0, allowedKeys(input, rowEnd - 1).last + 1 - keyFirst[at]);
+        for (int queryPos = rowBegin; queryPos < rowEnd && !byThreshold; ++queryPos) {
+            budget[at] = std::max(budget[at], rowBudget(fixedK, density, std::max(0, allowedKeys(input, queryPos).size())));
+        }
+        if (byBlock) {
+            Eigen::Map<Eigen::VectorXf>(pooled.data() + at * r, r) = pooledQuery(projection, rowBegin, rowEnd);
+        }
+    }
+    LowRankSelection selection;
+    selection.queries = byBlock ? std::span<const float>(pooled) : std::span<const float>(projection.query);
+    selection.keys = projection.key;
+    selection.rank = r;
+    selection.scale = input.scale;
+    selection.keyFirst = keyFirst;
+    selection.keyCount = keyCount;
+    selection.budget = budget;
+    selection.delta = delta;
+    std::optional<KeptSet> set = lowRankSetOnCuda(input, selection, options, stats);
+    if (!set || !byBlock) {
+        return set;
+    }
+    std::vector<std::vector<std::int32_t>> blockKeys(static_cast<std::size_t>(rows));
+    for (std::size_t block = 0; block < blockKeys.size(); ++block) {
+        blockKeys[block].assign(set->cols.begin() + set->rowPtr[block], set->cols.begin() + set->rowPtr[block + 1]);
+    }
+    return keptSetFromBlockKeys(input, queryBlock, blockKeys, options.threads);
+}
+
 } // namespace
 
 Result<HeadVariantResult> runDsa(const HeadInput& input, const VariantSpec& spec, const VariantRunOptions& options)
@@ -250,7 +315,22 @@ Result<HeadVariantResult> runDsa(const HeadInput& input, const VariantSpec& spec
         result.estimate.assign(static_cast<std::size_t>(n) * n, 0.0f);
         result.estimateKind = "scores";
     }
-    if (queryBlock > 1 && !byThreshold) {
+    const bool byBlock = queryBlock > 1 && !byThreshold;
+    const double estimateFlops =
+        byBlock ? 4.0 * n * d * projection.rank +
+                      2.0 * static_cast<double>(allowedPairCount(input)) * projection.rank / queryBlock
+                : projection.flops;
+    std::optional<KeptSet> onGpu =
+        keepEstimate ? std::nullopt
+                     : selectOnCuda(input, projection, fixedK, density, byThreshold, delta, queryBlock, options, result.stats);
+    result.stats.selectionBackend = onGpu ? "cuda" : "cpu";
+    if (onGpu) {
+        result.stats.estimateSeconds = watch.seconds();
+        result.stats.estimateFlops = estimateFlops;
+        attendOnSet(input, std::move(*onGpu), options, result);
+        return result;
+    }
+    if (byBlock) {
         const RowMatrixF keysByDim = Eigen::Map<const RowMatrixF>(projection.key.data(), n, projection.rank).transpose();
         std::vector<std::vector<std::int32_t>> blockKeys(static_cast<std::size_t>((n + queryBlock - 1) / queryBlock));
         parallelFor(
@@ -263,8 +343,7 @@ Result<HeadVariantResult> runDsa(const HeadInput& input, const VariantSpec& spec
             options.threads);
         KeptSet set = keptSetFromBlockKeys(input, queryBlock, blockKeys, options.threads);
         result.stats.estimateSeconds = watch.seconds();
-        result.stats.estimateFlops = 4.0 * n * d * projection.rank +
-                                     2.0 * static_cast<double>(allowedPairCount(input)) * projection.rank / queryBlock;
+        result.stats.estimateFlops = estimateFlops;
         attendOnSet(input, std::move(set), options, result);
         return result;
     }
@@ -294,7 +373,7 @@ Result<HeadVariantResult> runDsa(const HeadInput& input, const VariantSpec& spec
             if (byThreshold) {
                 const float maxScore = *std::max_element(line, line + range.size());
                 for (int index = 0; index < range.size(); ++index) {
-                    if (line[index] >= maxScore - delta) {
+                    if (withinDeltaOfMax(line[index], maxScore, delta)) {
                         cols.push_back(range.first + index);
                     }
                 }
@@ -308,7 +387,7 @@ Result<HeadVariantResult> runDsa(const HeadInput& input, const VariantSpec& spec
         }
     });
     result.stats.estimateSeconds = watch.seconds();
-    result.stats.estimateFlops = projection.flops;
+    result.stats.estimateFlops = estimateFlops;
     attendOnSet(input, std::move(set), options, result);
     return result;
 }

@@ -5,16 +5,22 @@
 // oracle = global top-(alpha·N) of the exact dense probabilities; learned = global top-(alpha·N)
 // of a fitted LSTM pointer's row log-probabilities (learned_sac.h); plus the special-case presets.
 // Rows therefore get different edge counts, the distinctive SAC property.
+// With the CUDA backend (attention_backend.h) the proxy's selection runs on the GPU: the projection
+// stays on the host (the GPU ranks the CPU's own projected values), the device writes every allowed
+// pair's key and finds the global budget-th largest by radix select, ties to the earlier pair as
+// here. Its predicted scores, exp and log sums round differently from Eigen's, so pairs whose keys
+// are within rounding of the global cut may differ. Oracle and learned modes stay on the CPU.
+#include "attention/attention_backend.h"
 #include "attention/learned_sac.h"
 #include "attention/variants.h"
 
 #include "attnscope_kernels/mask_predicates.h"
+#include "attnscope_kernels/selection_math.h"
 
 #include <Eigen/Core>
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <functional>
 #include <mutex>
 #include <numeric>
@@ -54,10 +60,7 @@ constexpr std::size_t kScoreBins = std::size_t{1} << (32 - kScoreBinShift);
 
 std::uint32_t scoreBin(float key)
 {
-    key += 0.0f;
-    std::uint32_t bits = 0;
-    std::memcpy(&bits, &key, sizeof bits);
-    return ((bits & 0x80000000u) != 0 ? ~bits : (bits | 0x80000000u)) >> kScoreBinShift;
+    return orderedFloatBits(key) >> kScoreBinShift;
 }
 
 // Counts of a chunk's scores per bin; only touched bins are cleared, so a chunk costs its pairs.
@@ -320,6 +323,28 @@ Result<HeadVariantResult> runSac(const HeadInput& input, const VariantSpec& spec
     const auto budget = static_cast<std::int64_t>(
         std::min<double>(std::llround(specFloat(spec, "alpha") * n), static_cast<double>(pairs)));
     const std::uint64_t noiseKey = mixSeed(seed, input.layer, input.head, 0x5ac);
+    std::optional<KeptSet> onGpu;
+    if (!oracle && !learned) {
+        SacProxySelection selection;
+        selection.queries = projection.query;
+        selection.keys = projection.key;
+        selection.rank = projection.rank;
+        selection.scale = input.scale;
+        selection.beta = beta;
+        selection.tau = tau;
+        selection.logFloor = kLogFloor;
+        selection.noiseKey = noiseKey;
+        selection.budget = budget;
+        selection.selfLoop = selfLoop;
+        onGpu = sacProxySetOnCuda(input, selection, options, result.stats);
+    }
+    result.stats.selectionBackend = onGpu ? "cuda" : "cpu";
+    if (onGpu) {
+        result.stats.estimateSeconds = watch.seconds();
+        result.stats.estimateFlops = projection.flops;
+        attendOnSet(input, std::move(*onGpu), options, result);
+        return result;
+    }
     GlobalTopEdges top(budget);
     const int chunks = (n + kScoreChunkRows - 1) / kScoreChunkRows;
     parallelFor(
@@ -365,7 +390,7 @@ Result<HeadVariantResult> runSac(const HeadInput& input, const VariantSpec& spec
                     std::copy(line, line + range.size(), scratch.begin());
                     if (beta != 0.0) {
                         for (int index = 0; index < range.size(); ++index) {
-                            const double prior = -std::log1p(std::abs(queryPos - (range.first + index)));
+                            const double prior = sacDistancePrior(queryPos, range.first + index);
                             scratch[static_cast<std::size_t>(index)] += static_cast<float>(beta * prior);
                         }
                     }

@@ -1,6 +1,12 @@
 // threshold: keys whose exact score is within delta of the row maximum, or whose dense probability
-// reaches prob (an oracle). by=prob can leave a flat row empty; such rows are counted.
+// reaches prob (an oracle). by=prob can leave a flat row empty; such rows are counted. With the CUDA
+// backend the selection runs on the GPU (attention_backend.h) on the same score bits: by=score keeps
+// the same keys; by=prob computes the probabilities with the device's exp and summation order, so a
+// key whose probability is within rounding of prob may fall the other way.
+#include "attention/attention_backend.h"
 #include "attention/variants.h"
+
+#include "attnscope_kernels/selection_math.h"
 
 namespace attnscope::attn {
 
@@ -13,7 +19,9 @@ Result<HeadVariantResult> runThreshold(const HeadInput& input, const VariantSpec
     HeadVariantResult result;
     result.head = input.head;
     Stopwatch watch;
-    KeptSet set = keptSetFromRows(input, options.threads, [&](int queryPos, std::vector<std::int32_t>& cols) {
+    std::optional<KeptSet> onGpu = thresholdSetOnCuda(input, byProbability, delta, minProbability, options, result.stats);
+    result.stats.selectionBackend = onGpu ? "cuda" : "cpu";
+    KeptSet set = onGpu ? std::move(*onGpu) : keptSetFromRows(input, options.threads, [&](int queryPos, std::vector<std::int32_t>& cols) {
         thread_local std::vector<float> scratch;
         thread_local std::vector<double> probabilities;
         const KeyRange range = allowedKeys(input, queryPos);
@@ -24,7 +32,7 @@ Result<HeadVariantResult> runThreshold(const HeadInput& input, const VariantSpec
         }
         for (int index = 0; index < range.size(); ++index) {
             const bool keep = byProbability ? probabilities[static_cast<std::size_t>(index)] >= minProbability
-                                            : scratch[static_cast<std::size_t>(index)] >= maxScore - delta;
+                                            : withinDeltaOfMax(scratch[static_cast<std::size_t>(index)], maxScore, delta);
             if (keep) {
                 cols.push_back(range.first + index);
             }
