@@ -240,6 +240,7 @@ __device__ inline int compactAscending(int length, int first, int* out, Keep kee
         soFar += total;
         buffer ^= 1;
     }
+    __syncthreads();  // the counts are free again: a following call may reuse them at once
     return static_cast<int>(soFar);
 }
 
@@ -272,6 +273,7 @@ __device__ inline int compactAboveAndTies(int length, int first, int* out, BitsO
         keptSoFar += keptTotal;
         buffer ^= 1;
     }
+    __syncthreads();  // as in compactAscending
     return static_cast<int>(keptSoFar);
 }
 

@@ -10,7 +10,8 @@
 //    over random float keys with many exact ties), finds the budget-th largest key and the ties
 //    still wanted that std::nth_element and a count give; then offsetsFromCounts and
 //    takeTiesInRowOrder, with the kept-per-row rule of the SAC row kernel, give exactly the global
-//    top-budget ranked by (key descending, row, column): the CPU variant's order.
+//    top-budget ranked by (key descending, row, column): the CPU variant's order; the per-row
+//    counts pass countsMatchRadixSelect, and a miscounted row fails it.
 
 #include <gtest/gtest.h>
 
@@ -161,10 +162,19 @@ std::vector<std::vector<int>> radixSelection(const std::vector<std::vector<float
         prefixMask |= 0xffu << shift;
         remaining = inBin;
     }
+    std::vector<std::int32_t> above;
     std::vector<std::int32_t> ties;
     for (const auto& row : rows) {
+        above.push_back(static_cast<std::int32_t>(
+            std::count_if(row.begin(), row.end(), [&](float key) { return orderedFloatBits(key) > prefix; })));
         ties.push_back(static_cast<std::int32_t>(
             std::count_if(row.begin(), row.end(), [&](float key) { return orderedFloatBits(key) == prefix; })));
+    }
+    EXPECT_TRUE(cuda_selection::countsMatchRadixSelect(above, ties, budget, remaining));
+    if (!above.empty()) {
+        std::vector<std::int32_t> wrong = above;
+        ++wrong.back();
+        EXPECT_FALSE(cuda_selection::countsMatchRadixSelect(wrong, ties, budget, remaining));
     }
     const std::vector<std::int32_t> taken = cuda_selection::takeTiesInRowOrder(ties, remaining);
     std::vector<std::vector<int>> kept(rows.size());

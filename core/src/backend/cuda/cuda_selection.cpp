@@ -49,6 +49,19 @@ std::vector<std::int32_t> takeTiesInRowOrder(std::span<const std::int32_t> ties,
     return taken;
 }
 
+bool countsMatchRadixSelect(std::span<const std::int32_t> above, std::span<const std::int32_t> ties,
+                            std::int64_t budget, std::int64_t remaining)
+{
+    std::int64_t aboveTotal = 0;
+    std::int64_t tiesTotal = 0;
+    for (std::size_t row = 0; row < above.size() && row < ties.size(); ++row) {
+        aboveTotal += above[row];
+        tiesTotal += ties[row];
+    }
+    return above.size() == ties.size() && remaining >= 1 && aboveTotal == budget - remaining &&
+           tiesTotal >= remaining;
+}
+
 } // namespace cuda_selection
 
 #if ATTNSCOPE_HAVE_CUDA
@@ -444,8 +457,17 @@ Result<void> runSacProxySelectCuda(const LayerQkv& qkv, int head, const SacProxy
         rowParams.above = above->data();
         rowParams.ties = ties->data();
         ATTNSCOPE_CUDA_CHECK(static_cast<cudaError_t>(launchSacRows(rowParams, nullptr)));
+        std::vector<std::int32_t> hostAbove(static_cast<std::size_t>(n), 0);
         std::vector<std::int32_t> hostTies(static_cast<std::size_t>(n), 0);
+        ATTNSCOPE_TRY(above->toHost(hostAbove.data(), hostAbove.size()));
         ATTNSCOPE_TRY(ties->toHost(hostTies.data(), hostTies.size()));
+        // The rows must hold exactly what the histograms said: budget - remaining keys above the
+        // threshold and at least `remaining` equal to it. Anything else is a device fault; the
+        // caller then runs the CPU selection.
+        if (!cuda_selection::countsMatchRadixSelect(hostAbove, hostTies, budget, remaining)) {
+            return makeError(ErrorCode::DeviceError,
+                             "sac selection: the per-row counts disagree with the radix select", context);
+        }
         tiesTaken = cuda_selection::takeTiesInRowOrder(hostTies, remaining);
     }
     auto tiesDevice = DeviceBuffer<std::int32_t>::fromHost(tiesTaken.data(), tiesTaken.size());

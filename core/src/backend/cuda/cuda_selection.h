@@ -85,4 +85,10 @@ std::vector<std::int64_t> offsetsFromCounts(std::span<const std::int32_t> counts
 /// order are taken, so row r takes min(ties[r], wanted - ties of the rows before it), at least 0.
 std::vector<std::int32_t> takeTiesInRowOrder(std::span<const std::int32_t> ties, std::int64_t wanted);
 
+/// Whether per-row counts of keys above (`above`) and equal to (`ties`) the threshold a radix select
+/// found for the budget-th largest key agree with it: budget - remaining above in all, and at
+/// least `remaining` (>= 1) ties.
+bool countsMatchRadixSelect(std::span<const std::int32_t> above, std::span<const std::int32_t> ties,
+                            std::int64_t budget, std::int64_t remaining);
+
 } // namespace attnscope::cuda_selection
