@@ -6,9 +6,12 @@
 //   online softmax  row max / sum in f32 on the accumulator layout (a row lives in one lane quad);
 //   O += P·V        P re-packed to 16 bits straight from the S accumulators (FA2's register
 //                   reuse: the C layout of two 16×8 tiles is the A layout of one 16×16 tile).
-// K and V tiles sit row-major in shared memory; fragments are read with plain 32-bit / 16-bit
-// shared loads at the documented PTX positions (no ldmatrix, no cp.async pipelining yet: the
-// simple, checkable version first). Included only by the instance files, one per (type, bucket).
+// K and V tiles sit row-major in shared memory. Their B fragments are read with ldmatrix (x4: four
+// 8×8 matrices per instruction; .trans for V, whose B operand is column-major in the tile), or,
+// with DenseAttnHalfParams::plainFragmentLoads, with plain 32-bit / 16-bit shared loads at the
+// documented positions: the slow path that states the layout directly, kept so the GPU test can
+// hold the ldmatrix path against it. No cp.async pipelining yet. Included only by the instance
+// files, one per (type, bucket).
 //
 // Fragment layout of mma.sync.aligned.m16n8k16 (PTX ISA, "Matrix Fragments for mma.m16n8k16"),
 // with g = lane / 4 and t = lane % 4; a 32-bit register holds two 16-bit elements, the lower
@@ -17,6 +20,10 @@
 //                         reg2 (g, 2t+8..+9)   reg3 (g+8, 2t+8..+9)
 //   B (16×8, "col"):      reg0 (k = 2t..2t+1, n = g)   reg1 (k = 2t+8..+9, n = g)
 //   C/D (16×8, f32):      c0, c1 (g, 2t..2t+1)         c2, c3 (g+8, 2t..2t+1)
+// ldmatrix.m8n8.x4 (PTX ISA, "ldmatrix"): lanes 8m..8m+7 give the addresses of rows 0..7 of
+// matrix m (16 bytes each); register m of lane L then holds row L/4, columns 2(L%4), 2(L%4)+1 of
+// matrix m, or with .trans rows 2(L%4), 2(L%4)+1 of column L/4: exactly a B register (k = 2t..,
+// n = g) when the matrix is stored n-major (K: key rows) resp. k-major (V: key rows) in shared memory.
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -76,6 +83,31 @@ struct HalfTypeTraits<AttnHalfType::Bf16> {
 #endif
     }
 };
+
+/// Four 8×8 b16 matrices from shared memory (see the layout note above); `row` is this lane's row
+/// address (16-byte aligned). kTrans: the transposed read.
+template <bool kTrans>
+__device__ __forceinline__ void loadMatrixX4(unsigned int (&r)[4], const unsigned short* row)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    const auto address = static_cast<unsigned int>(__cvta_generic_to_shared(row));
+    if constexpr (kTrans) {
+        asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                     : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                     : "r"(address)
+                     : "memory");
+    } else {
+        asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                     : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                     : "r"(address)
+                     : "memory");
+    }
+#else
+    (void)row;
+    r[0] = r[1] = r[2] = r[3] = 0u;
+    __trap();
+#endif
+}
 
 /// Whether rows of `headDim` 16-bit elements can be read as 16-byte vectors: the row fills the
 /// bucket and every row start is 16-byte aligned.
@@ -158,7 +190,8 @@ __global__ void __launch_bounds__(kDenseHalfWarps * 32)
     constexpr float kLn2 = 0.6931471805599453f;
     static_assert(kDenseHalfRowsPerWarp == 16, "one m16n8k16 row tile per warp");
     static_assert(kBucket % 16 == 0 && kDenseHalfBlockKeys % 16 == 0, "whole mma tiles");
-    static_assert((kStride * 2) % 16 == 0, "16-byte aligned shared rows");
+    static_assert((kStride * 2) % 16 == 0, "16-byte aligned shared rows (ldmatrix row addresses)");
+    static_assert(kDimChunks % 2 == 0 && kDimTiles % 2 == 0, "ldmatrix x4 covers two chunks / tiles");
 
     extern __shared__ uint4 halfSharedRaw[];
     unsigned short* kTile = reinterpret_cast<unsigned short*>(halfSharedRaw);  // [keys][kStride]
@@ -173,8 +206,9 @@ __global__ void __launch_bounds__(kDenseHalfWarps * 32)
     const int lane = threadIdx.x % 32;
     const int g = lane / 4;
     const int t = lane % 4;
-    const int rowLow = blockRow0 + warp * kDenseHalfRowsPerWarp + g;  // this lane's rows: rowLow
-    const int rowHigh = rowLow + 8;                                   // and rowLow + 8
+    const int warpRow0 = blockRow0 + warp * kDenseHalfRowsPerWarp;
+    const int rowLow = warpRow0 + g;  // this lane's rows: rowLow and rowLow + 8
+    const int rowHigh = rowLow + 8;
 
     const unsigned short* qHead = p.q + head * p.qHeadStride;
     const unsigned short* kHead = p.k + kvHead * p.kHeadStride;
@@ -232,7 +266,8 @@ __global__ void __launch_bounds__(kDenseHalfWarps * 32)
         __syncthreads();
 
         // S = Q·Kᵀ: B(k = dim, n = key) = K[key][dim], so a B register is two adjacent dims of
-        // one key row.
+        // one key row. ldmatrix: matrix m of lane L's x4 is keys nt·8.., dims 32·kp + 8m.., so
+        // registers 0-1 are (b0, b1) of dim chunk 2kp and 2-3 those of chunk 2kp + 1.
         float score[kKeyTiles][4];
 #pragma unroll
         for (int nt = 0; nt < kKeyTiles; ++nt) {
@@ -240,16 +275,31 @@ __global__ void __launch_bounds__(kDenseHalfWarps * 32)
             for (int i = 0; i < 4; ++i) {
                 score[nt][i] = 0.0f;
             }
-            const unsigned short* keyRow = kTile + (nt * 8 + g) * kStride + 2 * t;
+            if (p.plainFragmentLoads) {
+                const unsigned short* keyRow = kTile + (nt * 8 + g) * kStride + 2 * t;
 #pragma unroll
-            for (int kc = 0; kc < kDimChunks; ++kc) {
-                const unsigned int b0 = *reinterpret_cast<const unsigned int*>(keyRow + kc * 16);
-                const unsigned int b1 = *reinterpret_cast<const unsigned int*>(keyRow + kc * 16 + 8);
-                Traits::mma(score[nt], qFrag[kc], b0, b1);
+                for (int kc = 0; kc < kDimChunks; ++kc) {
+                    const unsigned int b0 = *reinterpret_cast<const unsigned int*>(keyRow + kc * 16);
+                    const unsigned int b1 = *reinterpret_cast<const unsigned int*>(keyRow + kc * 16 + 8);
+                    Traits::mma(score[nt], qFrag[kc], b0, b1);
+                }
+            } else {
+                const unsigned short* keyRow = kTile + (nt * 8 + lane % 8) * kStride + (lane / 8) * 8;
+#pragma unroll
+                for (int kp = 0; kp < kDimChunks / 2; ++kp) {
+                    unsigned int b[4];
+                    loadMatrixX4<false>(b, keyRow + kp * 32);
+                    Traits::mma(score[nt], qFrag[2 * kp], b[0], b[1]);
+                    Traits::mma(score[nt], qFrag[2 * kp + 1], b[2], b[3]);
+                }
             }
         }
 
         // Mask, scale, softcap; the tile's row max (a row's 64 keys live in the 4 lanes of a quad).
+        // A tile every key of which every row of this warp sees (inside [.., keyEnd), no window,
+        // and for causal wholly at or below the warp's first row) skips the per-element test.
+        const bool wholeTile = tile0 + kDenseHalfBlockKeys <= keyEnd && p.slidingWindow <= 0 &&
+                               (!p.causal || tile0 + kDenseHalfBlockKeys - 1 <= warpRow0);
         float tileMax[2] = {-CUDART_INF_F, -CUDART_INF_F};
 #pragma unroll
         for (int nt = 0; nt < kKeyTiles; ++nt) {
@@ -258,7 +308,7 @@ __global__ void __launch_bounds__(kDenseHalfWarps * 32)
                 const int row = i < 2 ? rowLow : rowHigh;
                 const int key = tile0 + nt * 8 + 2 * t + (i & 1);
                 const bool visible =
-                    key < keyEnd && modelAllows(row, key, p.causal, p.slidingWindow);
+                    wholeTile || (key < keyEnd && modelAllows(row, key, p.causal, p.slidingWindow));
                 const float s = visible ? applySoftcap(score[nt][i] * p.scale, p.softcap) * kLog2e
                                         : -CUDART_INF_F;
                 score[nt][i] = s;
@@ -295,7 +345,9 @@ __global__ void __launch_bounds__(kDenseHalfWarps * 32)
         }
 
         // O += P·V. P's A fragment for keys 16kc..16kc+15 is the C layout of key tiles 2kc and
-        // 2kc+1; B(k = key, n = dim) = V[key][dim] is two keys of one column: two 16-bit loads.
+        // 2kc+1; B(k = key, n = dim) = V[key][dim] is two keys of one column: two 16-bit loads, or
+        // ldmatrix.trans with matrix m of lane L's x4 at keys 16kc + 8(m % 2).., dims 16dp + 8(m / 2)..,
+        // so registers 0-1 are (b0, b1) of dim tile 2dp and 2-3 those of dim tile 2dp + 1.
 #pragma unroll
         for (int kc = 0; kc < kKeyChunks; ++kc) {
             unsigned int pFrag[4];
@@ -303,15 +355,27 @@ __global__ void __launch_bounds__(kDenseHalfWarps * 32)
             pFrag[1] = Traits::pack(score[2 * kc][2], score[2 * kc][3]);
             pFrag[2] = Traits::pack(score[2 * kc + 1][0], score[2 * kc + 1][1]);
             pFrag[3] = Traits::pack(score[2 * kc + 1][2], score[2 * kc + 1][3]);
-            const unsigned short* v0 = vTile + (kc * 16 + 2 * t) * kStride + g;
+            if (p.plainFragmentLoads) {
+                const unsigned short* v0 = vTile + (kc * 16 + 2 * t) * kStride + g;
 #pragma unroll
-            for (int dt = 0; dt < kDimTiles; ++dt) {
-                const unsigned short* at = v0 + dt * 8;
-                const unsigned int b0 = static_cast<unsigned int>(at[0]) |
-                                        (static_cast<unsigned int>(at[kStride]) << 16);
-                const unsigned int b1 = static_cast<unsigned int>(at[8 * kStride]) |
-                                        (static_cast<unsigned int>(at[9 * kStride]) << 16);
-                Traits::mma(acc[dt], pFrag, b0, b1);
+                for (int dt = 0; dt < kDimTiles; ++dt) {
+                    const unsigned short* at = v0 + dt * 8;
+                    const unsigned int b0 = static_cast<unsigned int>(at[0]) |
+                                            (static_cast<unsigned int>(at[kStride]) << 16);
+                    const unsigned int b1 = static_cast<unsigned int>(at[8 * kStride]) |
+                                            (static_cast<unsigned int>(at[9 * kStride]) << 16);
+                    Traits::mma(acc[dt], pFrag, b0, b1);
+                }
+            } else {
+                const unsigned short* valueRow =
+                    vTile + (kc * 16 + ((lane / 8) % 2) * 8 + lane % 8) * kStride + (lane / 16) * 8;
+#pragma unroll
+                for (int dp = 0; dp < kDimTiles / 2; ++dp) {
+                    unsigned int b[4];
+                    loadMatrixX4<true>(b, valueRow + dp * 16);
+                    Traits::mma(acc[2 * dp], pFrag, b[0], b[1]);
+                    Traits::mma(acc[2 * dp + 1], pFrag, b[2], b[3]);
+                }
             }
         }
     }

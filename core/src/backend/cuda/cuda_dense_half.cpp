@@ -62,7 +62,7 @@ Result<void> checkDenseAttentionHalfSupported(const LayerQkv& qkv)
 }
 
 Result<void> runDenseAttentionHalfCuda(const LayerQkv& qkv, AttnHalfType type, std::vector<float>& out,
-                                       std::vector<float>& lse)
+                                       std::vector<float>& lse, bool plainFragmentLoads)
 {
     ATTNSCOPE_TRY(checkDenseAttentionHalfSupported(qkv));
     const std::size_t rows = static_cast<std::size_t>(qkv.nHeads) * qkv.nTokens;
@@ -100,6 +100,7 @@ Result<void> runDenseAttentionHalfCuda(const LayerQkv& qkv, AttnHalfType type, s
     params.v = v->data();
     params.out = outDevice->data();
     params.lse = lseDevice->data();
+    params.plainFragmentLoads = plainFragmentLoads;
     ATTNSCOPE_CUDA_CHECK(static_cast<cudaError_t>(launchDenseAttnFwdHalf(params, nullptr)));
     ATTNSCOPE_CUDA_CHECK(cudaDeviceSynchronize());
     staged.resize(out.size());
@@ -118,7 +119,7 @@ Result<void> checkDenseAttentionHalfSupported(const LayerQkv&)
     return unavailableError();
 }
 
-Result<void> runDenseAttentionHalfCuda(const LayerQkv&, AttnHalfType, std::vector<float>&, std::vector<float>&)
+Result<void> runDenseAttentionHalfCuda(const LayerQkv&, AttnHalfType, std::vector<float>&, std::vector<float>&, bool)
 {
     return unavailableError();
 }
