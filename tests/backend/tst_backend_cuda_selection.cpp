@@ -2,7 +2,8 @@
 // against each variant's own CPU kept set (the same spec run with VariantBackend::Cpu):
 //  - threshold:by=delta scores in the CPU's summation order, so its kept set must equal the CPU's
 //    key for key (random inputs, head dims 6/20/64/128, causal, bidirectional and sliding-window
-//    rows, GQA, rows longer than kTopkSharedKeys, the demo model's captured Q/K);
+//    rows, GQA, rows longer than kTopkSharedKeys, the demo model's captured Q/K); with a softcap
+//    (device tanhf) only keys within 1e-5 of max - delta may differ;
 //  - threshold:by=prob, dsa and sac compute their probabilities / predicted scores / proxy keys with
 //    the device's exp and summation order, so their sets are compared with DESIGN.md §7.9's tie rule:
 //    every key kept by one side only must lie within a rounding bound of the row's (dsa,
@@ -158,6 +159,30 @@ TEST(CudaSelection, ThresholdByScoreEqualsCpuKeyForKey)
             EXPECT_EQ(differing, 0);
         }
     }
+}
+
+TEST(CudaSelection, ThresholdWithSoftcapDiffersOnlyAtTheThreshold)
+{
+    // The GPU's tanhf and the C library's tanh may differ by an ulp: only keys whose score is that
+    // close to max - delta may fall the other way.
+    Case c{400, 64, true, 0, 2, 1, 55};
+    LayerQkv layer = makeLayer(c);
+    layer.softcap = 2.0f;
+    constexpr double kDelta = 0.5;
+    std::vector<float> scores;
+    const int differing = compareWithCpu(layer, "threshold:delta=0.5", [&](int head, int row, const auto& gpuKeys,
+                                                                         const auto& cpuKeys) {
+        const attn::HeadInput input = attn::makeHeadInput(layer, head);
+        const attn::KeyRange range = attn::allowedKeys(input, row);
+        scores.assign(static_cast<std::size_t>(range.size()), 0.0f);
+        attn::scoreRow(input, row, range, scores.data());
+        const double cut = *std::max_element(scores.begin(), scores.end()) - kDelta;
+        for (std::int32_t key : symmetricDifference(gpuKeys, cpuKeys)) {
+            EXPECT_NEAR(scores[static_cast<std::size_t>(key - range.first)], cut, 1e-5)
+                << "head " << head << " row " << row << " key " << key;
+        }
+    });
+    EXPECT_LE(differing, 4);
 }
 
 TEST(CudaSelection, ThresholdRowsLongerThanSharedMemory)

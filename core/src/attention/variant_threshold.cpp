@@ -1,8 +1,9 @@
 // threshold: keys whose exact score is within delta of the row maximum, or whose dense probability
 // reaches prob (an oracle). by=prob can leave a flat row empty; such rows are counted. With the CUDA
 // backend the selection runs on the GPU (attention_backend.h) on the same score bits: by=score keeps
-// the same keys; by=prob computes the probabilities with the device's exp and summation order, so a
-// key whose probability is within rounding of prob may fall the other way.
+// the same keys (with a softcap the device's tanhf may move a key within an ulp of the cut); by=prob
+// computes the probabilities with the device's exp and summation order, so a key whose probability
+// is within rounding of prob may fall the other way.
 #include "attention/attention_backend.h"
 #include "attention/variants.h"
 

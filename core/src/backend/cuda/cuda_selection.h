@@ -19,8 +19,9 @@ struct LayerQkv;
 /// The `threshold` variant's selection of head `head`: per query row, the keys the model's mask
 /// allows whose exact score (attn::scoreRow's bits) is within `delta` of the row's maximum, or,
 /// when byProbability, whose dense probability (softmax in double) is at least minProbability.
-/// Score rows equal the CPU's bit for bit; the probabilities may differ from the CPU's in the last
-/// bits (the device's exp, the block's summation order).
+/// Score rows equal the CPU's bit for bit (with a softcap, the device's tanhf may differ from the C
+/// library's by an ulp); the probabilities may differ from the CPU's in the last bits (the
+/// device's exp, the block's summation order).
 /// Errors: checkCudaAttentionSupported's, InvalidArgument (head out of range, more than 2^31 - 1
 /// kept entries: "csr_too_large"), OutOfMemory, DeviceError.
 Result<void> runThresholdSelectCuda(const LayerQkv& qkv, int head, bool byProbability, double delta,
