@@ -1,7 +1,7 @@
 // The GPU mask construction of the score-selecting variants (issue #7; kernels/src/selection.cu)
 // against each variant's own CPU kept set (the same spec run with VariantBackend::Cpu):
 //  - threshold:by=delta scores in the CPU's summation order, so its kept set must equal the CPU's
-//    key for key (random inputs, head dims 6/20/64/128, causal, bidirectional and sliding-window
+//    key for key (random inputs, head dims 6/20/64/128/256, causal, bidirectional and sliding-window
 //    rows, GQA, rows longer than kTopkSharedKeys, the demo model's captured Q/K); with a softcap
 //    (device tanhf) only keys within 1e-5 of max - delta may differ;
 //  - threshold:by=prob, dsa and sac compute their probabilities / predicted scores / proxy keys with
@@ -81,6 +81,7 @@ std::vector<Case> randomCases()
             cases.push_back({231, headDim, causal, 0, 4, 2, seed++});
         }
     }
+    cases.push_back({150, 256, true, 0, 2, 1, seed++});  // the largest head-dim bucket
     cases.push_back({300, 64, false, 41, 2, 1, seed++});
     cases.push_back({300, 40, true, 41, 2, 2, seed++});
     return cases;
