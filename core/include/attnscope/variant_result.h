@@ -41,7 +41,7 @@ struct VariantStats {
     /// Where the kept-set attention ran: "cpu" or "cuda" (VariantRunOptions::backend). Density-1
     /// variants (dense, performer, fast) always report "cpu".
     std::string attentionBackend = "cpu";
-    /// Where the mask selection ran when it has a GPU path (topk: "cpu" or "cuda"); empty when the
+    /// Where the mask selection ran when it has a GPU path (topk, sbm: "cpu" or "cuda"); empty when the
     /// variant's selection only runs on the CPU.
     std::string selectionBackend;
     /// Why CUDA was tried and not used ("CUDA backend unavailable: no CUDA device", an out-of-memory

@@ -1,6 +1,8 @@
 #include "attention/attention_backend.h"
 
 #include "backend/cuda/cuda_attention.h"
+#include "backend/cuda/cuda_host_common.h"
+#include "backend/cuda/cuda_sbm.h"
 #include "backend/cuda/cuda_block_sparse.h"
 
 #include <algorithm>
@@ -163,6 +165,52 @@ std::optional<KeptSet> sacProxySetOnCuda(const HeadInput& input, const SacProxyS
     return keptSetOnCuda(input, options, stats, [&](std::vector<std::int64_t>& rowPtr, std::vector<std::int32_t>& cols) {
         return runSacProxySelectCuda(*input.layerQkv, input.head, selection, rowPtr, cols);
     });
+}
+
+bool sbmCudaUsable(const HeadInput& input, const VariantRunOptions& options, VariantStats& stats)
+{
+    if (!cudaSelected(input, options)) {
+        return false;
+    }
+    if (const Result<void> supported = checkCudaAttentionSupported(*input.layerQkv); !supported.ok()) {
+        recordFallback(stats, supported.error().describe());
+        return false;
+    }
+    return true;
+}
+
+bool sbmAssignOnCuda(const HeadInput& input, const VariantRunOptions& options, const float* points, int count,
+                     int dim, const float* centroids, int clusters, std::vector<float>& logits,
+                     std::vector<std::int32_t>& assignment, VariantStats& stats)
+{
+    if (!sbmCudaUsable(input, options, stats)) {
+        return false;
+    }
+    const Result<void> run = runSbmAssignCuda(
+        std::span<const float>(points, static_cast<std::size_t>(count) * static_cast<std::size_t>(dim)), count, dim,
+        std::span<const float>(centroids, static_cast<std::size_t>(clusters) * static_cast<std::size_t>(dim)),
+        clusters, logits, assignment, cuda_host::layerContext(*input.layerQkv, input.head));
+    if (!run.ok()) {
+        recordFallback(stats, run.error().describe());
+        return false;
+    }
+    return true;
+}
+
+std::optional<KeptSet> sbmSampleOnCuda(const HeadInput& input, const VariantRunOptions& options,
+                                       const SbmSampleRequest& request, VariantStats& stats)
+{
+    if (!cudaSelected(input, options)) {
+        return std::nullopt;
+    }
+    KeptSet set;
+    const Result<void> run =
+        runSbmSampleCuda(request, set.rowPtr, set.cols, cuda_host::layerContext(*input.layerQkv, input.head));
+    if (!run.ok()) {
+        recordFallback(stats, run.error().describe());
+        return std::nullopt;
+    }
+    return set;
 }
 
 } // namespace attnscope::attn

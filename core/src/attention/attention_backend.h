@@ -8,6 +8,7 @@
 // the following heads go straight to the CPU. Same result contract as the CPU paths.
 
 #include "attention/attention_common.h"
+#include "backend/cuda/cuda_sbm.h"
 #include "backend/cuda/cuda_selection.h"
 
 #include <cstdint>
@@ -68,5 +69,24 @@ std::optional<KeptSet> lowRankSetOnCuda(const HeadInput& input, const LowRankSel
 /// sac: the proxy's global top-(alpha·N) plus the diagonal when selection.selfLoop.
 std::optional<KeptSet> sacProxySetOnCuda(const HeadInput& input, const SacProxySelection& selection,
                                          const VariantRunOptions& options, VariantStats& stats);
+
+/// Whether the sbm variant may try CUDA for this head (CUDA selected, a LayerQkv, a usable
+/// device); records the reason when not. Asked before the host prepares the sampling request, so
+/// a machine without a GPU pays nothing for it.
+bool sbmCudaUsable(const HeadInput& input, const VariantRunOptions& options, VariantStats& stats);
+
+/// sbm's k-means assignment on the GPU: logits [count, clusters] and nearest centroid [count] of
+/// points [count, dim] against centroids [clusters, dim], the same values as the CPU's
+/// (sbm_sampling.h's sbmLogit / sbmNearestCentroid). False when CUDA was not selected, not usable
+/// or failed, with the reason in stats.backendFallbackReason.
+bool sbmAssignOnCuda(const HeadInput& input, const VariantRunOptions& options, const float* points, int count,
+                     int dim, const float* centroids, int clusters, std::vector<float>& logits,
+                     std::vector<std::int32_t>& assignment, VariantStats& stats);
+
+/// sbm's fastRG mask sampled on the GPU from the host-prepared request (backend/cuda/cuda_sbm.h):
+/// the same kept set as the CPU sampler for the same request. nullopt when CUDA was not selected,
+/// not usable or failed, with the reason in stats.backendFallbackReason.
+std::optional<KeptSet> sbmSampleOnCuda(const HeadInput& input, const VariantRunOptions& options,
+                                       const SbmSampleRequest& request, VariantStats& stats);
 
 } // namespace attnscope::attn

@@ -1,7 +1,10 @@
 // Inverse-CDF sampling of keys from one key-cluster column of SBM's memberships (see sbm_sampler.h).
 #include "attention/sbm_sampler.h"
 
+#include "attnscope_kernels/sbm_sampling.h"
+
 #include <algorithm>
+#include <cmath>
 
 namespace attnscope::attn {
 
@@ -72,6 +75,60 @@ int KeyColumnSampler::keyAt(int cluster, KeyRange range, double target) const
     const double* end = prefix + range.last + 1;
     const double* found = std::upper_bound(prefix + key + 1, end, target);
     return found == end ? range.last : static_cast<int>(found - prefix) - 1;
+}
+
+void kmeansAssignCpu(const float* points, int count, int dim, const float* centroids, int clusters, float* logits,
+                     int* hard, int threads)
+{
+    constexpr int kPoints = 4;
+    constexpr int kLanes = 16;
+    const int padded = (clusters + kLanes - 1) / kLanes * kLanes;
+    // [dim, k rounded up]: centroid values by dimension, zero columns past k.
+    std::vector<float> transposed(static_cast<std::size_t>(dim) * padded, 0.0f);
+    for (int cluster = 0; cluster < clusters; ++cluster) {
+        for (int index = 0; index < dim; ++index) {
+            transposed[static_cast<std::size_t>(index) * padded + cluster] =
+                centroids[static_cast<std::size_t>(cluster) * dim + index];
+        }
+    }
+    const std::vector<float> zeros(static_cast<std::size_t>(dim), 0.0f);
+    constexpr int kChunk = 256;
+    parallelFor(
+        (count + kChunk - 1) / kChunk,
+        [&](std::int64_t chunk) {
+            const int chunkBegin = static_cast<int>(chunk) * kChunk;
+            const int chunkEnd = std::min(count, chunkBegin + kChunk);
+            for (int first = chunkBegin; first < chunkEnd; first += kPoints) {
+                const float* rows[kPoints];
+                for (int lane = 0; lane < kPoints; ++lane) {
+                    rows[lane] = first + lane < chunkEnd ? points + static_cast<std::size_t>(first + lane) * dim
+                                                         : zeros.data();
+                }
+                for (int clusterBegin = 0; clusterBegin < padded; clusterBegin += kLanes) {
+                    float acc[kPoints][kLanes] = {};
+                    for (int index = 0; index < dim; ++index) {
+                        const float* centroidDim = transposed.data() + static_cast<std::size_t>(index) * padded + clusterBegin;
+                        for (int lane = 0; lane < kPoints; ++lane) {
+                            const float value = rows[lane][index];
+                            for (int cluster = 0; cluster < kLanes; ++cluster) {
+                                acc[lane][cluster] = std::fma(value, centroidDim[cluster], acc[lane][cluster]);
+                            }
+                        }
+                    }
+                    for (int lane = 0; lane < kPoints && first + lane < chunkEnd; ++lane) {
+                        float* out = logits + static_cast<std::size_t>(first + lane) * clusters;
+                        for (int cluster = clusterBegin; cluster < std::min(clusters, clusterBegin + kLanes); ++cluster) {
+                            out[cluster] = acc[lane][cluster - clusterBegin];
+                        }
+                    }
+                }
+                for (int lane = 0; lane < kPoints && first + lane < chunkEnd; ++lane) {
+                    hard[first + lane] = sbmNearestCentroid(logits + static_cast<std::size_t>(first + lane) * clusters,
+                                                            clusters);
+                }
+            }
+        },
+        threads);
 }
 
 } // namespace attnscope::attn

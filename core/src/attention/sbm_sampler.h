@@ -1,6 +1,6 @@
 #pragma once
 // Rejection-free edge sampling for sbm: keys drawn from one key-cluster column of the memberships,
-// restricted to a query's allowed range.
+// restricted to a query's allowed range; and the final k-means assignment of every query and key.
 
 #include "attention/attention_common.h"
 
@@ -35,6 +35,16 @@ public:
         return keyAt(cluster, range, rangeStart(cluster, range) + uniform * rangeMass(cluster, range));
     }
 
+    /// Column `cluster`'s prefix sums: entry j is Σ_{i<j} K^_i,cluster (keys + 1 entries), the
+    /// array sbm_sampling.h's sbmDrawTarget and sbmKeyAt read.
+    const double* column(int cluster) const
+    {
+        return m_prefix.data() + static_cast<std::size_t>(cluster) * (static_cast<std::size_t>(m_keys) + 1);
+    }
+
+    /// Every column's prefix sums, [clusters, keys + 1] (what the GPU sampler uploads).
+    const std::vector<double>& prefixSums() const { return m_prefix; }
+
 private:
     int m_keys = 0;
     int m_clusters = 0;
@@ -42,5 +52,13 @@ private:
     std::vector<std::int32_t> m_guide; // [clusters, keys]
     std::vector<double> m_cellScale;   // [clusters]: keys / column total
 };
+
+/// k-means logits [count, clusters] and nearest centroid [count] of points [count, dim] against
+/// centroids [clusters, dim] (row-major): logits[p, c] = sbmLogit(point p, centroid c) and
+/// hard[p] = sbmNearestCentroid (attnscope_kernels/sbm_sampling.h), bit for bit the CUDA kernel's
+/// values. Four points by sixteen clusters at a time with the accumulators in registers: the
+/// clusters vectorise and the four fma chains overlap, each logit still summed in dimension order.
+void kmeansAssignCpu(const float* points, int count, int dim, const float* centroids, int clusters, float* logits,
+                     int* hard, int threads);
 
 } // namespace attnscope::attn

@@ -14,21 +14,28 @@
 // multigraph restricted to the allowed set without drawing the pairs outside it; the floor draws
 // geometric gaps per row. When the draws would outnumber the allowed pairs (high density) the same
 // probabilities are drawn per pair instead. All draws are seeded by (seed, layer, head) and by row,
-// so the mask does not depend on the thread count.
+// so the mask does not depend on the thread count. The fastRG draws and the floor's gaps are
+// counter-based (draw t of row i is a function of (seed, layer, head, i, t); sbm_sampling.h), so
+// the CUDA sampler (backend/cuda/cuda_sbm.h), given the same per-row counts and alias tables
+// from the host, marks the same keys; the final k-means assignment also runs on either backend
+// with the same logits (sbmLogit's order). selectionBackend says where the draws ran.
 // density = 1 keeps every allowed pair.
 // Learned mode (mode=learned): memberships and block matrix from the paper's parametrisation
 // fitted by tools/predictors/sbm.py (learnedGraphModel below); scale, sampler and attention as above.
+#include "attention/attention_backend.h"
 #include "attention/learned_predictor_file.h"
 #include "attention/sbm_sampler.h"
 #include "attention/variants.h"
 
 #include "attnscope_kernels/mask_predicates.h"
+#include "attnscope_kernels/sbm_sampling.h"
 
 #include <Eigen/Core>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace attnscope::attn {
 
@@ -197,12 +204,11 @@ struct AliasTable {
         }
     }
 
-    // uniform in [0, 1): its integer part over the columns picks one, the fraction is the coin.
+    // uniform in [0, 1): its integer part over the columns picks one, the fraction is the coin
+    // (sbm_sampling.h, the GPU's draw too).
     int draw(double uniform) const
     {
-        const double scaled = uniform * static_cast<double>(keep.size());
-        const auto column = std::min(keep.size() - 1, static_cast<std::size_t>(scaled));
-        return scaled - static_cast<double>(column) < keep[column] ? static_cast<int>(column) : alias[column];
+        return aliasDraw(keep.data(), alias.data(), static_cast<int>(keep.size()), uniform);
     }
 };
 
@@ -258,10 +264,12 @@ constexpr const char* kMlpOutWeight = "mlp.2.weight";
 constexpr const char* kMlpOutBias = "mlp.2.bias";
 
 // The training-free model (variants.md §5.3 recipe 1): spherical k-means memberships and the block
-// matrix from the dense mass between hard clusters.
+// matrix from the dense mass between hard clusters. The final assignment of every query and key
+// (the O(N·k·d) step) runs on the GPU when it may, with the CPU's values.
 Result<SbmGraphModel> kmeansGraphModel(const HeadInput& input, int clusters, int iterations, std::uint64_t seed,
-                                       int threads)
+                                       const VariantRunOptions& options, VariantStats& stats)
 {
+    const int threads = options.threads;
     const int n = input.nTokens;
     const int d = input.headDim;
     // ---- Clusters and memberships ----
@@ -285,7 +293,21 @@ Result<SbmGraphModel> kmeansGraphModel(const HeadInput& input, int clusters, int
                              "bad_parameter");
         }
     }
-    const RowMatrixF logits = points * centroids.transpose();
+    RowMatrixF logits;
+    std::vector<int> hard;
+    {
+        std::vector<float> gpuLogits;
+        std::vector<std::int32_t> gpuHard;
+        if (sbmAssignOnCuda(input, options, points.data(), 2 * n, d, centroids.data(), clusters, gpuLogits, gpuHard,
+                            stats)) {
+            logits = Eigen::Map<const RowMatrixF>(gpuLogits.data(), 2 * n, clusters);
+            hard.assign(gpuHard.begin(), gpuHard.end());
+        } else {
+            logits.resize(2 * n, clusters);
+            hard.assign(static_cast<std::size_t>(2 * n), 0);
+            kmeansAssignCpu(points.data(), 2 * n, d, centroids.data(), clusters, logits.data(), hard.data(), threads);
+        }
+    }
     const double mean = logits.mean();
     const double variance = (logits.array() - mean).square().mean();
     const double beta = 4.0 / std::max(std::sqrt(variance), 1e-6);
@@ -296,12 +318,6 @@ Result<SbmGraphModel> kmeansGraphModel(const HeadInput& input, int clusters, int
     RowMatrixF memberships = ((logits.array() * static_cast<float>(beta) + static_cast<float>(gamma)).exp().inverse() + 1.0f)
                                  .inverse()
                                  .matrix();
-    std::vector<int> hard(static_cast<std::size_t>(2 * n));
-    for (int row = 0; row < 2 * n; ++row) {
-        Eigen::Index best = 0;
-        logits.row(row).maxCoeff(&best);
-        hard[static_cast<std::size_t>(row)] = static_cast<int>(best);
-    }
 
     // ---- Block matrix from the dense mass between hard clusters ----
     const std::int64_t allowedPairs = allowedPairCount(input);
@@ -428,7 +444,7 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
 
     // ---- Memberships [2N, k] (queries, then keys) and block matrix [k, k] ----
     auto model = learned ? Result<SbmGraphModel>(learnedGraphModel(input))
-                         : kmeansGraphModel(input, clusters, iterations, seed, options.threads);
+                         : kmeansGraphModel(input, clusters, iterations, seed, options, result.stats);
     if (!model) {
         return model.error();
     }
@@ -498,6 +514,7 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
     const std::uint64_t drawKey = mixSeed(seed, input.layer, input.head, 0xbe5);
 
     KeptSet set;
+    bool selectionOnGpu = false; // fastRG draws sampled by the CUDA kernel
     if (perPair) {
         std::vector<double> rowExpected(static_cast<std::size_t>(n), 0.0);
         set = keptSetFromRows(input, options.threads, [&](int queryPos, std::vector<std::int32_t>& cols) {
@@ -528,116 +545,171 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
         const KeyColumnSampler sampler(keyMembers.data(), n, clusters);
         const RowMatrixF rowWeights = queryMembers * block.cast<float>(); // [N, k]: w = Q^ B
         const double logSkip = floor > 0.0 && floor < 1.0 ? std::log1p(-floor) : 0.0;
-        // Rows in chunks: every draw of a chunk is first assigned its key cluster (from its row's
-        // own stream, so the mask does not depend on chunking or threads), then the chunk's draws
-        // are resolved cluster by cluster, so that one column's prefix sums and guide stay in L1.
+        // Counter streams (sbm_sampling.h): draw t of row i reads uniform t of row i in the
+        // cluster and target streams, and the floor's step t uniform t of row i in its stream, on
+        // either backend, whatever the chunking or thread count.
+        const std::uint64_t clusterKey = mixSeed(drawKey, input.layer, input.head, 0xc1a5);
+        const std::uint64_t targetKey = mixSeed(drawKey, input.layer, input.head, 0x7a26);
+        const std::uint64_t floorKey = mixSeed(drawKey, input.layer, input.head, 0xf1002);
+        // A row's number of draws and its key-cluster alias table: host code for both backends (the
+        // Poisson draw needs exp, log and lgamma, whose last bits differ between math libraries).
+        auto prepareRow = [&](int queryPos, KeyRange range, std::vector<double>& clusterMass, AliasTable& table) {
+            double rowMass = 0.0;
+            for (int cluster = 0; cluster < clusters; ++cluster) {
+                const double mass =
+                    static_cast<double>(rowWeights(queryPos, cluster)) * sampler.rangeMass(cluster, range);
+                clusterMass[static_cast<std::size_t>(cluster)] = mass;
+                rowMass += mass;
+            }
+            Rng rowRng(mixSeed(drawKey, input.layer, queryPos, 0x5b3d));
+            const std::int64_t draws = poisson(scale * rowMass, rowRng);
+            if (draws > 0) {
+                table.build(clusterMass);
+            }
+            return draws;
+        };
+        std::optional<KeptSet> onGpu;
+        if (sbmCudaUsable(input, options, result.stats)) {
+            const auto cells = static_cast<std::size_t>(n) * static_cast<std::size_t>(clusters);
+            std::vector<std::int32_t> drawCounts(static_cast<std::size_t>(n), 0);
+            std::vector<double> aliasKeep(cells, 1.0);
+            std::vector<std::int32_t> aliasIndex(cells, 0);
+            std::vector<std::uint8_t> tooMany(static_cast<std::size_t>(n), 0);
+            parallelFor(
+                n,
+                [&](std::int64_t row) {
+                    thread_local std::vector<double> clusterMass;
+                    thread_local AliasTable table;
+                    clusterMass.resize(static_cast<std::size_t>(clusters));
+                    const int queryPos = static_cast<int>(row);
+                    const KeyRange range = allowedKeys(input, queryPos);
+                    const std::size_t base = static_cast<std::size_t>(queryPos) * static_cast<std::size_t>(clusters);
+                    const std::int64_t draws = range.size() > 0 ? prepareRow(queryPos, range, clusterMass, table) : 0;
+                    tooMany[static_cast<std::size_t>(queryPos)] = draws > std::numeric_limits<std::int32_t>::max();
+                    drawCounts[static_cast<std::size_t>(queryPos)] = static_cast<std::int32_t>(
+                        std::min<std::int64_t>(draws, std::numeric_limits<std::int32_t>::max()));
+                    for (int cluster = 0; cluster < clusters; ++cluster) {
+                        aliasKeep[base + cluster] = draws > 0 ? table.keep[static_cast<std::size_t>(cluster)] : 1.0;
+                        aliasIndex[base + cluster] = draws > 0 ? table.alias[static_cast<std::size_t>(cluster)] : cluster;
+                    }
+                },
+                options.threads);
+            if (std::find(tooMany.begin(), tooMany.end(), std::uint8_t{1}) != tooMany.end()) {
+                if (result.stats.backendFallbackReason.empty()) {
+                    result.stats.backendFallbackReason = "a row draws more than 2^31 - 1 edges";
+                }
+            } else {
+                SbmSampleRequest request;
+                request.nTokens = n;
+                request.clusters = clusters;
+                request.causal = input.causal;
+                request.slidingWindow = input.slidingWindow;
+                request.prefix = sampler.prefixSums();
+                request.aliasKeep = aliasKeep;
+                request.aliasIndex = aliasIndex;
+                request.drawCounts = drawCounts;
+                request.clusterKey = clusterKey;
+                request.targetKey = targetKey;
+                request.floorKey = floorKey;
+                request.floor = floor;
+                request.logSkip = logSkip;
+                onGpu = sbmSampleOnCuda(input, options, request, result.stats);
+            }
+        }
+        selectionOnGpu = onGpu.has_value();
+        // Rows in chunks: every draw of a chunk is first assigned its key cluster, then the
+        // chunk's draws are resolved cluster by cluster, so that one column's prefix sums and
+        // guide stay in L1.
         struct PendingDraw {
             double target;
             std::int32_t row;
         };
-        set = keptSetFromRowBlocks(input, kSampleChunkRows, options.threads,
-                                   [&](int rowBegin, int rowEnd, std::vector<std::int32_t>* rows) {
-            thread_local std::vector<std::uint64_t> bits;
-            thread_local std::vector<std::size_t> wordOffset;
-            thread_local std::vector<double> clusterMass;
-            thread_local std::vector<double> columnStart;
-            thread_local std::vector<double> columnSpan;
-            thread_local AliasTable clusterChoice;
-            thread_local std::vector<std::vector<PendingDraw>> byCluster;
-            byCluster.resize(static_cast<std::size_t>(clusters));
-            for (auto& list : byCluster) {
-                list.clear();
-            }
-            clusterMass.resize(static_cast<std::size_t>(clusters));
-            columnStart.resize(static_cast<std::size_t>(clusters));
-            columnSpan.resize(static_cast<std::size_t>(clusters));
-            wordOffset.assign(static_cast<std::size_t>(rowEnd - rowBegin) + 1, 0);
-            for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
-                const KeyRange range = allowedKeys(input, queryPos);
-                wordOffset[static_cast<std::size_t>(queryPos - rowBegin) + 1] =
-                    wordOffset[static_cast<std::size_t>(queryPos - rowBegin)] +
-                    static_cast<std::size_t>((std::max(0, range.size()) + 63) / 64);
-            }
-            bits.assign(wordOffset.back(), 0);
-            auto mark = [&](int queryPos, KeyRange range, int keyPos) {
-                const int offset = keyPos - range.first;
-                bits[wordOffset[static_cast<std::size_t>(queryPos - rowBegin)] + static_cast<std::size_t>(offset >> 6)] |=
-                    1ull << (offset & 63);
-            };
-            for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
-                const KeyRange range = allowedKeys(input, queryPos);
-                if (range.size() <= 0) {
-                    continue;
+        if (onGpu) {
+            set = std::move(*onGpu);
+        } else {
+            set = keptSetFromRowBlocks(input, kSampleChunkRows, options.threads,
+                                       [&](int rowBegin, int rowEnd, std::vector<std::int32_t>* rows) {
+                thread_local std::vector<std::uint64_t> bits;
+                thread_local std::vector<std::size_t> wordOffset;
+                thread_local std::vector<double> clusterMass;
+                thread_local AliasTable clusterChoice;
+                thread_local std::vector<std::vector<PendingDraw>> byCluster;
+                byCluster.resize(static_cast<std::size_t>(clusters));
+                for (auto& list : byCluster) {
+                    list.clear();
                 }
-                double rowMass = 0.0;
+                clusterMass.resize(static_cast<std::size_t>(clusters));
+                wordOffset.assign(static_cast<std::size_t>(rowEnd - rowBegin) + 1, 0);
+                for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
+                    const KeyRange range = allowedKeys(input, queryPos);
+                    wordOffset[static_cast<std::size_t>(queryPos - rowBegin) + 1] =
+                        wordOffset[static_cast<std::size_t>(queryPos - rowBegin)] +
+                        static_cast<std::size_t>((std::max(0, range.size()) + 63) / 64);
+                }
+                bits.assign(wordOffset.back(), 0);
+                auto mark = [&](int queryPos, KeyRange range, int keyPos) {
+                    const int offset = keyPos - range.first;
+                    bits[wordOffset[static_cast<std::size_t>(queryPos - rowBegin)] + static_cast<std::size_t>(offset >> 6)] |=
+                        1ull << (offset & 63);
+                };
+                for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
+                    const KeyRange range = allowedKeys(input, queryPos);
+                    if (range.size() <= 0) {
+                        continue;
+                    }
+                    const std::int64_t draws = prepareRow(queryPos, range, clusterMass, clusterChoice);
+                    for (std::int64_t draw = 0; draw < draws; ++draw) {
+                        const auto index = static_cast<std::uint64_t>(draw);
+                        const int cluster = clusterChoice.draw(sbmRowUniform(clusterKey, queryPos, index));
+                        // The draw's place on the column's cumulative mass, so that resolving it later
+                        // is one guide lookup and a short scan.
+                        const double target = sbmDrawTarget(sampler.column(cluster), range.first, range.last,
+                                                            sbmRowUniform(targetKey, queryPos, index));
+                        byCluster[static_cast<std::size_t>(cluster)].push_back({target, queryPos});
+                    }
+                    if (floor >= 1.0) {
+                        for (int keyPos = range.first; keyPos <= range.last; ++keyPos) {
+                            mark(queryPos, range, keyPos);
+                        }
+                    } else if (floor > 0.0) {
+                        double position = -1.0;
+                        for (std::uint64_t step = 0;; ++step) {
+                            position = sbmFloorNext(position, floorKey, queryPos, step, logSkip);
+                            if (position >= range.size()) {
+                                break;
+                            }
+                            mark(queryPos, range, range.first + static_cast<int>(position));
+                        }
+                    }
+                }
                 for (int cluster = 0; cluster < clusters; ++cluster) {
-                    const double columnMass = sampler.rangeMass(cluster, range);
-                    const double mass = static_cast<double>(rowWeights(queryPos, cluster)) * columnMass;
-                    clusterMass[static_cast<std::size_t>(cluster)] = mass;
-                    columnStart[static_cast<std::size_t>(cluster)] = sampler.rangeStart(cluster, range);
-                    columnSpan[static_cast<std::size_t>(cluster)] = columnMass;
-                    rowMass += mass;
-                }
-                Rng rowRng(mixSeed(drawKey, input.layer, queryPos, 0x5b3d));
-                const std::int64_t draws = poisson(scale * rowMass, rowRng);
-                if (draws > 0) {
-                    clusterChoice.build(clusterMass);
-                }
-                for (std::int64_t draw = 0; draw < draws; ++draw) {
-                    const int cluster = clusterChoice.draw(rowRng.uniform());
-                    // The draw's place on the column's cumulative mass, so that resolving it later
-                    // is one guide lookup and a short scan.
-                    const double target = columnStart[static_cast<std::size_t>(cluster)] +
-                                          rowRng.uniform() * columnSpan[static_cast<std::size_t>(cluster)];
-                    byCluster[static_cast<std::size_t>(cluster)].push_back({target, queryPos});
-                }
-                if (floor >= 1.0) {
-                    for (int keyPos = range.first; keyPos <= range.last; ++keyPos) {
-                        mark(queryPos, range, keyPos);
+                    for (const PendingDraw& pending : byCluster[static_cast<std::size_t>(cluster)]) {
+                        const KeyRange range = allowedKeys(input, pending.row);
+                        mark(pending.row, range, sampler.keyAt(cluster, range, pending.target));
                     }
-                } else if (floor > 0.0) {
-                    Rng floorRng(mixSeed(drawKey, input.layer, queryPos, 0xf1002));
-                    double position = -1.0;
-                    for (;;) {
-                        double u = floorRng.uniform();
-                        while (u <= 0.0) {
-                            u = floorRng.uniform();
+                }
+                for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
+                    const KeyRange range = allowedKeys(input, queryPos);
+                    std::vector<std::int32_t>& cols = rows[queryPos - rowBegin];
+                    std::size_t kept = 0;
+                    for (std::size_t word = wordOffset[static_cast<std::size_t>(queryPos - rowBegin)];
+                         word < wordOffset[static_cast<std::size_t>(queryPos - rowBegin) + 1]; ++word) {
+                        kept += static_cast<std::size_t>(__builtin_popcountll(bits[word]));
+                    }
+                    cols.reserve(kept);
+                    for (std::size_t word = wordOffset[static_cast<std::size_t>(queryPos - rowBegin)];
+                         word < wordOffset[static_cast<std::size_t>(queryPos - rowBegin) + 1]; ++word) {
+                        std::uint64_t value = bits[word];
+                        const int base = range.first +
+                                         static_cast<int>((word - wordOffset[static_cast<std::size_t>(queryPos - rowBegin)]) * 64);
+                        while (value) {
+                            cols.push_back(base + __builtin_ctzll(value));
+                            value &= value - 1;
                         }
-                        position += 1.0 + std::floor(std::log(u) / logSkip);
-                        if (position >= range.size()) {
-                            break;
-                        }
-                        mark(queryPos, range, range.first + static_cast<int>(position));
                     }
                 }
-            }
-            for (int cluster = 0; cluster < clusters; ++cluster) {
-                for (const PendingDraw& pending : byCluster[static_cast<std::size_t>(cluster)]) {
-                    const KeyRange range = allowedKeys(input, pending.row);
-                    mark(pending.row, range, sampler.keyAt(cluster, range, pending.target));
-                }
-            }
-            for (int queryPos = rowBegin; queryPos < rowEnd; ++queryPos) {
-                const KeyRange range = allowedKeys(input, queryPos);
-                std::vector<std::int32_t>& cols = rows[queryPos - rowBegin];
-                std::size_t kept = 0;
-                for (std::size_t word = wordOffset[static_cast<std::size_t>(queryPos - rowBegin)];
-                     word < wordOffset[static_cast<std::size_t>(queryPos - rowBegin) + 1]; ++word) {
-                    kept += static_cast<std::size_t>(__builtin_popcountll(bits[word]));
-                }
-                cols.reserve(kept);
-                for (std::size_t word = wordOffset[static_cast<std::size_t>(queryPos - rowBegin)];
-                     word < wordOffset[static_cast<std::size_t>(queryPos - rowBegin) + 1]; ++word) {
-                    std::uint64_t value = bits[word];
-                    const int base = range.first +
-                                     static_cast<int>((word - wordOffset[static_cast<std::size_t>(queryPos - rowBegin)]) * 64);
-                    while (value) {
-                        cols.push_back(base + __builtin_ctzll(value));
-                        value &= value - 1;
-                    }
-                }
-            }
-        });
+            });
+        }
         if (keepEstimate) {
             parallelFor(
                 n,
@@ -675,6 +747,7 @@ Result<HeadVariantResult> runSbm(const HeadInput& input, const VariantSpec& spec
             result.blockMatrix[static_cast<std::size_t>(a) * clusters + b] = static_cast<float>(block(a, b));
         }
     }
+    result.stats.selectionBackend = selectionOnGpu ? "cuda" : "cpu";
     attendOnSet(input, std::move(set), options, result);
     return result;
 }

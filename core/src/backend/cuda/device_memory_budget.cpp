@@ -114,6 +114,26 @@ std::uint64_t blockPooledProbsDeviceBytes(int nTokens, int headDim, int blocks)
     return floatBytes(values);
 }
 
+std::uint64_t sbmAssignDeviceBytes(int pointCount, int dim, int clusters)
+{
+    const std::uint64_t points = count(pointCount);
+    std::uint64_t values = saturatingMul(points, count(dim));                             // points
+    values = saturatingAdd(values, saturatingMul(count(clusters), count(dim)));           // centroids
+    values = saturatingAdd(values, saturatingMul(points, count(clusters)));               // logits
+    values = saturatingAdd(values, points);                                               // assignment
+    return floatBytes(values);
+}
+
+std::uint64_t sbmSampleDeviceBytes(int nTokens, int clusters, std::uint64_t entries)
+{
+    const std::uint64_t n = count(nTokens);
+    const std::uint64_t cells = saturatingMul(n, count(clusters));
+    const std::uint64_t wide = saturatingAdd(saturatingMul(count(clusters), saturatingAdd(n, 1)), cells); // prefix, keep
+    std::uint64_t narrow = saturatingAdd(cells, saturatingMul(3, n));                     // alias, draws, counts, rowPtr
+    narrow = saturatingAdd(narrow, saturatingAdd(1, entries));                            // rowPtr's last, cols
+    return saturatingAdd(saturatingMul(8, wide), floatBytes(narrow));
+}
+
 void setDeviceMemoryLimit(std::optional<std::uint64_t> bytes)
 {
     g_deviceLimitBytes.store(bytes.value_or(kNoLimit));

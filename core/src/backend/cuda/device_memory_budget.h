@@ -60,6 +60,17 @@ std::uint64_t blockSparseAttentionDeviceBytes(int nTokens, int headDim, int bloc
 /// [N·d each], lse [N], and the max and sum maps [blocks² each], f32:  4 · (2·N·d + N + 2·blocks²).
 std::uint64_t blockPooledProbsDeviceBytes(int nTokens, int headDim, int blocks);
 
+/// Device bytes of runSbmAssignCuda: points [pointCount·dim] and centroids [clusters·dim] (f32), logits
+/// [pointCount·clusters] (f32) and the assignment [pointCount] (int32):
+///   4 · (pointCount·dim + clusters·dim + pointCount·clusters + pointCount).
+std::uint64_t sbmAssignDeviceBytes(int pointCount, int dim, int clusters);
+
+/// Device bytes of runSbmSampleCuda for one head of N tokens, k clusters and `entries` kept keys:
+/// prefix sums [k·(N + 1)] and alias keep [N·k] (f64), alias index [N·k], draw counts [N], row
+/// counts [N], rowPtr [N + 1] and cols [entries] (int32):
+///   8 · (k·(N + 1) + N·k) + 4 · (N·k + 3·N + 1 + entries).
+std::uint64_t sbmSampleDeviceBytes(int nTokens, int clusters, std::uint64_t entries);
+
 /// Sets (or, with nullopt, clears) a device-memory limit in bytes that caps what the GPU reports
 /// as free: a test can make any request "too large for the GPU", and a user can keep room for
 /// other programs (also ATTNSCOPE_DEVICE_MEMORY_LIMIT_MB). Process-wide; thread-safe.
