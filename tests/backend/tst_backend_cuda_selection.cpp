@@ -483,20 +483,14 @@ TEST(CudaSelection, DemoModelLayerMatchesCpu)
 TEST(CudaSelection, MemoryRefusalFallsBackToCpu)
 {
     const LayerQkv layer = makeLayer({300, 64, true, 0, 2, 2, 401});
+    VariantRunOptions options;
+    options.keepAttention = true;
+    options.maxMaterialisedTokens = 0;
     for (const std::string text : {"threshold:delta=2", "dsa:k=16", "dsa:k=16,block=8", "sac:alpha=4"}) {
         SCOPED_TRACE(text);
-        const LayerVariantResult cpu = runVariant(layer, text, VariantBackend::Cpu);
-        setDeviceMemoryLimit(std::uint64_t{1024});
-        const LayerVariantResult limited = runVariant(layer, text, VariantBackend::Auto);
-        setDeviceMemoryLimit(std::nullopt);
-        ASSERT_EQ(limited.heads.size(), cpu.heads.size());
-        for (std::size_t index = 0; index < cpu.heads.size(); ++index) {
-            const VariantStats& stats = limited.heads[index].stats;
-            EXPECT_EQ(stats.selectionBackend, "cpu");
-            EXPECT_NE(stats.backendFallbackReason.find("GPU memory"), std::string::npos) << stats.backendFallbackReason;
-            EXPECT_EQ(limited.heads[index].attention.cols, cpu.heads[index].attention.cols);
-            EXPECT_EQ(limited.heads[index].output, cpu.heads[index].output);
-        }
+        const LayerVariantResult cpu = expectMemoryRefusalGivesCpuBits(layer, text, options);
+        EXPECT_GT(cpu.heads.empty() ? 0 : cpu.heads[0].stats.keptPairs, 0);
+        // Refusals are not sticky: the next run uses the GPU again.
         const LayerVariantResult again = runVariant(layer, text, VariantBackend::Auto);
         ASSERT_FALSE(again.heads.empty());
         EXPECT_EQ(again.heads[0].stats.selectionBackend, "cuda") << again.heads[0].stats.backendFallbackReason;
