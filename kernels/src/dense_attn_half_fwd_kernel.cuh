@@ -6,12 +6,14 @@
 //   online softmax  row max / sum in f32 on the accumulator layout (a row lives in one lane quad);
 //   O += P·V        P re-packed to 16 bits straight from the S accumulators (FA2's register
 //                   reuse: the C layout of two 16×8 tiles is the A layout of one 16×16 tile).
-// K and V tiles sit row-major in shared memory. Their B fragments are read with ldmatrix (x4: four
-// 8×8 matrices per instruction; .trans for V, whose B operand is column-major in the tile), or,
-// with DenseAttnHalfParams::plainFragmentLoads, with plain 32-bit / 16-bit shared loads at the
+// K and V tiles sit row-major in shared memory. When rows can be copied as 16-byte vectors they
+// arrive by cp.async, V's copy overlapping S = Q·Kᵀ and the next tile's K copy overlapping P·V;
+// their B fragments are read with ldmatrix (x4: four 8×8 matrices per instruction; .trans for V,
+// whose B operand is column-major in the tile). DenseAttnHalfParams::simplePath instead loads
+// both tiles synchronously and reads the fragments with plain 32-bit / 16-bit shared loads at the
 // documented positions: the slow path that states the layout directly, kept so the GPU test can
-// hold the ldmatrix path against it. No cp.async pipelining yet. Included only by the instance
-// files, one per (type, bucket).
+// hold the fast one against it (same operands, same mma order: same bits). Included only by the
+// instance files, one per (type, bucket).
 //
 // Fragment layout of mma.sync.aligned.m16n8k16 (PTX ISA, "Matrix Fragments for mma.m16n8k16"),
 // with g = lane / 4 and t = lane % 4; a 32-bit register holds two 16-bit elements, the lower
@@ -107,6 +109,56 @@ __device__ __forceinline__ void loadMatrixX4(unsigned int (&r)[4], const unsigne
     r[0] = r[1] = r[2] = r[3] = 0u;
     __trap();
 #endif
+}
+
+/// cp.async of 16 bytes global -> shared, zero-filled when !valid (then `src` is not read, but is
+/// kept a valid address).
+__device__ __forceinline__ void copyAsync16(unsigned short* dst, const unsigned short* src, bool valid)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    const auto address = static_cast<unsigned int>(__cvta_generic_to_shared(dst));
+    const int srcBytes = valid ? 16 : 0;
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(address), "l"(src), "r"(srcBytes)
+                 : "memory");
+#else
+    (void)dst;
+    (void)src;
+    (void)valid;
+    __trap();
+#endif
+}
+
+__device__ __forceinline__ void copyAsyncCommit()
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.commit_group;\n" ::: "memory");
+#endif
+}
+
+/// Waits until at most kPending of this thread's committed cp.async groups are still in flight.
+template <int kPending>
+__device__ __forceinline__ void copyAsyncWait()
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending) : "memory");
+#endif
+}
+
+/// The vectorised tile copy of loadHalfTile by cp.async (rows at or past rowEnd zero-filled); the
+/// caller commits, waits and synchronises.
+template <int kBucket, int kThreads>
+__device__ __forceinline__ void copyHalfTileAsync(unsigned short* dst, const unsigned short* src,
+                                                  long long rowStride, int row0, int rowEnd)
+{
+    constexpr int kStride = denseHalfTileStride(kBucket);
+    constexpr int kChunks = kBucket / 8;
+    for (int idx = threadIdx.x; idx < kDenseHalfBlockKeys * kChunks; idx += kThreads) {
+        const int r = idx / kChunks;
+        const int c = (idx % kChunks) * 8;
+        const int row = row0 + r;
+        const bool valid = row < rowEnd;
+        copyAsync16(dst + r * kStride + c, src + (valid ? row * rowStride + c : 0), valid);
+    }
 }
 
 /// Whether rows of `headDim` 16-bit elements can be read as 16-byte vectors: the row fills the
@@ -257,13 +309,27 @@ __global__ void __launch_bounds__(kDenseHalfWarps * 32)
         }
     }
 
+    // Pipelined tile copies (block-uniform choice): K of the first tile now, then per tile V
+    // while S is computed and the next K while P·V is.
+    const bool pipelined = !p.simplePath && kVec && vVec;
+    if (pipelined && keyBegin < keyEnd) {
+        copyHalfTileAsync<kBucket, kThreads>(kTile, kHead, p.kRowStride, keyBegin, keyEnd);
+        copyAsyncCommit();
+    }
+
     for (int tile0 = keyBegin; tile0 < keyEnd; tile0 += kDenseHalfBlockKeys) {
-        __syncthreads();  // every warp is done with the previous tile
-        loadHalfTile<kBucket, kThreads>(kTile, kHead, p.kRowStride, tile0, keyEnd, p.headDim, kVec,
-                                        kPairs);
-        loadHalfTile<kBucket, kThreads>(vTile, vHead, p.vRowStride, tile0, keyEnd, p.headDim, vVec,
-                                        vPairs);
-        __syncthreads();
+        __syncthreads();  // every warp is done with the previous tile's V (and K)
+        if (pipelined) {
+            copyHalfTileAsync<kBucket, kThreads>(vTile, vHead, p.vRowStride, tile0, keyEnd);
+            copyAsyncCommit();
+            copyAsyncWait<1>();  // this tile's K (committed before V) has landed
+        } else {
+            loadHalfTile<kBucket, kThreads>(kTile, kHead, p.kRowStride, tile0, keyEnd, p.headDim,
+                                            kVec, kPairs);
+            loadHalfTile<kBucket, kThreads>(vTile, vHead, p.vRowStride, tile0, keyEnd, p.headDim,
+                                            vVec, vPairs);
+        }
+        __syncthreads();  // K (and without the pipeline V) visible to every warp
 
         // S = Q·Kᵀ: B(k = dim, n = key) = K[key][dim], so a B register is two adjacent dims of
         // one key row. ldmatrix: matrix m of lane L's x4 is keys nt·8.., dims 32·kp + 8m.., so
@@ -275,7 +341,7 @@ __global__ void __launch_bounds__(kDenseHalfWarps * 32)
             for (int i = 0; i < 4; ++i) {
                 score[nt][i] = 0.0f;
             }
-            if (p.plainFragmentLoads) {
+            if (p.simplePath) {
                 const unsigned short* keyRow = kTile + (nt * 8 + g) * kStride + 2 * t;
 #pragma unroll
                 for (int kc = 0; kc < kDimChunks; ++kc) {
@@ -344,6 +410,16 @@ __global__ void __launch_bounds__(kDenseHalfWarps * 32)
             acc[dt][3] *= alpha[1];
         }
 
+        if (pipelined) {
+            copyAsyncWait<0>();  // this tile's V has landed
+            __syncthreads();     // V visible to every warp, and every warp is done reading K
+            if (tile0 + kDenseHalfBlockKeys < keyEnd) {
+                copyHalfTileAsync<kBucket, kThreads>(kTile, kHead, p.kRowStride,
+                                                     tile0 + kDenseHalfBlockKeys, keyEnd);
+                copyAsyncCommit();
+            }
+        }
+
         // O += P·V. P's A fragment for keys 16kc..16kc+15 is the C layout of key tiles 2kc and
         // 2kc+1; B(k = key, n = dim) = V[key][dim] is two keys of one column: two 16-bit loads, or
         // ldmatrix.trans with matrix m of lane L's x4 at keys 16kc + 8(m % 2).., dims 16dp + 8(m / 2)..,
@@ -355,7 +431,7 @@ __global__ void __launch_bounds__(kDenseHalfWarps * 32)
             pFrag[1] = Traits::pack(score[2 * kc][2], score[2 * kc][3]);
             pFrag[2] = Traits::pack(score[2 * kc + 1][0], score[2 * kc + 1][1]);
             pFrag[3] = Traits::pack(score[2 * kc + 1][2], score[2 * kc + 1][3]);
-            if (p.plainFragmentLoads) {
+            if (p.simplePath) {
                 const unsigned short* v0 = vTile + (kc * 16 + 2 * t) * kStride + g;
 #pragma unroll
                 for (int dt = 0; dt < kDimTiles; ++dt) {

@@ -6,8 +6,9 @@
 // bf16), plus a small floor; and NMSE against float64 <= 5e-4 (the 16-bit backend-parity bound).
 // Cases: causal, bidirectional, sliding window (both), softcap, GQA, head dims 64 and 128 (and 40,
 // zero-padded into the 64 bucket), N not a multiple of the 64-row / 64-key tiles, one token.
-// Every case runs the kernel's default ldmatrix fragment reads and its plain-load path (which states
-// the mma layout directly); the two must agree bit for bit. Also: runDenseAttentionPreferCuda with a 16-bit precision reports "cuda"; the demo model's forward
+// Every case runs the kernel's default path (cp.async tile copies where rows are 16-byte vectors,
+// ldmatrix fragment reads) and its simple path (synchronous loads, plain reads at the documented
+// mma positions); the two must agree bit for bit. Also: runDenseAttentionPreferCuda with a 16-bit precision reports "cuda"; the demo model's forward
 // pass with ForwardOptions::gpuPrecision Bf16 / F16 runs every layer on CUDA and its logits stay
 // within the 16-bit parity bound of the CPU's f32 pass; Workspace::setGpuPrecision reaches it.
 // Own main(): exits 77 when no CUDA device is usable.
@@ -227,8 +228,8 @@ void checkCase(const Case& c)
     std::vector<float> plainLse;
     const Result<void> plain = runDenseAttentionHalfCuda(layer, c.type, plainOut, plainLse, true);
     ASSERT_TRUE(plain.ok()) << plain.error().describe();
-    EXPECT_EQ(out, plainOut) << "ldmatrix and plain fragment reads disagree";
-    EXPECT_EQ(lse, plainLse) << "ldmatrix and plain fragment reads disagree";
+    EXPECT_EQ(out, plainOut) << "the fast path (cp.async, ldmatrix) and the simple path disagree";
+    EXPECT_EQ(lse, plainLse) << "the fast path (cp.async, ldmatrix) and the simple path disagree";
     for (std::size_t index = 0; index < out.size(); ++index) {
         ASSERT_TRUE(std::isfinite(out[index])) << "out[" << index << "]";
         // Every output element is a 16-bit value widened (the kernel rounds with half_convert.h).

@@ -36,9 +36,10 @@ struct DenseAttnHalfParams {
     float softcap = 0.0f;
     bool causal = true;
     int slidingWindow = 0;
-    /// Read the K and V fragments with plain shared loads at the documented mma positions instead
-    /// of ldmatrix: slower, kept as the GPU test's check of the ldmatrix path (same results).
-    bool plainFragmentLoads = false;
+    /// Load the K and V tiles synchronously and read their fragments with plain shared loads at
+    /// the documented mma positions, instead of cp.async and ldmatrix: slower, kept as the GPU
+    /// test's check of the fast path (same results bit for bit).
+    bool simplePath = false;
 };
 
 /// Tiles of the 16-bit kernel (FlashAttention-2's split): one warp per 16 query rows (the M of one

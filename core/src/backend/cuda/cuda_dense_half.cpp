@@ -62,7 +62,7 @@ Result<void> checkDenseAttentionHalfSupported(const LayerQkv& qkv)
 }
 
 Result<void> runDenseAttentionHalfCuda(const LayerQkv& qkv, AttnHalfType type, std::vector<float>& out,
-                                       std::vector<float>& lse, bool plainFragmentLoads)
+                                       std::vector<float>& lse, bool simplePath)
 {
     ATTNSCOPE_TRY(checkDenseAttentionHalfSupported(qkv));
     const std::size_t rows = static_cast<std::size_t>(qkv.nHeads) * qkv.nTokens;
@@ -100,7 +100,7 @@ Result<void> runDenseAttentionHalfCuda(const LayerQkv& qkv, AttnHalfType type, s
     params.v = v->data();
     params.out = outDevice->data();
     params.lse = lseDevice->data();
-    params.plainFragmentLoads = plainFragmentLoads;
+    params.simplePath = simplePath;
     ATTNSCOPE_CUDA_CHECK(static_cast<cudaError_t>(launchDenseAttnFwdHalf(params, nullptr)));
     ATTNSCOPE_CUDA_CHECK(cudaDeviceSynchronize());
     staged.resize(out.size());

@@ -28,10 +28,10 @@ Result<void> checkDenseAttentionHalfSupported(const LayerQkv& qkv);
 
 /// Dense attention of every head with the model's mask, Q/K/V/out in `type` on the GPU.
 /// out: [nHeads, nTokens, headDim] (the 16-bit results widened to f32); lse: [nHeads, nTokens] f32.
-/// plainFragmentLoads: the kernel's slow fragment reads (DenseAttnHalfParams), for the GPU test
-/// that holds the default ldmatrix path against them; same results bit for bit.
+/// simplePath: the kernel's synchronous tile loads and plain fragment reads (DenseAttnHalfParams),
+/// for the GPU test that holds the default cp.async + ldmatrix path against them; same bits.
 /// Errors: the selector's, OutOfMemory, DeviceError.
 Result<void> runDenseAttentionHalfCuda(const LayerQkv& qkv, AttnHalfType type, std::vector<float>& out,
-                                       std::vector<float>& lse, bool plainFragmentLoads = false);
+                                       std::vector<float>& lse, bool simplePath = false);
 
 } // namespace attnscope
