@@ -38,11 +38,13 @@ struct VariantStats {
     double attentionBytes = 0.0;   ///< bytes the attention step moves (gather model, docs/variants.md)
     double estimateSeconds = 0.0;  ///< wall time of the mask/estimate step
     double attentionSeconds = 0.0; ///< wall time of the (sparse) attention step
-    /// Where the kept-set attention ran: "cpu" or "cuda" (VariantRunOptions::backend). Density-1
-    /// variants (dense, performer, fast) always report "cpu".
+    /// Where the kept-set attention ran: "cpu" or "cuda" (VariantRunOptions::backend); for the
+    /// density-1 linear variants (performer, fast) where their linear attention ran. dense always
+    /// reports "cpu".
     std::string attentionBackend = "cpu";
-    /// Where the mask selection ran when it has a GPU path (topk, sbm: "cpu" or "cuda"); empty when the
-    /// variant's selection only runs on the CPU.
+    /// Where the mask selection ran when it has a GPU path (topk: "cpu" or "cuda"; sea in tf mode:
+    /// where its Performer features ran, the bin masses and top cells being on the CPU); empty when
+    /// the variant's selection only runs on the CPU.
     std::string selectionBackend;
     /// Why CUDA was tried and not used ("CUDA backend unavailable: no CUDA device", an out-of-memory
     /// refusal, a device error); the first reason of the head, empty when CUDA ran or was not tried.

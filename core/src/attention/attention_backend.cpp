@@ -1,12 +1,14 @@
 #include "attention/attention_backend.h"
 
 #include "backend/cuda/cuda_attention.h"
+#include "backend/cuda/cuda_feature_maps.h"
 #include "backend/cuda/cuda_host_common.h"
 #include "backend/cuda/cuda_sbm.h"
 #include "backend/cuda/cuda_block_sparse.h"
 
 #include <algorithm>
 #include <limits>
+#include <span>
 #include <string>
 
 namespace attnscope::attn {
@@ -211,6 +213,58 @@ std::optional<KeptSet> sbmSampleOnCuda(const HeadInput& input, const VariantRunO
         return std::nullopt;
     }
     return set;
+}
+
+bool performerFeaturesOnCuda(const HeadInput& input, const float* projection, int features,
+                             const std::vector<float>& keyMean, const VariantRunOptions& options,
+                             std::vector<float>& queryFeatures, std::vector<float>& keyFeatures, VariantStats& stats)
+{
+    if (!cudaSelected(input, options)) {
+        return false;
+    }
+    const std::span<const float> omega(projection, static_cast<std::size_t>(std::max(features, 0)) * input.headDim);
+    const Result<void> run =
+        runPerformerFeaturesCuda(*input.layerQkv, input.head, omega, features, keyMean, queryFeatures, keyFeatures);
+    if (!run.ok()) {
+        recordFallback(stats, run.error().describe());
+        return false;
+    }
+    return true;
+}
+
+bool performerAttentionOnCuda(const HeadInput& input, const float* projection, int features,
+                              const VariantRunOptions& options, std::vector<float>& output,
+                              std::vector<double>& denominators, std::vector<float>* queryFeatures,
+                              std::vector<float>* keyFeatures, VariantStats& stats)
+{
+    if (!cudaSelected(input, options)) {
+        return false;
+    }
+    const std::span<const float> omega(projection, static_cast<std::size_t>(std::max(features, 0)) * input.headDim);
+    const Result<void> run = runPerformerAttentionCuda(*input.layerQkv, input.head, omega, features, output,
+                                                       denominators, queryFeatures, keyFeatures);
+    if (!run.ok()) {
+        recordFallback(stats, run.error().describe());
+        return false;
+    }
+    return true;
+}
+
+bool fastmaxAttentionOnCuda(const HeadInput& input, const double* queries, const double* keys, int order,
+                            const VariantRunOptions& options, std::vector<float>& output,
+                            std::vector<double>& denominators, VariantStats& stats)
+{
+    if (!cudaSelected(input, options)) {
+        return false;
+    }
+    const std::size_t values = static_cast<std::size_t>(input.nTokens) * input.headDim;
+    const Result<void> run = runFastmaxAttentionCuda(*input.layerQkv, input.head, std::span(queries, values),
+                                                     std::span(keys, values), order, output, denominators);
+    if (!run.ok()) {
+        recordFallback(stats, run.error().describe());
+        return false;
+    }
+    return true;
 }
 
 } // namespace attnscope::attn

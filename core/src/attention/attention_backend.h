@@ -89,4 +89,27 @@ bool sbmAssignOnCuda(const HeadInput& input, const VariantRunOptions& options, c
 std::optional<KeptSet> sbmSampleOnCuda(const HeadInput& input, const VariantRunOptions& options,
                                        const SbmSampleRequest& request, VariantStats& stats);
 
+/// The feature-map variants on the GPU (backend/cuda/cuda_feature_maps.h), with the same contract
+/// as the functions above: true when CUDA computed the result, false (CPU path, reason in
+/// stats.backendFallbackReason) when CUDA was not selected, not usable or failed.
+///
+/// FAVOR+ features of `input` (attn::performerFeaturesFromProjection's contract) from the
+/// projection [features, headDim] and, when keyMean is not empty, keys centred on it.
+bool performerFeaturesOnCuda(const HeadInput& input, const float* projection, int features,
+                             const std::vector<float>& keyMean, const VariantRunOptions& options,
+                             std::vector<float>& queryFeatures, std::vector<float>& keyFeatures, VariantStats& stats);
+
+/// The performer's output [N, d] and per-row denominators [N]; the features too when the pointers
+/// are not null (materialised weights).
+bool performerAttentionOnCuda(const HeadInput& input, const float* projection, int features,
+                              const VariantRunOptions& options, std::vector<float>& output,
+                              std::vector<double>& denominators, std::vector<float>* queryFeatures,
+                              std::vector<float>* keyFeatures, VariantStats& stats);
+
+/// Fastmax's output [N, d] and per-row denominators [N] from the normalised queries and keys
+/// ([N, d] row-major each, f64) and the polynomial order.
+bool fastmaxAttentionOnCuda(const HeadInput& input, const double* queries, const double* keys, int order,
+                            const VariantRunOptions& options, std::vector<float>& output,
+                            std::vector<double>& denominators, VariantStats& stats);
+
 } // namespace attnscope::attn

@@ -6,7 +6,9 @@
 // follows the CUDA package (divide by the head's largest token norm, times lim; optional centring as
 // in the einops reference). Softcap does not apply (there is no softmax). Density is 1.
 #include "attention/allowed_sweep.h"
+#include "attention/attention_backend.h"
 #include "attention/variants.h"
+#include "attnscope_kernels/feature_map_math.h"
 
 #include <Eigen/Core>
 
@@ -38,35 +40,17 @@ RowMatrixD normalised(const float* rows, int n, int d, bool paper, bool center, 
     return maxNorm > 0.0 ? RowMatrixD(x * (lim * factor / maxNorm)) : x;
 }
 
-} // namespace
-
-Result<HeadVariantResult> runFast(const HeadInput& input, const VariantSpec& spec, const VariantRunOptions& options)
+// The CPU's factorised attention: moments of the keys in the row's allowed interval (one add/remove
+// sweep) contracted with q and q⊗q, in double. output [N, d], denominators [N].
+void attendOnCpu(const HeadInput& input, const RowMatrixD& queries, const RowMatrixD& keys, const RowMatrixD& values,
+                 const FastmaxCoefficients& coefficients, int order, std::vector<float>& output,
+                 std::vector<double>& denominators)
 {
     const int n = input.nTokens;
     const int d = input.headDim;
-    const bool paper = specString(spec, "mode") == "paper";
-    const int order = static_cast<int>(specInt(spec, "order"));
-    const double tau = specFloat(spec, "tau");
-    const double lim = specFloat(spec, "lim");
-    const bool center = specBool(spec, "center");
-    const double a0 = 1.0;
-    const double a1 = 1.0;
-    const double a2 = order >= 2 ? 0.5 : 0.0;
-
-    HeadVariantResult result;
-    result.head = input.head;
-    Stopwatch watch;
-    // x = q^·k^/tau: the temperature is folded into the queries; taylor mode uses the model's scale.
-    const double queryFactor = (paper ? 1.0 : std::sqrt(static_cast<double>(input.scale))) / tau;
-    const double keyFactor = paper ? 1.0 : std::sqrt(static_cast<double>(input.scale));
-    const RowMatrixD queries = normalised(input.q, n, d, paper, center, lim, queryFactor);
-    const RowMatrixD keys = normalised(input.k, n, d, paper, center, lim, keyFactor);
-    const RowMatrixD values =
-        Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(input.v, n, d)
-            .cast<double>();
-    result.stats.estimateSeconds = watch.seconds();
-
-    Stopwatch attentionWatch;
+    const double a0 = coefficients.a0;
+    const double a1 = coefficients.a1;
+    const double a2 = coefficients.a2;
     double count = 0.0;
     Eigen::RowVectorXd valueSum = Eigen::RowVectorXd::Zero(d);
     Eigen::VectorXd keySum = Eigen::VectorXd::Zero(d);
@@ -74,8 +58,8 @@ Result<HeadVariantResult> runFast(const HeadInput& input, const VariantSpec& spe
     Eigen::VectorXd keyKey = Eigen::VectorXd::Zero(order >= 2 ? d * d : 0);
     Eigen::MatrixXd keyKeyValue = Eigen::MatrixXd::Zero(order >= 2 ? d * d : 0, d);
     Eigen::VectorXd outer(order >= 2 ? d * d : 0);
-    std::vector<double> denominators(static_cast<std::size_t>(n), 0.0);
-    result.output.assign(static_cast<std::size_t>(n) * d, 0.0f);
+    denominators.assign(static_cast<std::size_t>(n), 0.0);
+    output.assign(static_cast<std::size_t>(n) * d, 0.0f);
     auto update = [&](int keyPos, double sign) {
         const auto key = keys.row(keyPos).transpose();
         const auto value = values.row(keyPos);
@@ -100,10 +84,49 @@ Result<HeadVariantResult> runFast(const HeadInput& input, const VariantSpec& spe
         }
         denominators[static_cast<std::size_t>(queryPos)] = denominator;
         if (denominator != 0.0) {
-            Eigen::Map<Eigen::RowVectorXf>(result.output.data() + static_cast<std::size_t>(queryPos) * d, d) =
+            Eigen::Map<Eigen::RowVectorXf>(output.data() + static_cast<std::size_t>(queryPos) * d, d) =
                 (numerator / denominator).cast<float>();
         }
     });
+}
+
+} // namespace
+
+Result<HeadVariantResult> runFast(const HeadInput& input, const VariantSpec& spec, const VariantRunOptions& options)
+{
+    const int n = input.nTokens;
+    const int d = input.headDim;
+    const bool paper = specString(spec, "mode") == "paper";
+    const int order = static_cast<int>(specInt(spec, "order"));
+    const double tau = specFloat(spec, "tau");
+    const double lim = specFloat(spec, "lim");
+    const bool center = specBool(spec, "center");
+    const FastmaxCoefficients coefficients = fastmaxCoefficients(order);
+    const double a0 = coefficients.a0;
+    const double a1 = coefficients.a1;
+    const double a2 = coefficients.a2;
+
+    HeadVariantResult result;
+    result.head = input.head;
+    Stopwatch watch;
+    // x = q^·k^/tau: the temperature is folded into the queries; taylor mode uses the model's scale.
+    const double queryFactor = (paper ? 1.0 : std::sqrt(static_cast<double>(input.scale))) / tau;
+    const double keyFactor = paper ? 1.0 : std::sqrt(static_cast<double>(input.scale));
+    const RowMatrixD queries = normalised(input.q, n, d, paper, center, lim, queryFactor);
+    const RowMatrixD keys = normalised(input.k, n, d, paper, center, lim, keyFactor);
+    const RowMatrixD values =
+        Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(input.v, n, d)
+            .cast<double>();
+    result.stats.estimateSeconds = watch.seconds();
+
+    Stopwatch attentionWatch;
+    std::vector<double> denominators(static_cast<std::size_t>(n), 0.0);
+    if (fastmaxAttentionOnCuda(input, queries.data(), keys.data(), order, options, result.output, denominators,
+                               result.stats)) {
+        result.stats.attentionBackend = "cuda";
+    } else {
+        attendOnCpu(input, queries, keys, values, coefficients, order, result.output, denominators);
+    }
     result.stats.attentionSeconds = attentionWatch.seconds();
 
     std::vector<float> weights;

@@ -3,6 +3,7 @@
 // move forward, so one sweep that adds entering keys and removes leaving ones serves the causal,
 // bidirectional and sliding-window cases (plain prefix sums when causal without a window).
 #include "attention/allowed_sweep.h"
+#include "attention/attention_backend.h"
 #include "attention/learned_sea.h"
 #include "attention/variants.h"
 
@@ -46,14 +47,86 @@ Eigen::MatrixXd orthogonalFeatures(int features, int d, Rng& rng)
     return projection;
 }
 
+// The mean key that centreKeys subtracts (summed in double, stored in float).
+Eigen::RowVectorXf keyMean(const HeadInput& input)
+{
+    const Eigen::Map<const RowMatrixF> keys(input.k, input.nTokens, input.headDim);
+    return keys.cast<double>().colwise().mean().cast<float>();
+}
+
+// Logits (one GEMM per side) and exp of the query and key features.
+double featureFlops(int n, int d, int features)
+{
+    return 2.0 * (2.0 * n * d * features + 2.0 * n * features);
+}
+
+// The CPU's linear attention: one sweep over the allowed intervals, state and contraction in
+// double. output [N, d], denominators [N].
+void attendOnCpu(const HeadInput& input, const PerformerFeatures& phi, HeadVariantResult& result,
+                 std::vector<double>& denominators)
+{
+    const int n = input.nTokens;
+    const int d = input.headDim;
+    const int m = phi.features;
+    Stopwatch attentionWatch;
+    result.output.assign(static_cast<std::size_t>(n) * d, 0.0f);
+    denominators.assign(static_cast<std::size_t>(n), 0.0);
+    Eigen::VectorXd keySum = Eigen::VectorXd::Zero(m);
+    Eigen::MatrixXd keyValue = Eigen::MatrixXd::Zero(m, d);
+    const auto update = [&](int keyPos, double sign) {
+        const Eigen::VectorXd feature =
+            Eigen::Map<const Eigen::VectorXf>(phi.key.data() + static_cast<std::size_t>(keyPos) * m, m).cast<double>();
+        keySum += sign * feature;
+        keyValue += sign * (feature * Eigen::Map<const Eigen::RowVectorXf>(input.v + static_cast<std::size_t>(keyPos) * d, d)
+                                          .cast<double>());
+    };
+    sweepAllowedKeys(input, update, [&](int queryPos) {
+        const Eigen::VectorXd query =
+            Eigen::Map<const Eigen::VectorXf>(phi.query.data() + static_cast<std::size_t>(queryPos) * m, m).cast<double>();
+        const double denominator = query.dot(keySum);
+        denominators[static_cast<std::size_t>(queryPos)] = denominator;
+        if (denominator > 0.0) {
+            Eigen::Map<Eigen::RowVectorXf>(result.output.data() + static_cast<std::size_t>(queryPos) * d, d) =
+                ((query.transpose() * keyValue) / denominator).cast<float>();
+        }
+    });
+    result.stats.attentionSeconds = attentionWatch.seconds();
+}
+
 } // namespace
+
+std::vector<float> performerProjection(const HeadInput& input, int features, std::uint64_t seed)
+{
+    Rng rng(mixSeed(seed, input.layer, input.head, 0x9e7f0));
+    const RowMatrixF projection = orthogonalFeatures(features, input.headDim, rng).cast<float>();
+    return std::vector<float>(projection.data(), projection.data() + projection.size());
+}
 
 PerformerFeatures performerFeatures(const HeadInput& input, int features, std::uint64_t seed, bool centreKeys,
                                      int threads)
 {
-    Rng rng(mixSeed(seed, input.layer, input.head, 0x9e7f0));
-    const RowMatrixF projection = orthogonalFeatures(features, input.headDim, rng).cast<float>();
+    const std::vector<float> projection = performerProjection(input, features, seed);
     return performerFeaturesFromProjection(input, projection.data(), features, centreKeys, threads);
+}
+
+PerformerFeatures performerFeaturesPreferCuda(const HeadInput& input, int features, std::uint64_t seed,
+                                              bool centreKeys, const VariantRunOptions& options, VariantStats& stats,
+                                              bool* onCuda)
+{
+    const std::vector<float> projection = performerProjection(input, features, seed);
+    std::vector<float> mean;
+    if (centreKeys && input.nTokens > 0) {
+        const Eigen::RowVectorXf centre = keyMean(input);
+        mean.assign(centre.data(), centre.data() + centre.size());
+    }
+    PerformerFeatures result;
+    *onCuda = performerFeaturesOnCuda(input, projection.data(), features, mean, options, result.query, result.key, stats);
+    if (*onCuda) {
+        result.features = features;
+        result.flops = featureFlops(input.nTokens, input.headDim, features);
+        return result;
+    }
+    return performerFeaturesFromProjection(input, projection.data(), features, centreKeys, options.threads);
 }
 
 PerformerFeatures performerFeaturesFromProjection(const HeadInput& input, const float* projectionRows, int features,
@@ -119,13 +192,12 @@ PerformerFeatures performerFeaturesFromProjection(const HeadInput& input, const 
         // the FAVOR+ variance grows like exp(‖q' + k'‖²): removing the keys' common component
         // leaves every row's attention unchanged and shrinks the estimator's noise.
         const Eigen::Map<const RowMatrixF> keys(input.k, n, d);
-        const Eigen::RowVectorXf mean = keys.cast<double>().colwise().mean().cast<float>();
-        RowMatrixF centred = keys.rowwise() - mean;
+        RowMatrixF centred = keys.rowwise() - keyMean(input);
         compute(centred.data(), result.key, false);
     } else {
         compute(input.k, result.key, false);
     }
-    result.flops = 2.0 * (2.0 * n * d * features + 2.0 * n * features);
+    result.flops = featureFlops(n, d, features);
     return result;
 }
 
@@ -141,38 +213,29 @@ Result<HeadVariantResult> runPerformer(const HeadInput& input, const VariantSpec
     const int m = static_cast<int>(features);
     HeadVariantResult result;
     result.head = input.head;
+    const bool keepWeights = materialise(input, options);
     Stopwatch watch;
-    const PerformerFeatures phi =
-        performerFeatures(input, m, static_cast<std::uint64_t>(specInt(spec, "seed")), false, options.threads);
-    result.stats.estimateSeconds = watch.seconds();
+    const std::vector<float> projection =
+        performerProjection(input, m, static_cast<std::uint64_t>(specInt(spec, "seed")));
+    PerformerFeatures phi;
+    std::vector<double> denominators;
+    if (performerAttentionOnCuda(input, projection.data(), m, options, result.output, denominators,
+                                 keepWeights ? &phi.query : nullptr, keepWeights ? &phi.key : nullptr,
+                                 result.stats)) {
+        // One device call computes the features and the attention: its time is the attention's.
+        result.stats.attentionBackend = "cuda";
+        result.stats.attentionSeconds = watch.seconds();
+        phi.features = m;
+        phi.flops = featureFlops(n, d, m);
+    } else {
+        phi = performerFeaturesFromProjection(input, projection.data(), m, false, options.threads);
+        result.stats.estimateSeconds = watch.seconds();
+        attendOnCpu(input, phi, result, denominators);
+    }
     result.stats.estimateFlops = phi.flops;
 
-    Stopwatch attentionWatch;
-    result.output.assign(static_cast<std::size_t>(n) * d, 0.0f);
-    std::vector<double> denominators(static_cast<std::size_t>(n), 0.0);
-    Eigen::VectorXd keySum = Eigen::VectorXd::Zero(m);
-    Eigen::MatrixXd keyValue = Eigen::MatrixXd::Zero(m, d);
-    const auto update = [&](int keyPos, double sign) {
-        const Eigen::VectorXd feature =
-            Eigen::Map<const Eigen::VectorXf>(phi.key.data() + static_cast<std::size_t>(keyPos) * m, m).cast<double>();
-        keySum += sign * feature;
-        keyValue += sign * (feature * Eigen::Map<const Eigen::RowVectorXf>(input.v + static_cast<std::size_t>(keyPos) * d, d)
-                                          .cast<double>());
-    };
-    sweepAllowedKeys(input, update, [&](int queryPos) {
-        const Eigen::VectorXd query =
-            Eigen::Map<const Eigen::VectorXf>(phi.query.data() + static_cast<std::size_t>(queryPos) * m, m).cast<double>();
-        const double denominator = query.dot(keySum);
-        denominators[static_cast<std::size_t>(queryPos)] = denominator;
-        if (denominator > 0.0) {
-            Eigen::Map<Eigen::RowVectorXf>(result.output.data() + static_cast<std::size_t>(queryPos) * d, d) =
-                ((query.transpose() * keyValue) / denominator).cast<float>();
-        }
-    });
-    result.stats.attentionSeconds = attentionWatch.seconds();
-
     std::vector<float> weights;
-    if (materialise(input, options)) {
+    if (keepWeights) {
         weights.reserve(static_cast<std::size_t>(allowedPairCount(input)));
         for (int queryPos = 0; queryPos < n; ++queryPos) {
             const KeyRange range = allowedKeys(input, queryPos);

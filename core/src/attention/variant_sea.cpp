@@ -131,8 +131,12 @@ struct HeadEstimate {
     double flops = 0.0;
 };
 
-HeadEstimate estimateHead(const HeadInput& input, bool oracle, int tm, int features, std::uint64_t seed, int threads)
+// tf mode's Performer features run on the GPU when options allow (stats.selectionBackend says
+// where); the prefix sums, bin masses and the selection after them stay on the CPU.
+HeadEstimate estimateHead(const HeadInput& input, bool oracle, int tm, int features, std::uint64_t seed,
+                          const VariantRunOptions& options, VariantStats& stats)
 {
+    const int threads = options.threads;
     const int n = input.nTokens;
     HeadEstimate estimate;
     estimate.compressed.assign(static_cast<std::size_t>(n) * tm, 0.0f);
@@ -162,7 +166,9 @@ HeadEstimate estimateHead(const HeadInput& input, bool oracle, int tm, int featu
         estimate.flops = pairFlops(input, allowedPairCount(input));
         return estimate;
     }
-    const PerformerFeatures phi = performerFeatures(input, features, seed, true, threads);
+    bool featuresOnCuda = false;
+    const PerformerFeatures phi = performerFeaturesPreferCuda(input, features, seed, true, options, stats, &featuresOnCuda);
+    stats.selectionBackend = featuresOnCuda ? "cuda" : "cpu";
     const int m = features;
     // prefix[j] = Σ_{t<j} φ(k_t), summed in double and stored in float: a bin's mass is
     // F(end) − F(start) with F(j) = φ(q_i)·prefix[j]. The rounding of F (≈ 1e-6 of the row's total
@@ -338,7 +344,8 @@ Result<std::vector<HeadVariantResult>> runSea(const std::vector<HeadInput>& head
     } else {
         for (int index = 0; index < headCount; ++index) {
             estimates[static_cast<std::size_t>(index)] =
-                estimateHead(heads[static_cast<std::size_t>(index)], oracle, tm, features, seed, options.threads);
+                estimateHead(heads[static_cast<std::size_t>(index)], oracle, tm, features, seed, options,
+                             results[static_cast<std::size_t>(index)].stats);
         }
     }
     // Compressed mask per head: [N, tm].

@@ -57,6 +57,16 @@ struct PerformerFeatures {
 };
 PerformerFeatures performerFeatures(const HeadInput& input, int features, std::uint64_t seed,
                                      bool centreKeys = false, int threads = 0);
+/// The projection ω that performerFeatures draws for this head and seed: [features, headDim]
+/// row-major, f32 (the same bits on every backend: the CUDA path uploads it).
+std::vector<float> performerProjection(const HeadInput& input, int features, std::uint64_t seed);
+/// performerFeatures computed on the GPU when options.backend allows and the device can
+/// (attention_backend.h; *onCuda = true), else on the CPU with the reason in
+/// stats.backendFallbackReason. The GPU features equal the CPU's to f32 rounding (expf vs Eigen's
+/// exp, summation order), not bit for bit.
+PerformerFeatures performerFeaturesPreferCuda(const HeadInput& input, int features, std::uint64_t seed,
+                                              bool centreKeys, const VariantRunOptions& options, VariantStats& stats,
+                                              bool* onCuda);
 
 /// DSA's prediction path: q and k projected to rank r with a seeded Gaussian matrix N(0, 1/r),
 /// optionally quantised to `bits` (symmetric per row). [N, r] row-major each (dequantised values).

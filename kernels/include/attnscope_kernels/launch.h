@@ -12,6 +12,7 @@
 #include "attnscope_kernels/sparse_attn_params.h"
 #include "attnscope_kernels/topk_params.h"
 #include "attnscope_kernels/launch_sbm.h"
+#include "attnscope_kernels/launch_feature_map.h"
 
 namespace attnscope {
 

@@ -134,6 +134,38 @@ std::uint64_t sbmSampleDeviceBytes(int nTokens, int clusters, std::uint64_t entr
     return saturatingAdd(saturatingMul(8, wide), floatBytes(narrow));
 }
 
+std::uint64_t performerDeviceBytes(int nTokens, int headDim, int features, bool attention)
+{
+    const std::uint64_t n = count(nTokens);
+    const std::uint64_t d = count(headDim);
+    const std::uint64_t m = count(features);
+    const std::uint64_t perHead = saturatingMul(n, d);
+    std::uint64_t values = saturatingMul(2, perHead);                          // q, k
+    values = saturatingAdd(values, saturatingAdd(saturatingMul(m, d), d));     // projection, key mean
+    values = saturatingAdd(values, saturatingMul(2, saturatingMul(n, m)));     // features
+    values = saturatingAdd(values, saturatingAdd(n, 1));                       // row maxima, global max
+    std::uint64_t wide = 0;
+    if (attention) {
+        values = saturatingAdd(values, saturatingMul(2, perHead));             // v, out
+        wide = saturatingAdd(saturatingMul(m, saturatingAdd(d, 1)), n);        // state, denominators
+    }
+    return saturatingAdd(floatBytes(values), saturatingMul(8, wide));
+}
+
+std::uint64_t fastmaxDeviceBytes(int nTokens, int headDim, int order)
+{
+    const std::uint64_t n = count(nTokens);
+    const std::uint64_t d = count(headDim);
+    const std::uint64_t featureCount = saturatingAdd(saturatingAdd(1, d), order >= 2 ? saturatingMul(d, d) : 0);
+    const std::uint64_t perHead = saturatingMul(n, d);
+    std::uint64_t wide = saturatingMul(2, perHead);                                         // q, k normalised
+    wide = saturatingAdd(wide, saturatingMul(featureCount, saturatingAdd(d, 1)));           // state
+    wide = saturatingAdd(wide, n);                                                          // denominators
+    std::uint64_t values = saturatingMul(2, perHead);                                       // v, out
+    values = saturatingAdd(values, saturatingMul(2, saturatingMul(n, featureCount)));       // features
+    return saturatingAdd(saturatingMul(8, wide), floatBytes(values));
+}
+
 void setDeviceMemoryLimit(std::optional<std::uint64_t> bytes)
 {
     g_deviceLimitBytes.store(bytes.value_or(kNoLimit));

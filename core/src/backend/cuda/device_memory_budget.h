@@ -71,6 +71,19 @@ std::uint64_t sbmAssignDeviceBytes(int pointCount, int dim, int clusters);
 ///   8 · (k·(N + 1) + N·k) + 4 · (N·k + 3·N + 1 + entries).
 std::uint64_t sbmSampleDeviceBytes(int nTokens, int clusters, std::uint64_t entries);
 
+/// Device bytes of the FAVOR+ feature calls of cuda_feature_maps.h for one head with m features:
+/// q and k [N·d], ω [m·d] and the key mean [d], the query and key features [2·N·m] and the row
+/// maxima [N + 1], f32; with `attention` (runPerformerAttentionCuda) also v and out [N·d] (f32), the
+/// state [m·(d + 1)] and the denominators [N] (f64):
+///   4 · (2·N·d + m·d + d + 2·N·m + N + 1) + attention · (4 · 2·N·d + 8 · (m·(d + 1) + N)).
+std::uint64_t performerDeviceBytes(int nTokens, int headDim, int features, bool attention);
+
+/// Device bytes of runFastmaxAttentionCuda for one head, with M = 1 + d (+ d² for order 2) features:
+/// the normalised q and k [2·N·d], the state [M·(d + 1)] and the denominators [N] in f64; v and out
+/// [2·N·d] and the query and key features [2·N·M] in f32:
+///   8 · (2·N·d + M·(d + 1) + N) + 4 · (2·N·d + 2·N·M).
+std::uint64_t fastmaxDeviceBytes(int nTokens, int headDim, int order);
+
 /// Sets (or, with nullopt, clears) a device-memory limit in bytes that caps what the GPU reports
 /// as free: a test can make any request "too large for the GPU", and a user can keep room for
 /// other programs (also ATTNSCOPE_DEVICE_MEMORY_LIMIT_MB). Process-wide; thread-safe.
