@@ -7,9 +7,9 @@
 //   - sampling: counter-based uniforms (draw t of row i is a pure function of (key, i, t), not of
 //     a sequential stream), the alias draw of a key cluster, the draw's place on the cluster's
 //     cumulative key mass, the key at that place, and the floor's geometric gaps.
-// Only +, -, *, / and explicit fma on IEEE values, whose results the two compilers round the
-// same way: no a*b + c is left for a compiler to contract, and the one logarithm is computed
-// here rather than taken from two different math libraries.
+// Only +, -, *, / and explicit fma on IEEE values (and bit moves), whose results the two compilers
+// round the same way: no a*b + c is left for a compiler to contract, and the one logarithm is
+// computed here rather than taken from two different math libraries.
 // Plain C++17, no std:: containers (nvcc compiles this too).
 
 #include "attnscope_kernels/host_device.h"
@@ -58,31 +58,63 @@ ATTNSCOPE_HD double sbmRowUniform(unsigned long long key, int row, unsigned long
     return unitFromBits(counterBits(key, counter));
 }
 
-/// Natural logarithm of u in (0, 1] (also right for any positive finite u): u = m·2^e with m in
-/// [√½, √2), log m = 2·atanh(s) for s = (m - 1)/(m + 1), |s| <= 0.172, by its series to s^23
-/// (truncation below 1e-18 relative); a few ulp from the exact value.
+/// The IEEE bits of a double and back (no library call on either side).
+ATTNSCOPE_HD unsigned long long doubleToBits(double value)
+{
+#if defined(__CUDA_ARCH__)
+    return static_cast<unsigned long long>(__double_as_longlong(value));
+#else
+    unsigned long long bits = 0;
+    __builtin_memcpy(&bits, &value, sizeof bits);
+    return bits;
+#endif
+}
+
+ATTNSCOPE_HD double bitsToDouble(unsigned long long bits)
+{
+#if defined(__CUDA_ARCH__)
+    return __longlong_as_double(static_cast<long long>(bits));
+#else
+    double value = 0.0;
+    __builtin_memcpy(&value, &bits, sizeof value);
+    return value;
+#endif
+}
+
+/// Natural logarithm of a positive finite u (the floor calls it on (0, 1]): u = m·2^e with m in
+/// [√½, √2) taken from the bits (subnormals scaled by 2^54 first, exactly), log m = 2·atanh(s) for
+/// s = (m - 1)/(m + 1), |s| <= 0.172, by its series to s^23 (truncation below 1e-18 relative)
+/// evaluated in a fixed Estrin order; a few ulp from the exact value.
 ATTNSCOPE_HD double portableLog(double u)
 {
     int exponent = 0;
-    double mantissa = frexp(u, &exponent); // [0.5, 1), exact
+    if (u < 2.2250738585072014e-308) {
+        u *= 18014398509481984.0; // 2^54, exact
+        exponent = -54;
+    }
+    const unsigned long long bits = doubleToBits(u);
+    exponent += static_cast<int>((bits >> 52) & 0x7FFull) - 1022;
+    // [0.5, 1): the same significand with the exponent of 0.5.
+    double mantissa = bitsToDouble((bits & 0x000FFFFFFFFFFFFFull) | 0x3FE0000000000000ull);
     if (mantissa < 0.70710678118654752) {
         mantissa *= 2.0; // exact
         exponent -= 1;
     }
     const double s = (mantissa - 1.0) / (mantissa + 1.0);
     const double s2 = s * s;
-    double series = 1.0 / 23.0;
-    series = fma(series, s2, 1.0 / 21.0);
-    series = fma(series, s2, 1.0 / 19.0);
-    series = fma(series, s2, 1.0 / 17.0);
-    series = fma(series, s2, 1.0 / 15.0);
-    series = fma(series, s2, 1.0 / 13.0);
-    series = fma(series, s2, 1.0 / 11.0);
-    series = fma(series, s2, 1.0 / 9.0);
-    series = fma(series, s2, 1.0 / 7.0);
-    series = fma(series, s2, 1.0 / 5.0);
-    series = fma(series, s2, 1.0 / 3.0);
-    series = fma(series, s2, 1.0);
+    const double s4 = s2 * s2;
+    const double s8 = s4 * s4;
+    // Σ_{i=0}^{11} s2^i / (2i + 1) as pairs, quadruples, then the three quadruples by s8.
+    const double q0 = fma(1.0 / 3.0, s2, 1.0);
+    const double q1 = fma(1.0 / 7.0, s2, 1.0 / 5.0);
+    const double q2 = fma(1.0 / 11.0, s2, 1.0 / 9.0);
+    const double q3 = fma(1.0 / 15.0, s2, 1.0 / 13.0);
+    const double q4 = fma(1.0 / 19.0, s2, 1.0 / 17.0);
+    const double q5 = fma(1.0 / 23.0, s2, 1.0 / 21.0);
+    const double r0 = fma(q1, s4, q0);
+    const double r1 = fma(q3, s4, q2);
+    const double r2 = fma(q5, s4, q4);
+    const double series = fma(fma(r2, s8, r1), s8, r0);
     const double logMantissa = (2.0 * s) * series;
     return fma(static_cast<double>(exponent), 0.69314718055994531, logMantissa);
 }
