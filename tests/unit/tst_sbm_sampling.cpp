@@ -145,16 +145,15 @@ TEST(SbmSampling, KeySearchEqualsTheGuideTableSampler)
                 }
                 const attn::KeyRange range{first, last};
                 const double u = unitFromBits(engine());
-                // Ordinary targets, then the range's start, a prefix value exactly, and the end.
+                // Ordinary targets, the range's start, a prefix value exactly, the end and past it
+                // (a rounded-up target; the keys after the range may have zero membership).
                 const double targets[] = {sbmDrawTarget(prefix, first, last, u), prefix[first],
                                           prefix[first + static_cast<int>(engine() % (last - first + 1))],
-                                          prefix[last + 1]};
+                                          prefix[last + 1], std::nextafter(prefix[last + 1], 1e300)};
                 for (const double target : targets) {
                     const int expected = keyByScan(prefix, first, last, target);
                     ASSERT_EQ(sbmKeyAt(prefix, first, last, target), expected) << keys << " " << target;
-                    if (target < prefix[last + 1]) {
-                        ASSERT_EQ(sampler.keyAt(cluster, range, target), expected) << keys << " " << target;
-                    }
+                    ASSERT_EQ(sampler.keyAt(cluster, range, target), expected) << keys << " " << target;
                 }
                 const double target = sbmDrawTarget(prefix, first, last, u);
                 EXPECT_GE(target, prefix[first]);

@@ -58,7 +58,11 @@ int KeyColumnSampler::keyAt(int cluster, KeyRange range, double target) const
     // guide[cell] is the first key whose prefix end exceeds cell·total/N, a lower bound of the
     // answer (the first key j with prefix[j + 1] > target) for the cell that holds target.
     const int cell = std::min(m_keys - 1, static_cast<int>(target * m_cellScale[static_cast<std::size_t>(cluster)]));
-    int key = std::max(range.first, m_guide[static_cast<std::size_t>(cluster) * m_keys + static_cast<std::size_t>(cell)]);
+    // Capped at the range's last key: a target rounded up to the range's end (or beyond it, where
+    // only keys of zero membership follow) answers `last`, as sbmKeyAt does on the GPU, never a key
+    // past the range.
+    int key = std::clamp(m_guide[static_cast<std::size_t>(cluster) * m_keys + static_cast<std::size_t>(cell)],
+                         range.first, range.last);
     // The cell comes from a product, not a division: when rounding lifts target into the next cell
     // the guide may overshoot by a key, so step back to the answer's side.
     while (key > range.first && prefix[key] > target) {

@@ -25,7 +25,9 @@ public:
     double rangeStart(int cluster, KeyRange range) const;
 
     /// The key j of the range with prefix(j) <= target < prefix(j + 1), for a target in
-    /// [rangeStart, rangeStart + rangeMass). Keys of zero membership are never returned.
+    /// [rangeStart, rangeStart + rangeMass); range.last for a target at or past the range's end.
+    /// Keys of zero membership are never returned (but for that cap). Same answer as
+    /// sbm_sampling.h's sbmKeyAt.
     int keyAt(int cluster, KeyRange range, double target) const;
 
     /// keyAt for target = rangeStart + uniform·rangeMass, uniform in [0, 1): a key of the range
