@@ -33,9 +33,12 @@ inline LayerVariantResult runVariantText(const LayerQkv& layer, const std::strin
 
 /// Runs `text` with VariantBackend::Cpu, then with Auto under a 1 KiB device-memory limit (lifted
 /// afterwards): every head of the limited run must say its selection ran on the CPU because of GPU
-/// memory and give the CPU run's kept set and output bit for bit. Returns the CPU run.
+/// memory and give the CPU run's kept set and output bit for bit. Returns the CPU run. Variants
+/// without a selection step (performer, fast) pass `step` = "attention": their attentionBackend
+/// must say the CPU instead.
 inline LayerVariantResult expectMemoryRefusalGivesCpuBits(const LayerQkv& layer, const std::string& text,
-                                                          VariantRunOptions options)
+                                                          VariantRunOptions options,
+                                                          const std::string& step = "selection")
 {
     options.backend = VariantBackend::Cpu;
     LayerVariantResult cpu = runVariantText(layer, text, options);
@@ -46,7 +49,7 @@ inline LayerVariantResult expectMemoryRefusalGivesCpuBits(const LayerQkv& layer,
     EXPECT_EQ(limited.heads.size(), cpu.heads.size());
     for (std::size_t index = 0; index < std::min(cpu.heads.size(), limited.heads.size()); ++index) {
         const VariantStats& stats = limited.heads[index].stats;
-        EXPECT_EQ(stats.selectionBackend, "cpu");
+        EXPECT_EQ(step == "attention" ? stats.attentionBackend : stats.selectionBackend, "cpu") << step;
         EXPECT_NE(stats.backendFallbackReason.find("GPU memory"), std::string::npos) << stats.backendFallbackReason;
         EXPECT_EQ(limited.heads[index].attention.cols, cpu.heads[index].attention.cols);
         EXPECT_EQ(limited.heads[index].output, cpu.heads[index].output);
