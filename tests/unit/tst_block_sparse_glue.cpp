@@ -19,6 +19,7 @@
 #include "backend/cuda/cuda_block_sparse.h"
 #include "backend/cuda/device_memory_budget.h"
 #include "model/layer_qkv.h"
+#include "test_support/variant_runs.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -179,15 +180,11 @@ protected:
     static LayerVariantResult run(const LayerQkv& layer, const std::string& text, VariantBackend backend,
                                   bool keepWeights)
     {
-        const auto spec = parseVariantSpec(text);
-        EXPECT_TRUE(spec) << text;
         VariantRunOptions options;
         options.backend = backend;
         options.keepAttention = keepWeights;
         options.computeMetrics = keepWeights;
-        auto result = attn::runLayerVariant(layer, spec.value(), options);
-        EXPECT_TRUE(result) << (result ? std::string() : result.error().describe());
-        return result ? std::move(result.value()) : LayerVariantResult{};
+        return runVariantText(layer, text, options);
     }
 };
 
