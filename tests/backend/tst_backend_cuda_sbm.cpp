@@ -31,6 +31,7 @@
 #include "model/layer_qkv.h"
 #include "test_support/gpu_reference.h"
 #include "test_support/gpu_test_main.h"
+#include "test_support/variant_runs.h"
 
 namespace attnscope {
 namespace {
@@ -240,13 +241,9 @@ TEST(CudaSbm, SamplingMatchesTheSharedSteps)
 
 LayerVariantResult runVariant(const LayerQkv& layer, const std::string& text, VariantBackend backend)
 {
-    const auto spec = parseVariantSpec(text);
-    EXPECT_TRUE(spec) << text;
     VariantRunOptions options;
     options.backend = backend;
-    auto result = attn::runLayerVariant(layer, spec.value(), options);
-    EXPECT_TRUE(result) << (result ? std::string() : result.error().describe());
-    return result ? std::move(result.value()) : LayerVariantResult{};
+    return runVariantText(layer, text, options);
 }
 
 TEST(CudaSbm, VariantMaskIsTheCpuMask)

@@ -36,6 +36,7 @@
 #include "model/layer_qkv.h"
 #include "test_support/gpu_reference.h"
 #include "test_support/gpu_test_main.h"
+#include "test_support/variant_runs.h"
 
 namespace attnscope {
 namespace {
@@ -283,14 +284,10 @@ TEST(CudaTopk, SoftcapDiffersOnlyAtTheThreshold)
 
 LayerVariantResult runVariant(const LayerQkv& layer, const std::string& text, VariantBackend backend)
 {
-    const auto spec = parseVariantSpec(text);
-    EXPECT_TRUE(spec) << text;
     VariantRunOptions options;
     options.backend = backend;
     options.computeMetrics = true;
-    auto result = attn::runLayerVariant(layer, spec.value(), options);
-    EXPECT_TRUE(result) << (result ? std::string() : result.error().describe());
-    return result ? std::move(result.value()) : LayerVariantResult{};
+    return runVariantText(layer, text, options);
 }
 
 TEST(CudaVariants, GpuTailMatchesCpu)
