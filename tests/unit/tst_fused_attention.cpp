@@ -56,13 +56,16 @@ TEST_P(FusedAttentionCase, MatchesFloat64WithinFp32Bound)
     for (const CpuIsa isa : availableIsas()) {
         SCOPED_TRACE(std::string("requested isa ") + cpuIsaName(isa) + ", kernel " +
                      cpuIsaName(fusedAttentionIsa(isa, c.headDim)));
-        for (const int threads : {1, 2}) {
-            SCOPED_TRACE(std::to_string(threads) + " threads");
+        // 0: the automatic work-item size (one query block at these sizes); 150: items of two or
+        // three query blocks, so that an item's rows span several key tiles and the diagonal.
+        for (const auto& [threads, rowsPerItem] : {std::pair{1, 0}, std::pair{2, 0}, std::pair{2, 150}}) {
+            SCOPED_TRACE(std::to_string(threads) + " threads, rows per item " + std::to_string(rowsPerItem));
             std::vector<float> output(outputSize, std::numeric_limits<float>::quiet_NaN());
             std::vector<float> lse(static_cast<std::size_t>(c.nHeads) * c.nTokens, std::numeric_limits<float>::quiet_NaN());
             FusedAttentionOptions options;
             options.isa = isa;
             options.threads = threads;
+            options.rowsPerItem = rowsPerItem;
             const auto result = fusedAttention(qkv, output.data(), lse.data(), options);
             ASSERT_TRUE(result.ok()) << result.error().describe();
 
@@ -87,6 +90,65 @@ TEST(FusedAttention, ThreadCountDoesNotChangeBits)
                                         std::vector<float>& lse) {
         return fusedAttention(qkv, output.data(), lse.data(), options).ok();
     });
+}
+
+// A row's tiles, their order and the micro-kernel that scores it do not depend on how many rows
+// share its work item, so the automatic choice (which depends on the thread count) cannot change
+// a bit either.
+TEST(FusedAttention, RowsPerItemDoesNotChangeBits)
+{
+    for (const Case& c : {Case{"causal_window_gqa", 4, 2, 700, 64, true, 100, 0.0f, 1.0f},
+                          Case{"bidirectional_softcap", 2, 2, 500, 32, false, 0, 5.0f, 2.0f}}) {
+        SCOPED_TRACE(c.name);
+        const LayerQkv qkv = makeInput(c, 11u);
+        for (const CpuIsa isa : availableIsas()) {
+            std::vector<std::vector<float>> outputs;
+            for (const int rowsPerItem : {1, 200, 400, 700}) {
+                std::vector<float> output(qkv.q.size());
+                std::vector<float> lse(static_cast<std::size_t>(qkv.nHeads) * qkv.nTokens);
+                FusedAttentionOptions options;
+                options.isa = isa;
+                options.threads = 2;
+                options.rowsPerItem = rowsPerItem;
+                ASSERT_TRUE(fusedAttention(qkv, output.data(), lse.data(), options).ok());
+                output.insert(output.end(), lse.begin(), lse.end());
+                outputs.push_back(std::move(output));
+            }
+            for (std::size_t run = 1; run < outputs.size(); ++run) {
+                EXPECT_EQ(outputs[0], outputs[run]) << cpuIsaName(isa) << ", run " << run;
+            }
+        }
+    }
+}
+
+// The work-item rule of fused_attention_kernel.h on the shapes it was measured on.
+TEST(FusedAttention, RowsPerItemGrowOnlyWhenKeysAndValuesOutgrowTheCache)
+{
+    const auto shape = [](int nHeads, int nKvHeads, int nTokens, int headDim, bool causal, int window) {
+        LayerQkv qkv;
+        qkv.nHeads = nHeads;
+        qkv.nKvHeads = nKvHeads;
+        qkv.nTokens = nTokens;
+        qkv.headDim = headDim;
+        qkv.causal = causal;
+        qkv.slidingWindow = window;
+        return qkv;
+    };
+    constexpr int kBlock = 96;
+    // One head's K and V in 1 MiB or less: one query block.
+    EXPECT_EQ(denseRowsPerItem(shape(12, 12, 512, 32, false, 0), kBlock, 1), kBlock);
+    EXPECT_EQ(denseRowsPerItem(shape(1, 1, 1024, 128, false, 0), kBlock, 1), kBlock);
+    // Bidirectional, 8192 × 128: four blocks, on one thread and on two (22 items ≥ 16).
+    EXPECT_EQ(denseRowsPerItem(shape(1, 1, 8192, 128, false, 0), kBlock, 1), 4 * kBlock);
+    EXPECT_EQ(denseRowsPerItem(shape(1, 1, 8192, 128, false, 0), kBlock, 2), 4 * kBlock);
+    // 4096 tokens on two threads: four blocks would leave 11 items, so two.
+    EXPECT_EQ(denseRowsPerItem(shape(1, 1, 4096, 128, false, 0), kBlock, 2), 2 * kBlock);
+    // Causal: rows at most 1/16 of the keys (4096 / 16 = 256 → two blocks).
+    EXPECT_EQ(denseRowsPerItem(shape(1, 1, 4096, 128, true, 0), kBlock, 1), 2 * kBlock);
+    // A sliding window of 512 keeps one block; GQA groups of four already share every tile.
+    EXPECT_EQ(denseRowsPerItem(shape(4, 4, 8192, 128, true, 512), kBlock, 1), kBlock);
+    EXPECT_EQ(denseRowsPerItem(shape(4, 1, 8192, 256, false, 0), kBlock, 1), kBlock);
+    EXPECT_EQ(denseRowsPerItem(shape(2, 1, 8192, 128, false, 0), kBlock, 1), 2 * kBlock);
 }
 
 TEST(FusedAttention, RejectsInconsistentInput)

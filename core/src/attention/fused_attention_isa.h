@@ -17,6 +17,9 @@ namespace attnscope::attn {
 struct FusedProblem {
     DenseAttnParams attn;
     const float* packedKeys = nullptr;
+    /// Query rows the per-thread scratch was laid out for (fusedScratchLayout's queryBlock): at
+    /// least the rows of any work item.
+    int scratchRows = 0;
 };
 
 /// A block-sparse layout as the kernels read it (BlockSparseLayout, fused_attention_kernel.h): the
@@ -38,16 +41,17 @@ struct RowKeyMask {
 
 /// One ISA's kernel: its tile sizes and entry points.
 struct FusedKernel {
-    int queryBlock = 0; ///< query rows per work item
+    int queryBlock = 0; ///< query rows per work item of the sparse paths; dense items take multiples
     int keyBlock = 0;   ///< keys per tile
     /// Transposes keys [tile·keyBlock, +keyBlock) of one KV head (rows `rowStride` floats apart) to
     /// dst [headDim][keyBlock], zero-padding keys past nTokens. With rowIndex, key i is row
     /// rowIndex[i] of `keys` (a gather).
     void (*packKeyTile)(const float* keys, long long rowStride, const std::int32_t* rowIndex, int nTokens, int headDim,
                         int tile, float* dst) = nullptr;
-    /// Output and LSE of every query head of `kvHead` for query block `block`; scratch holds
-    /// fusedScratchFloats() floats, 64-byte aligned.
-    void (*runBlock)(const FusedProblem& problem, int kvHead, int block, float* scratch) = nullptr;
+    /// Output and LSE of every query head of `kvHead` for query rows [rowBegin, rowBegin + rows)
+    /// (rows ≤ problem.scratchRows); scratch holds fusedScratchLayout(problem.scratchRows, …).total
+    /// floats, 64-byte aligned.
+    void (*runBlock)(const FusedProblem& problem, int kvHead, int rowBegin, int rows, float* scratch) = nullptr;
     /// The same for query rows [rowBegin, rowBegin + rows) (≤ queryBlock rows, all in layout block
     /// `queryBlock`) over the key blocks `plan` keeps for them.
     void (*runSparseChunk)(const FusedProblem& problem, const BlockSparsePlan& plan, int kvHead, int queryBlock,

@@ -101,7 +101,7 @@ DenseAttnParams layerParams(const LayerQkv& qkv, float* output, float* lse)
 // its thread's scratch.
 template <typename RunItem>
 Result<void> runFusedItems(const LayerQkv& qkv, const FusedKernel& kernel, float* output, float* lse, int threads,
-                           std::int64_t items, RunItem&& runItem)
+                           int scratchRows, std::int64_t items, RunItem&& runItem)
 {
     if (output == nullptr) {
         return makeError(ErrorCode::InvalidArgument, "fused attention needs an output buffer",
@@ -111,7 +111,7 @@ Result<void> runFusedItems(const LayerQkv& qkv, const FusedKernel& kernel, float
     const int group = qkv.nHeads / qkv.nKvHeads;
     const std::size_t tileFloats = static_cast<std::size_t>(qkv.headDim) * kernel.keyBlock;
     const std::size_t scratchFloats =
-        fusedScratchLayout(kernel.queryBlock, kernel.keyBlock, group, qkv.headDim).total;
+        fusedScratchLayout(scratchRows, kernel.keyBlock, group, qkv.headDim).total;
     try {
         FusedProblem problem;
         problem.attn = layerParams(qkv, output, lse);
@@ -129,6 +129,7 @@ Result<void> runFusedItems(const LayerQkv& qkv, const FusedKernel& kernel, float
             },
             threads);
         problem.packedKeys = packedKeys.data();
+        problem.scratchRows = scratchRows;
 
         std::atomic<bool> outOfMemory{false};
         parallelFor(
@@ -196,18 +197,43 @@ Result<void> validateLayout(const LayerQkv& qkv, const BlockSparseLayout& layout
 
 } // namespace
 
+int denseRowsPerItem(const LayerQkv& qkv, int queryBlock, int threads)
+{
+    const std::int64_t kvBytesPerHead = 2 * static_cast<std::int64_t>(qkv.nTokens) * qkv.headDim * sizeof(float);
+    if (kvBytesPerHead <= kFusedCacheResidentKvBytes) {
+        return queryBlock;
+    }
+    const int group = qkv.nHeads / qkv.nKvHeads;
+    const bool masked = qkv.causal || qkv.slidingWindow > 0;
+    const int visibleSpan = qkv.slidingWindow > 0 ? std::min(qkv.slidingWindow, qkv.nTokens) : qkv.nTokens;
+    const int workers = threads > 0 ? threads : defaultThreadCount();
+    for (int multiple = kFusedMaxRowsMultiple; multiple > 1; multiple /= 2) {
+        const int rows = multiple * queryBlock;
+        const std::int64_t items = static_cast<std::int64_t>(qkv.nKvHeads) * ((qkv.nTokens + rows - 1) / rows);
+        if (group * multiple <= kFusedMaxRowsMultiple && items >= 8LL * workers &&
+            (!masked || 16LL * rows <= visibleSpan)) {
+            return rows;
+        }
+    }
+    return queryBlock;
+}
+
 Result<void> fusedAttention(const LayerQkv& qkv, float* output, float* lse, const FusedAttentionOptions& options)
 {
     ATTNSCOPE_TRY(validateLayerQkv(qkv));
     const FusedKernel kernel = kernelFor(fusedAttentionIsa(resolveIsa(activeCpuIsa(), options.isa), qkv.headDim));
-    const int queryBlocks = (qkv.nTokens + kernel.queryBlock - 1) / kernel.queryBlock;
-    // Items run last query block first: under a causal mask those are the most expensive, and
+    const int rowsPerItem = options.rowsPerItem > 0
+                                ? (options.rowsPerItem + kernel.queryBlock - 1) / kernel.queryBlock * kernel.queryBlock
+                                : denseRowsPerItem(qkv, kernel.queryBlock, options.threads);
+    const int itemsPerHead = (qkv.nTokens + rowsPerItem - 1) / rowsPerItem;
+    // Items run last query rows first: under a causal mask those are the most expensive, and
     // handing them out first keeps the threads' finishing times close.
-    return runFusedItems(qkv, kernel, output, lse, options.threads,
-                         static_cast<std::int64_t>(qkv.nKvHeads) * queryBlocks,
+    return runFusedItems(qkv, kernel, output, lse, options.threads, rowsPerItem,
+                         static_cast<std::int64_t>(qkv.nKvHeads) * itemsPerHead,
                          [&](const FusedProblem& problem, std::int64_t item, float* scratch) {
-                             const int block = queryBlocks - 1 - static_cast<int>(item / qkv.nKvHeads);
-                             kernel.runBlock(problem, static_cast<int>(item % qkv.nKvHeads), block, scratch);
+                             const int rowBegin = (itemsPerHead - 1 - static_cast<int>(item / qkv.nKvHeads)) * rowsPerItem;
+                             kernel.runBlock(problem, static_cast<int>(item % qkv.nKvHeads), rowBegin,
+                                             std::min(rowsPerItem, qkv.nTokens - rowBegin), scratch);
                          });
 }
 
@@ -227,7 +253,7 @@ Result<void> blockSparseAttention(const LayerQkv& qkv, const BlockSparseLayout& 
     const int chunksPerBlock = (layout.blockSize + kernel.queryBlock - 1) / kernel.queryBlock;
     const int chunkRows = (layout.blockSize + chunksPerBlock - 1) / chunksPerBlock;
     const std::int64_t chunks = static_cast<std::int64_t>(plan.blocks) * chunksPerBlock;
-    return runFusedItems(qkv, kernel, output, lse, options.threads, qkv.nKvHeads * chunks,
+    return runFusedItems(qkv, kernel, output, lse, options.threads, kernel.queryBlock, qkv.nKvHeads * chunks,
                          [&](const FusedProblem& problem, std::int64_t item, float* scratch) {
                              // Last chunk first, as in fusedAttention.
                              const std::int64_t chunk = chunks - 1 - item / qkv.nKvHeads;
@@ -337,6 +363,7 @@ bool gatheredSparseRows(const HeadInput& input, const KeptSet& set, int rowBegin
     attn.softcap = input.softcap;
     attn.causal = false; // the kept set already holds only keys the model allows
     problem.packedKeys = buffers.packedKeys.data();
+    problem.scratchRows = kernel.queryBlock;
     float* scratch = threadScratch(fusedScratchLayout(kernel.queryBlock, kernel.keyBlock, 1, d).total);
     kernel.runGatheredRows(problem, rows, RowKeyMask{buffers.keep.data(), unionSize}, weights,
                            weights != nullptr ? buffers.cursor.data() : nullptr, scratch);

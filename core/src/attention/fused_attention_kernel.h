@@ -26,7 +26,26 @@ namespace attnscope::attn {
 struct FusedAttentionOptions {
     int threads = 0;              ///< 0: defaultThreadCount()
     std::optional<CpuIsa> isa;    ///< cap on the kernel ISA (tests, benchmarks); default activeCpuIsa()
+    /// Query rows per dense work item, rounded up to the kernel's query block (tests, benchmarks);
+    /// 0: denseRowsPerItem's choice.
+    int rowsPerItem = 0;
 };
+
+/// Past this many bytes of K and V per KV head (about one core's L2), dense work items take more
+/// query rows: each item streams every K and V tile its rows see through the cache once, so more
+/// rows per item read less memory per FLOP (docs/benchmarks.md: at N = 8192, d = 128, one thread,
+/// 384 rows per item ran 99 GFLOP/s against 81–86 with 96).
+inline constexpr std::int64_t kFusedCacheResidentKvBytes = std::int64_t{1} << 20;
+/// At most this many query blocks per work item, counting every head of a GQA group (they already
+/// share each tile).
+inline constexpr int kFusedMaxRowsMultiple = 4;
+
+/// The query rows per dense work item fusedAttention uses for `qkv` on `threads` threads (0:
+/// defaultThreadCount()): a multiple of `queryBlock`, larger only when a head's K and V outgrow
+/// the cache, while every thread keeps at least 8 items, and under a causal or sliding-window
+/// mask at most 1/16 of the keys a row sees (an item's upper rows compute the pairs only its lower
+/// rows see). The results do not depend on it, bit for bit.
+int denseRowsPerItem(const LayerQkv& qkv, int queryBlock, int threads);
 
 /// The kernel used for `headDim` when the CPU offers `available`: the widest ISA whose vector
 /// width (AVX-512: 16 floats, AVX2: 8) divides headDim; Portable otherwise.

@@ -19,7 +19,9 @@ struct ScalarSimd {
     static Vec load(const float* pointer) { return *pointer; }
     static void store(float* pointer, Vec value) { *pointer = value; }
     static Vec broadcast(float value) { return value; }
-    static Vec fmadd(Vec a, Vec b, Vec c) { return a * b + c; }
+    // Fused explicitly: the compiler contracts `a * b + c` in some instantiations of the tile loop
+    // and not in others, which made a row's bits depend on how many rows shared its work item.
+    static Vec fmadd(Vec a, Vec b, Vec c) { return __builtin_fmaf(a, b, c); }
     static Vec add(Vec a, Vec b) { return a + b; }
     static Vec sub(Vec a, Vec b) { return a - b; }
     static Vec mul(Vec a, Vec b) { return a * b; }

@@ -147,10 +147,40 @@ struct FusedTiles {
         }
     }
 
-    static void scoreTile(const float* queries, int rows, int headDim, const float* keyTile, int columnBegin,
-                          int columnEnd, float* scores)
+    // Where the next tile's keys and values are, so that the score pass can ask for them early:
+    // the first row strip of a tile otherwise waits on memory for every line of the tile.
+    struct NextTile {
+        const float* keys = nullptr;   // packed [headDim][kKeyBlock], or null at the last tile
+        const float* values = nullptr; // kKeyBlock rows of headDim floats, valueStride apart
+        long long valueStride = 0;
+        int valueRows = 0;
+    };
+
+    // Prefetches part `part` of `parts` of the next tile's lines into the cache.
+    static void prefetchNextTile(const NextTile& next, int headDim, int part, int parts)
     {
+        if (next.keys == nullptr) {
+            return;
+        }
+        constexpr int kLineFloats = 16;
+        const int keyLines = headDim * kKeyBlock / kLineFloats;
+        for (int line = keyLines * part / parts; line < keyLines * (part + 1) / parts; ++line) {
+            __builtin_prefetch(next.keys + line * kLineFloats, 0, 2);
+        }
+        for (int row = next.valueRows * part / parts; row < next.valueRows * (part + 1) / parts; ++row) {
+            const float* valueRow = next.values + row * next.valueStride;
+            for (int dim = 0; dim < headDim; dim += kLineFloats) {
+                __builtin_prefetch(valueRow + dim, 0, 2);
+            }
+        }
+    }
+
+    static void scoreTile(const float* queries, int rows, int headDim, const float* keyTile, int columnBegin,
+                          int columnEnd, float* scores, const NextTile& next = NextTile{})
+    {
+        const int strips = (rows + kRows - 1) / kRows;
         for (int row = 0; row < rows; row += kRows) {
+            prefetchNextTile(next, headDim, row / kRows, strips);
             withRows(minInt(kRows, rows - row), [&]<int Rows>() {
                 scoreRows<Rows>(queries + row * headDim, headDim, keyTile, columnBegin, columnEnd,
                                 scores + row * kKeyBlock);
@@ -272,11 +302,12 @@ struct FusedTiles {
         float* scores() const { return scratch + layout.scores; }
     };
 
-    static GroupRows beginRows(const DenseAttnParams& problem, int kvHead, int rowBegin, int rows, float* scratch)
+    static GroupRows beginRows(const FusedProblem& fused, int kvHead, int rowBegin, int rows, float* scratch)
     {
+        const DenseAttnParams& problem = fused.attn;
         const int group = problem.nHeads / problem.nKvHeads;
         const int headDim = problem.headDim;
-        const GroupRows state{&problem, fusedScratchLayout(kQueryBlock, kKeyBlock, group, headDim), scratch,
+        const GroupRows state{&problem, fusedScratchLayout(fused.scratchRows, kKeyBlock, group, headDim), scratch,
                               kvHead, group, rowBegin, rows};
         // With a softcap the micro-kernel yields s / softcap, so that tanh needs no extra divide.
         const float queryScale = problem.softcap > 0.0f ? problem.scale / problem.softcap : problem.scale;
@@ -321,9 +352,17 @@ struct FusedTiles {
                               firstVisible(problem, rowLast) <= keyBegin + keepBegin &&
                               lastVisible(problem, state.rowBegin) >= keyBegin + keepEnd - 1;
         float* scores = state.scores();
+        NextTile next;
+        if (tile + 1 < tilesPerHead && pairs == nullptr) {
+            next.keys = keyTile + headDim * kKeyBlock;
+            next.values = problem.v + state.kvHead * problem.vHeadStride + (keyBegin + kKeyBlock) * problem.vRowStride;
+            next.valueStride = problem.vRowStride;
+            next.valueRows = minInt(kKeyBlock, problem.nTokens - keyBegin - kKeyBlock);
+        }
         for (int member = memberBegin; member < memberEnd; ++member) {
             float* out = state.outputs(member);
-            scoreTile(state.queries(member), state.rows, headDim, keyTile, columnBegin, columnEnd, scores);
+            scoreTile(state.queries(member), state.rows, headDim, keyTile, columnBegin, columnEnd, scores,
+                      member == memberBegin ? next : NextTile{});
             if (problem.softcap > 0.0f) {
                 for (int row = 0; row < state.rows; ++row) {
                     float* rowScores = scores + row * kKeyBlock;
@@ -383,14 +422,12 @@ struct FusedTiles {
         }
     }
 
-    // Dense: every key the block's rows may see, one tile at a time (only the tiles a causal mask
-    // or a window cuts are masked); the group's heads share each K and V tile.
-    static void runBlock(const FusedProblem& fused, int kvHead, int block, float* scratch)
+    // Dense: every key the rows may see, one tile at a time (only the tiles a causal mask or a
+    // window cuts are masked); the group's heads share each K and V tile.
+    static void runBlock(const FusedProblem& fused, int kvHead, int rowBegin, int rows, float* scratch)
     {
         const DenseAttnParams& problem = fused.attn;
-        const int rowBegin = block * kQueryBlock;
-        const int rows = minInt(kQueryBlock, problem.nTokens - rowBegin);
-        const GroupRows state = beginRows(problem, kvHead, rowBegin, rows, scratch);
+        const GroupRows state = beginRows(fused, kvHead, rowBegin, rows, scratch);
         foldKeyRun(fused, state, firstVisible(problem, rowBegin), lastVisible(problem, rowBegin + rows - 1) + 1, 0,
                    state.group);
         finishRows(state);
@@ -404,7 +441,7 @@ struct FusedTiles {
                                int rowBegin, int rows, float* scratch)
     {
         const DenseAttnParams& problem = fused.attn;
-        const GroupRows state = beginRows(problem, kvHead, rowBegin, rows, scratch);
+        const GroupRows state = beginRows(fused, kvHead, rowBegin, rows, scratch);
         const int visibleBegin = firstVisible(problem, rowBegin);
         const int visibleEnd = lastVisible(problem, rowBegin + rows - 1) + 1;
         const int lists = plan.perHead ? state.group : 1;
@@ -441,7 +478,7 @@ struct FusedTiles {
                                 std::int64_t* cursor, float* scratch)
     {
         const DenseAttnParams& problem = fused.attn;
-        const GroupRows state = beginRows(problem, 0, 0, rows, scratch);
+        const GroupRows state = beginRows(fused, 0, 0, rows, scratch);
         for (int tileBegin = 0; tileBegin < problem.nTokens; tileBegin += kKeyBlock) {
             foldKeys(fused, state, tileBegin, 0, minInt(kKeyBlock, problem.nTokens - tileBegin), 0, 1, &pairs);
         }
