@@ -41,7 +41,9 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace attnscope {
@@ -248,6 +250,46 @@ double seconds(Run&& run)
     const auto start = std::chrono::steady_clock::now();
     run();
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Rows per dense work item (fused_attention_kernel.h, denseRowsPerItem): the automatic choice
+// against one query block per item, alternated in rounds, best of each. Args: n, d, threads,
+// causal, isa (0 widest, 1 AVX2).
+void BM_FusedRowsPerItem(benchmark::State& state)
+{
+    const int nTokens = static_cast<int>(state.range(0));
+    const int headDim = static_cast<int>(state.range(1));
+    const int threads = static_cast<int>(state.range(2));
+    const bool causal = state.range(3) != 0;
+    const std::optional<CpuIsa> isaCap = state.range(4) == 1 ? std::optional(CpuIsa::Avx2) : std::nullopt;
+    constexpr int kRounds = 6;
+    const LayerQkv qkv = randomHead(nTokens, headDim, causal);
+    std::vector<float> output(qkv.q.size());
+    std::vector<float> lse(static_cast<std::size_t>(nTokens));
+    attn::FusedAttentionOptions automatic;
+    automatic.threads = threads;
+    automatic.isa = isaCap;
+    attn::FusedAttentionOptions oneBlock = automatic;
+    oneBlock.rowsPerItem = 1; // rounded up to one query block
+    double automaticSeconds = 1e30;
+    double oneBlockSeconds = 1e30;
+    for (auto _ : state) {
+        for (int round = 0; round < kRounds; ++round) {
+            automaticSeconds = std::min(automaticSeconds, seconds([&] {
+                (void)attn::fusedAttention(qkv, output.data(), lse.data(), automatic);
+            }));
+            oneBlockSeconds = std::min(oneBlockSeconds, seconds([&] {
+                (void)attn::fusedAttention(qkv, output.data(), lse.data(), oneBlock);
+            }));
+        }
+    }
+    const CpuIsa isa = attn::fusedAttentionIsa(resolveIsa(activeCpuIsa(), isaCap), headDim);
+    const double pairs = causal ? 0.5 * nTokens * (nTokens + 1.0) : static_cast<double>(nTokens) * nTokens;
+    state.counters["auto_GFLOPS"] = 4.0 * pairs * headDim / automaticSeconds * 1e-9;
+    state.counters["one_block_GFLOPS"] = 4.0 * pairs * headDim / oneBlockSeconds * 1e-9;
+    state.counters["auto_over_one_block"] = oneBlockSeconds / automaticSeconds;
+    state.SetLabel(std::string(cpuIsaName(isa)) + ", auto rows " +
+                   std::to_string(attn::denseRowsPerItem(qkv, isa == CpuIsa::Portable ? 64 : 96, threads)));
 }
 
 // The goal ratios under one set of conditions: each of `rounds` rounds times the fused kernel, the
@@ -548,6 +590,13 @@ BENCHMARK(BM_FusedAttention)
     ->ArgsProduct({{4096}, {64, 128}, {1, 2}, {0}, {1}})
     ->ArgsProduct({{4096}, {64, 128}, {2}, {1}, {0}})
     ->ArgNames({"n", "d", "threads", "causal", "isa"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_FusedRowsPerItem)
+    ->ArgsProduct({{4096, 8192}, {64, 128}, {1, 2}, {0}, {0, 1}})
+    ->ArgsProduct({{4096, 8192}, {128}, {1}, {1}, {0}})
+    ->ArgNames({"n", "d", "threads", "causal", "isa"})
+    ->Iterations(1)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_UnfusedAttention)

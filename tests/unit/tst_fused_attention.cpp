@@ -135,18 +135,19 @@ TEST(FusedAttention, RowsPerItemGrowOnlyWhenKeysAndValuesOutgrowTheCache)
         return qkv;
     };
     constexpr int kBlock = 96;
-    // One head's K and V in 1 MiB or less: one query block.
+    // A head's K and V in 4 MiB or less: one query block.
     EXPECT_EQ(denseRowsPerItem(shape(12, 12, 512, 32, false, 0), kBlock, 1), kBlock);
-    EXPECT_EQ(denseRowsPerItem(shape(1, 1, 1024, 128, false, 0), kBlock, 1), kBlock);
-    // Bidirectional, 8192 × 128: four blocks, on one thread and on two (22 items ≥ 16).
+    EXPECT_EQ(denseRowsPerItem(shape(1, 1, 4096, 128, false, 0), kBlock, 1), kBlock);
+    // 8192 × 128 (8 MiB): four blocks on one and two threads (22 items ≥ 8 a thread); four
+    // threads would have 22 items among them, so two blocks (43 items).
     EXPECT_EQ(denseRowsPerItem(shape(1, 1, 8192, 128, false, 0), kBlock, 1), 4 * kBlock);
     EXPECT_EQ(denseRowsPerItem(shape(1, 1, 8192, 128, false, 0), kBlock, 2), 4 * kBlock);
-    // 4096 tokens on two threads: four blocks would leave 11 items, so two.
-    EXPECT_EQ(denseRowsPerItem(shape(1, 1, 4096, 128, false, 0), kBlock, 2), 2 * kBlock);
-    // Causal: rows at most 1/16 of the keys (4096 / 16 = 256 → two blocks).
-    EXPECT_EQ(denseRowsPerItem(shape(1, 1, 4096, 128, true, 0), kBlock, 1), 2 * kBlock);
-    // A sliding window of 512 keeps one block; GQA groups of four already share every tile.
+    EXPECT_EQ(denseRowsPerItem(shape(1, 1, 8192, 128, false, 0), kBlock, 4), 2 * kBlock);
+    // Causal: rows at most 1/16 of the keys a row sees (a 4096-key window: 256 → two blocks).
+    EXPECT_EQ(denseRowsPerItem(shape(1, 1, 8192, 128, true, 0), kBlock, 1), 4 * kBlock);
+    EXPECT_EQ(denseRowsPerItem(shape(1, 1, 8192, 128, true, 4096), kBlock, 1), 2 * kBlock);
     EXPECT_EQ(denseRowsPerItem(shape(4, 4, 8192, 128, true, 512), kBlock, 1), kBlock);
+    // GQA groups already share every tile: a group of four keeps one block, of two takes two.
     EXPECT_EQ(denseRowsPerItem(shape(4, 1, 8192, 256, false, 0), kBlock, 1), kBlock);
     EXPECT_EQ(denseRowsPerItem(shape(2, 1, 8192, 128, false, 0), kBlock, 1), 2 * kBlock);
 }

@@ -31,11 +31,12 @@ struct FusedAttentionOptions {
     int rowsPerItem = 0;
 };
 
-/// Past this many bytes of K and V per KV head (about one core's L2), dense work items take more
-/// query rows: each item streams every K and V tile its rows see through the cache once, so more
-/// rows per item read less memory per FLOP (docs/benchmarks.md: at N = 8192, d = 128, one thread,
-/// 384 rows per item ran 99 GFLOP/s against 81–86 with 96).
-inline constexpr std::int64_t kFusedCacheResidentKvBytes = std::int64_t{1} << 20;
+/// Past this many bytes of K and V per KV head, dense work items take more query rows: each item
+/// streams every K and V tile its rows see from memory once, so more rows per item read less
+/// memory per FLOP. Measured on a 2-vCPU AMD EPYC (docs/benchmarks.md, BM_FusedRowsPerItem):
+/// 8 MiB a head (N = 8192, d = 128) ran 3–11% faster with four query blocks per item, while at
+/// 2–4 MiB the larger items were as fast or up to 6% slower.
+inline constexpr std::int64_t kFusedCacheResidentKvBytes = std::int64_t{4} << 20;
 /// At most this many query blocks per work item, counting every head of a GQA group (they already
 /// share each tile).
 inline constexpr int kFusedMaxRowsMultiple = 4;
