@@ -135,9 +135,12 @@ TEST(FusedAttention, RowsPerItemGrowOnlyWhenKeysAndValuesOutgrowTheCache)
         return qkv;
     };
     constexpr int kBlock = 96;
-    // A head's K and V in 4 MiB or less: one query block.
+    // A head's K and V in 2 MiB or less: one query block.
     EXPECT_EQ(denseRowsPerItem(shape(12, 12, 512, 32, false, 0), kBlock, 1), kBlock);
-    EXPECT_EQ(denseRowsPerItem(shape(1, 1, 4096, 128, false, 0), kBlock, 1), kBlock);
+    EXPECT_EQ(denseRowsPerItem(shape(1, 1, 4096, 64, false, 0), kBlock, 1), kBlock);
+    // 4096 × 128 (4 MiB): four blocks on one thread; on two, four blocks would leave 11 items.
+    EXPECT_EQ(denseRowsPerItem(shape(1, 1, 4096, 128, false, 0), kBlock, 1), 4 * kBlock);
+    EXPECT_EQ(denseRowsPerItem(shape(1, 1, 4096, 128, false, 0), kBlock, 2), 2 * kBlock);
     // 8192 × 128 (8 MiB): four blocks on one and two threads (22 items ≥ 8 a thread); four
     // threads would have 22 items among them, so two blocks (43 items).
     EXPECT_EQ(denseRowsPerItem(shape(1, 1, 8192, 128, false, 0), kBlock, 1), 4 * kBlock);

@@ -33,10 +33,10 @@ struct FusedAttentionOptions {
 
 /// Past this many bytes of K and V per KV head, dense work items take more query rows: each item
 /// streams every K and V tile its rows see from memory once, so more rows per item read less
-/// memory per FLOP. Measured on a 2-vCPU AMD EPYC (docs/benchmarks.md, BM_FusedRowsPerItem):
-/// 8 MiB a head (N = 8192, d = 128) ran 3–11% faster with four query blocks per item, while at
-/// 2–4 MiB the larger items were as fast or up to 6% slower.
-inline constexpr std::int64_t kFusedCacheResidentKvBytes = std::int64_t{4} << 20;
+/// memory per FLOP. Measured on a 2-vCPU AMD EPYC (docs/benchmarks.md, BM_FusedRowsPerItem): on
+/// one thread, 8 MiB a head (N = 8192, d = 128) ran 3–14% faster with four query blocks per item
+/// and 4 MiB (N = 4096, d = 128) 0–7% faster, while at 2 MiB they were up to 6% slower.
+inline constexpr std::int64_t kFusedCacheResidentKvBytes = std::int64_t{2} << 20;
 /// At most this many query blocks per work item, counting every head of a GQA group (they already
 /// share each tile).
 inline constexpr int kFusedMaxRowsMultiple = 4;
