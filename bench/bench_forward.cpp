@@ -85,7 +85,10 @@ std::string syntheticMiniLm()
     return folder;
 }
 
-void runForward(benchmark::State& state, const std::string& folder, bool logits, bool probabilities = false)
+// wholeStack: also the final hidden states, so every layer runs in full (as PyTorch's forward does);
+// without it a pass with no logits stops after the last captured layer's attention (forwardCpu).
+void runForward(benchmark::State& state, const std::string& folder, bool logits, bool probabilities = false,
+                bool wholeStack = false)
 {
     auto model = Model::openHfFolder(folder);
     if (!model.ok()) {
@@ -104,6 +107,7 @@ void runForward(benchmark::State& state, const std::string& folder, bool logits,
         return okResult();
     };
     options.logits = logits ? LogitsMode::AllPositions : LogitsMode::None;
+    options.keepHiddenStates = wholeStack;
     for (auto _ : state) {
         auto output = (*model)->forward(ids, options);
         if (!output.ok()) {
@@ -131,7 +135,7 @@ void BM_ForwardMiniLmShaped(benchmark::State& state)
 BENCHMARK(BM_ForwardMiniLmShaped)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond);
 
 // Same folder as tools/bench_torch_forward.py: ATTNSCOPE_REAL_MODELS, else tools/.cache/models.
-void runRealMiniLm(benchmark::State& state, bool probabilities)
+void runRealMiniLm(benchmark::State& state, bool probabilities, bool wholeStack = false)
 {
     const char* override = std::getenv("ATTNSCOPE_REAL_MODELS");
     const std::string root = override != nullptr ? override : std::string(ATTNSCOPE_SOURCE_DIR) + "/tools/.cache/models";
@@ -140,7 +144,7 @@ void runRealMiniLm(benchmark::State& state, bool probabilities)
         state.SkipWithError(("all-MiniLM-L6-v2 not found in " + folder + " (run tools/prepare_real_models.sh)").c_str());
         return;
     }
-    runForward(state, folder, false, probabilities);
+    runForward(state, folder, false, probabilities, wholeStack);
 }
 
 // Capture as the GUI and CLI use it: Q/K/V and log-sum-exp, probabilities recomputed per head on demand.
@@ -158,6 +162,20 @@ void BM_ForwardMiniLmRealProbs(benchmark::State& state)
     runRealMiniLm(state, true);
 }
 BENCHMARK(BM_ForwardMiniLmRealProbs)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
+
+// The same two captures over the whole stack (final hidden states kept): every layer's output
+// projection and MLP run, the last layer's included, like PyTorch's forward.
+void BM_ForwardMiniLmRealWholeStack(benchmark::State& state)
+{
+    runRealMiniLm(state, false, true);
+}
+BENCHMARK(BM_ForwardMiniLmRealWholeStack)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
+
+void BM_ForwardMiniLmRealProbsWholeStack(benchmark::State& state)
+{
+    runRealMiniLm(state, true, true);
+}
+BENCHMARK(BM_ForwardMiniLmRealProbsWholeStack)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
 
 } // namespace
 } // namespace attnscope

@@ -107,23 +107,51 @@ public:
         ATTNSCOPE_TRY(globals);
         m_globals = *globals;
         embed();
-        for (int layer = 0; layer < m_spec.nLayers; ++layer) {
+        const bool wholeStack = needsWholeStack();
+        const int layers = wholeStack ? m_spec.nLayers : lastAttentionNeeded() + 1;
+        for (int layer = 0; layer < layers; ++layer) {
             if (m_options.cancel != nullptr && m_options.cancel->cancelled()) {
                 return makeError(ErrorCode::Cancelled, "forward pass cancelled", "layer " + std::to_string(layer));
             }
             auto layerWeights = m_weights.layer(layer);
             ATTNSCOPE_TRY(layerWeights);
-            ATTNSCOPE_TRY(block(layer, **layerWeights));
+            ATTNSCOPE_TRY(block(layer, **layerWeights, wholeStack || layer + 1 < layers));
             if (m_options.progress) {
-                m_options.progress(static_cast<double>(layer + 1) / m_spec.nLayers,
-                                   "layer " + std::to_string(layer + 1) + "/" + std::to_string(m_spec.nLayers));
+                m_options.progress(static_cast<double>(layer + 1) / layers,
+                                   "layer " + std::to_string(layer + 1) + "/" + std::to_string(layers));
             }
         }
-        return finish();
+        return finish(wholeStack);
     }
 
 private:
     int hidden() const { return m_spec.hiddenSize; }
+
+    // Logits and the final hidden states need every layer's output.
+    bool needsWholeStack() const { return m_options.logits != LogitsMode::None || m_options.keepHiddenStates; }
+
+    // Otherwise what is asked for is attention only: the captures and the override's calls. The
+    // last such layer's output projection and MLP, and every layer after it, feed none of them,
+    // so the pass stops after that layer's attention (-1: nothing asked for, no layer runs).
+    int lastAttentionNeeded() const
+    {
+        int last = -1;
+        const auto include = [&](const LayerSelection& selection) {
+            if (selection.all) {
+                last = m_spec.nLayers - 1;
+            }
+            for (const int layer : selection.layers) {
+                last = std::max(last, layer);
+            }
+        };
+        if (m_options.onLayer) {
+            include(m_options.capture);
+        }
+        if (m_options.attentionOverride) {
+            include(m_options.overrideLayers);
+        }
+        return last;
+    }
 
     void embed()
     {
@@ -155,7 +183,8 @@ private:
         }
     }
 
-    Result<void> block(int layer, const LayerWeights& w)
+    // One transformer block; without outputNeeded only its attention (and capture) runs.
+    Result<void> block(int layer, const LayerWeights& w, bool outputNeeded)
     {
         const int width = hidden();
         const int threads = m_options.threads;
@@ -164,7 +193,10 @@ private:
             m_normed = m_x;
             normalizeRows(m_spec.norm, m_normed.data(), m_nTokens, width, w.attnNorm, w.attnNormBias, m_spec.normEps,
                           threads);
-            ATTNSCOPE_TRY(attention(layer, w, m_normed));
+            ATTNSCOPE_TRY(attention(layer, w, m_normed, outputNeeded));
+            if (!outputNeeded) {
+                return okResult();
+            }
             for (std::size_t index = 0; index < size; ++index) {
                 m_x[index] += m_delta[index];
             }
@@ -176,7 +208,10 @@ private:
                 m_x[index] += m_delta[index];
             }
         } else {
-            ATTNSCOPE_TRY(attention(layer, w, m_x));
+            ATTNSCOPE_TRY(attention(layer, w, m_x, outputNeeded));
+            if (!outputNeeded) {
+                return okResult();
+            }
             normalizeRows(m_spec.norm, m_x.data(), m_nTokens, width, w.attnNorm, w.attnNormBias, m_spec.normEps,
                           threads, m_delta.data());
             mlp(w, m_x);
@@ -186,8 +221,9 @@ private:
         return requireFinite(m_x, "the hidden states", layer);
     }
 
-    // Attention sub-block: input [nTokens, hidden] → m_delta [nTokens, hidden].
-    Result<void> attention(int layer, const LayerWeights& w, const std::vector<float>& input)
+    // Attention sub-block: input [nTokens, hidden] → m_delta [nTokens, hidden] (with outputNeeded;
+    // without, the heads' outputs are not projected back).
+    Result<void> attention(int layer, const LayerWeights& w, const std::vector<float>& input, bool outputNeeded)
     {
         const int headDim = m_spec.headDim;
         const LayerSpec& layerSpec = m_spec.layers[static_cast<std::size_t>(layer)];
@@ -251,12 +287,14 @@ private:
                 }
             }
         }
-        mergeHeads(m_heads.data(), m_nTokens, m_spec.nHeads, headDim, m_merged, m_options.threads);
-        m_delta.resize(m_x.size());
-        linear(m_merged.data(), m_nTokens, w.attnOut, w.attnOutBias, m_delta.data(), m_options.threads);
-        if (!w.postAttnNorm.empty()) {
-            rmsNormRowsInPlace(m_delta.data(), static_cast<std::size_t>(m_nTokens), hidden(), w.postAttnNorm,
-                               m_spec.normEps);
+        if (outputNeeded) {
+            mergeHeads(m_heads.data(), m_nTokens, m_spec.nHeads, headDim, m_merged, m_options.threads);
+            m_delta.resize(m_x.size());
+            linear(m_merged.data(), m_nTokens, w.attnOut, w.attnOutBias, m_delta.data(), m_options.threads);
+            if (!w.postAttnNorm.empty()) {
+                rmsNormRowsInPlace(m_delta.data(), static_cast<std::size_t>(m_nTokens), hidden(), w.postAttnNorm,
+                                   m_spec.normEps);
+            }
         }
 
         if (m_options.onLayer && m_options.capture.contains(layer)) {
@@ -305,10 +343,10 @@ private:
         }
     }
 
-    Result<ForwardResult> finish()
+    Result<ForwardResult> finish(bool wholeStack)
     {
         const int width = hidden();
-        if (!m_globals->outputNorm.empty()) {
+        if (wholeStack && !m_globals->outputNorm.empty()) {
             normalizeRows(m_spec.norm, m_x.data(), m_nTokens, width, m_globals->outputNorm,
                           m_globals->outputNormBias, m_spec.normEps, m_options.threads);
         }

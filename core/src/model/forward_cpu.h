@@ -88,14 +88,17 @@ struct ForwardResult {
     std::vector<float> logits;        ///< [logitsRows, vocabSize]
     std::vector<float> hiddenStates;  ///< [nTokens, hiddenSize] after the final norm (if kept)
     /// [nLayers]: "cuda" or "cpu" for the backend that ran the layer's dense attention, "" where
-    /// attentionOverride replaced it.
+    /// attentionOverride replaced it or the pass did not need the layer (see forwardCpu).
     std::vector<std::string> layerAttentionBackends;
     /// The layers' backends summed up ("cpu", "cuda", "cuda+cpu"), and the first reason CUDA was
     /// tried and not used.
     AttentionBackendUse attentionBackend;
 };
 
-/// Runs the model over `ids` (positions 0..n-1). Errors: InvalidArgument (empty input, an id out
+/// Runs the model over `ids` (positions 0..n-1). Without logits and final hidden states, only what
+/// the captures and the attention override need runs: the layers up to the last one captured or
+/// overridden, and of that one only the attention (its output projection and MLP, and every later
+/// layer, feed nothing asked for); progress counts those layers. Errors: InvalidArgument (empty input, an id out
 /// of the vocabulary, a bad layer index, too many tokens: learned-position models can never go
 /// past maxPositions, RoPE models only with allowOverflow), Unsupported (logits of a model without
 /// an output head), Cancelled, OutOfMemory, FormatInvalid (NaN/Inf weights, named), and whatever
