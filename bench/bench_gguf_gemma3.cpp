@@ -77,12 +77,18 @@ void BM_GgufGemma3Open(benchmark::State& state)
 }
 BENCHMARK(BM_GgufGemma3Open)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-ForwardOptions captureEverything(bool probabilities, std::size_t& capturedFloats)
+// What a pass produces besides the captures: logits at every position (PyTorch's default forward),
+// the final hidden states without the output head (the whole stack, like PyTorch's final_hidden),
+// or nothing (the GUI's and CLI's captures: the pass stops after the last layer's attention).
+enum class PassOutput { AllLogits, HiddenStates, CapturesOnly };
+
+ForwardOptions captureEverything(bool probabilities, PassOutput output, std::size_t& capturedFloats)
 {
     ForwardOptions options;
     options.capture = LayerSelection::allLayers();
     options.captureProbabilities = probabilities;
-    options.logits = LogitsMode::AllPositions;
+    options.logits = output == PassOutput::AllLogits ? LogitsMode::AllPositions : LogitsMode::None;
+    options.keepHiddenStates = output == PassOutput::HiddenStates;
     options.onLayer = [&capturedFloats](LayerCapture&& capture) -> Result<void> {
         capturedFloats += capture.qkv.q.size() + capture.qkv.k.size() + capture.qkv.v.size() + capture.lse.size() +
                           capture.probabilities.size();
@@ -91,7 +97,7 @@ ForwardOptions captureEverything(bool probabilities, std::size_t& capturedFloats
     return options;
 }
 
-void runForward(benchmark::State& state, bool probabilities)
+void runForward(benchmark::State& state, bool probabilities, PassOutput output = PassOutput::AllLogits)
 {
     if (skipWithoutModel(state)) {
         return;
@@ -104,7 +110,7 @@ void runForward(benchmark::State& state, bool probabilities)
     const int nTokens = static_cast<int>(state.range(0));
     const std::vector<int> ids = tokenIds(nTokens, (*model)->spec().vocabSize);
     std::size_t capturedFloats = 0;
-    const ForwardOptions options = captureEverything(probabilities, capturedFloats);
+    const ForwardOptions options = captureEverything(probabilities, output, capturedFloats);
     const ProcessCpu cpu;
     for (auto _ : state) {
         auto output = (*model)->forward(ids, options);
@@ -133,6 +139,21 @@ void BM_GgufGemma3ForwardProbs(benchmark::State& state)
 }
 BENCHMARK(BM_GgufGemma3ForwardProbs)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// Without the output head: every layer in full and the final hidden states (with probabilities,
+// like for like with tools/bench_torch_gemma3.py's "no output head" line), and the captures alone
+// as the GUI and CLI ask for them.
+void BM_GgufGemma3ForwardProbsNoHead(benchmark::State& state)
+{
+    runForward(state, true, PassOutput::HiddenStates);
+}
+BENCHMARK(BM_GgufGemma3ForwardProbsNoHead)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_GgufGemma3ForwardCaptureOnly(benchmark::State& state)
+{
+    runForward(state, false, PassOutput::CapturesOnly);
+}
+BENCHMARK(BM_GgufGemma3ForwardCaptureOnly)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // What a user waits for: open the file, then one forward pass with capture.
 void BM_GgufGemma3OpenAndForward(benchmark::State& state)
 {
@@ -141,7 +162,7 @@ void BM_GgufGemma3OpenAndForward(benchmark::State& state)
     }
     const int nTokens = static_cast<int>(state.range(0));
     std::size_t capturedFloats = 0;
-    const ForwardOptions options = captureEverything(false, capturedFloats);
+    const ForwardOptions options = captureEverything(false, PassOutput::AllLogits, capturedFloats);
     const ProcessCpu cpu;
     for (auto _ : state) {
         auto model = Model::openGguf(gemma3Path());
