@@ -34,7 +34,7 @@ TEST(MemoryBudget, TextPassEstimateIsTheDocumentedSum)
     EXPECT_EQ(estimateTextPassBytes(storiesSizedSpec(), 32768), 4ull * 32768 * 856 + 9ull * 32768 * 32768);
 }
 
-TEST(MemoryBudget, EvalEstimateCountsTheLongestWindowAndItsLogits)
+TEST(MemoryBudget, EvalEstimateCountsTheLongestWindowAndOneBlockOfItsLogits)
 {
     ModelSpec spec = storiesSizedSpec();
     spec.vocabSize = 512;
@@ -44,9 +44,13 @@ TEST(MemoryBudget, EvalEstimateCountsTheLongestWindowAndItsLogits)
     // A text shorter than the window is one window of its own length.
     EXPECT_EQ(estimateEvalBytes(spec, 100, 256), 342'400u + 90'000u + 204'800u);
     EXPECT_EQ(estimateEvalBytes(spec, 0, 256), 0u);
-    // Gemma 3's vocabulary: the logits of one 32k-token window alone are 32 GiB.
+    // Gemma 3's vocabulary: a whole 32k-token window of logits would be 32 GiB; the loss holds one
+    // 64 MiB block of them at a time (next_token_loss.h).
     spec.vocabSize = 262'144;
-    EXPECT_EQ(estimateEvalBytes(spec, 100'000, 32'768) - estimateTextPassBytes(spec, 32'768), std::uint64_t{32} << 30);
+    EXPECT_EQ(estimateEvalBytes(spec, 100'000, 32'768) - estimateTextPassBytes(spec, 32'768), std::uint64_t{64} << 20);
+    // At least 256 columns a block: past 65536 tokens the block outgrows 64 MiB.
+    EXPECT_EQ(estimateEvalBytes(spec, 131'072, 131'072) - estimateTextPassBytes(spec, 131'072),
+              std::uint64_t{4} * 131'072 * 256);
     EXPECT_EQ(estimateEvalBytes(spec, std::uint64_t{1} << 40, std::uint64_t{1} << 40),
               std::numeric_limits<std::uint64_t>::max());
 }

@@ -5,6 +5,7 @@
 #include "model/dense_attention.h"
 #include "model/gemma3_ops.h"
 #include "model/model_weights.h"
+#include "model/next_token_loss.h"
 
 #include <algorithm>
 #include <cmath>
@@ -353,8 +354,11 @@ private:
         ForwardResult result;
         result.nTokens = m_nTokens;
         result.vocabSize = m_spec.vocabSize;
-        if (m_options.logits != LogitsMode::None) {
-            const Weight& output = m_globals->output.empty() ? m_globals->tokenEmbedding : m_globals->output;
+        const Weight& output = m_globals->output.empty() ? m_globals->tokenEmbedding : m_globals->output;
+        if (m_options.logits == LogitsMode::NextTokenLoss) {
+            result.nextTokenLoss = nextTokenLoss(m_x.data(), m_nTokens - 1, output, m_ids.subspan(1),
+                                                 m_spec.finalLogitSoftcap, m_options.threads);
+        } else if (m_options.logits != LogitsMode::None) {
             const int firstRow = m_options.logits == LogitsMode::LastPosition ? m_nTokens - 1 : 0;
             result.logitsRows = m_nTokens - firstRow;
             result.logits.resize(static_cast<std::size_t>(result.logitsRows) * m_spec.vocabSize);

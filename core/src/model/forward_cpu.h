@@ -55,7 +55,9 @@ using LayerCallback = std::function<Result<void>(LayerCapture&& capture)>;
 /// the layer's Q, K, V. Called on the forward pass's thread.
 using AttentionOverride = std::function<Result<void>(const LayerQkv& qkv, std::vector<float>& headOutputs)>;
 
-enum class LogitsMode { None, LastPosition, AllPositions };
+/// What the pass makes of the output head. NextTokenLoss: ForwardResult::nextTokenLoss only, from
+/// blocks of logits (next_token_loss.h), never the whole [nTokens, vocab] matrix.
+enum class LogitsMode { None, LastPosition, AllPositions, NextTokenLoss };
 
 struct ForwardOptions {
     LayerSelection capture;              ///< layers handed to onLayer
@@ -86,6 +88,8 @@ struct ForwardResult {
     int vocabSize = 0;
     int logitsRows = 0;               ///< nTokens, 1 (last position) or 0
     std::vector<float> logits;        ///< [logitsRows, vocabSize]
+    /// [nTokens − 1] with LogitsMode::NextTokenLoss: −log p(ids[p + 1] | ids[0..p]) at position p.
+    std::vector<double> nextTokenLoss;
     std::vector<float> hiddenStates;  ///< [nTokens, hiddenSize] after the final norm (if kept)
     /// [nLayers]: "cuda" or "cpu" for the backend that ran the layer's dense attention, "" where
     /// attentionOverride replaced it or the pass did not need the layer (see forwardCpu).

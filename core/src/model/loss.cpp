@@ -40,7 +40,7 @@ Result<LossResult> evaluateLoss(const ModelWeights& weights, std::span<const int
         ForwardOptions forward;
         forward.overrideLayers = options.overrideLayers;
         forward.attentionOverride = options.attentionOverride;
-        forward.logits = LogitsMode::AllPositions;
+        forward.logits = LogitsMode::NextTokenLoss;
         forward.threads = options.threads;
         forward.allowOverflow = options.window > 0;
         forward.cancel = options.cancel;
@@ -55,15 +55,8 @@ Result<LossResult> evaluateLoss(const ModelWeights& weights, std::span<const int
         auto output = forwardCpu(weights, chunk, forward);
         ATTNSCOPE_TRY(output);
         result.attentionBackend.add(output->attentionBackend.backend, output->attentionBackend.fallbackReason);
-        const int vocab = output->vocabSize;
-        for (std::size_t pos = 0; pos + 1 < length; ++pos) {
-            const float* logits = output->logits.data() + pos * static_cast<std::size_t>(vocab);
-            const float maxLogit = *std::max_element(logits, logits + vocab);
-            double partition = 0.0;
-            for (int token = 0; token < vocab; ++token) {
-                partition += std::exp(static_cast<double>(logits[token]) - maxLogit);
-            }
-            sum += maxLogit + std::log(partition) - logits[chunk[pos + 1]];
+        for (const double positionLoss : output->nextTokenLoss) {
+            sum += positionLoss;
         }
         result.predicted += static_cast<int>(length - 1);
         ++result.windows;

@@ -2,6 +2,7 @@
 
 #include "io/mapped_file.h"
 #include "model/model_spec.h"
+#include "model/next_token_loss.h"
 
 #include <algorithm>
 #include <atomic>
@@ -52,7 +53,10 @@ std::uint64_t estimateTextPassBytes(const ModelSpec& spec, std::uint64_t nTokens
 std::uint64_t estimateEvalBytes(const ModelSpec& spec, std::uint64_t nTokens, std::uint64_t window)
 {
     const std::uint64_t longest = std::min(nTokens, window);
-    const std::uint64_t logits = saturatingMul(saturatingMul(4, longest), nonNegative(spec.vocabSize));
+    // The loss holds one block of logits at a time (next_token_loss.h), at least 256 columns.
+    const std::uint64_t wholeLogits = saturatingMul(saturatingMul(4, longest), nonNegative(spec.vocabSize));
+    const std::uint64_t logits =
+        std::min(wholeLogits, std::max<std::uint64_t>(kLossBlockBytes, saturatingMul(saturatingMul(4, longest), 256)));
     return saturatingAdd(estimateTextPassBytes(spec, longest), logits);
 }
 

@@ -31,8 +31,10 @@ std::uint64_t estimateTextPassBytes(const ModelSpec& spec, std::uint64_t nTokens
 /// consecutive windows of at most `window` tokens one after the other, so only the longest,
 /// L = min(nTokens, window), counts:
 ///   estimateTextPassBytes(spec, L)   its forward pass
-/// + 4 · L · vocabSize                its logits (f32, every position)
-/// The logits dominate for large vocabularies: Gemma 3 (262,144 entries) needs 1 MiB per token.
+/// + min(4 · L · vocabSize,           one block of its logits (next_token_loss.h: at most
+///       max(64 MiB, 4 · L · 256))     kLossBlockBytes, at least 256 vocabulary columns)
+/// Whole, the logits would dominate for large vocabularies: Gemma 3 (262,144 entries) would need
+/// 1 MiB per token.
 /// Saturates at UINT64_MAX.
 std::uint64_t estimateEvalBytes(const ModelSpec& spec, std::uint64_t nTokens, std::uint64_t window);
 
