@@ -197,40 +197,68 @@ void activate(Activation activation, float* x, std::size_t count)
     }
 }
 
+RopeTable::RopeTable(double theta, int nTokens, int headDim)
+    : theta(theta), nTokens(nTokens), headDim(headDim)
+{
+    const int pairs = headDim / 2;
+    cosines.resize(static_cast<std::size_t>(nTokens) * pairs);
+    sines.resize(cosines.size());
+    for (int pair = 0; pair < pairs; ++pair) {
+        const double inverseFrequency = std::pow(theta, -2.0 * pair / headDim);
+        for (int pos = 0; pos < nTokens; ++pos) {
+            const double angle = pos * inverseFrequency;
+            cosines[static_cast<std::size_t>(pos) * pairs + pair] = static_cast<float>(std::cos(angle));
+            sines[static_cast<std::size_t>(pos) * pairs + pair] = static_cast<float>(std::sin(angle));
+        }
+    }
+}
+
+void applyRope(RopeStyle style, const RopeTable& table, float* x, int nHeads, int threads)
+{
+    if (style == RopeStyle::None) {
+        return;
+    }
+    const int nTokens = table.nTokens;
+    const int headDim = table.headDim;
+    const int pairs = headDim / 2;
+    // HF rotate_half pairs dimension i with i + headDim/2; GGUF/llama2.c pair 2i with 2i + 1.
+    const int stride = style == RopeStyle::HalfSplit ? 1 : 2;
+    const int partner = style == RopeStyle::HalfSplit ? pairs : 1;
+    const auto rotateRow = [&](int head, int pos) {
+        float* row = x + (static_cast<std::size_t>(head) * nTokens + pos) * headDim;
+        const float* cosRow = table.cosines.data() + static_cast<std::size_t>(pos) * pairs;
+        const float* sinRow = table.sines.data() + static_cast<std::size_t>(pos) * pairs;
+        for (int pair = 0; pair < pairs; ++pair) {
+            float& first = row[pair * stride];
+            float& second = row[pair * stride + partner];
+            const float a = first;
+            const float b = second;
+            first = a * cosRow[pair] - b * sinRow[pair];
+            second = b * cosRow[pair] + a * sinRow[pair];
+        }
+    };
+    // Rows are independent, so the split changes no bit.
+    constexpr int kRowsPerItem = 64;
+    const std::int64_t rows = static_cast<std::int64_t>(nHeads) * nTokens;
+    if (static_cast<std::size_t>(rows) * headDim < kParallelCopyFloats) {
+        threads = 1;
+    }
+    parallelFor(
+        (rows + kRowsPerItem - 1) / kRowsPerItem,
+        [&](std::int64_t item) {
+            for (std::int64_t row = item * kRowsPerItem; row < std::min(rows, (item + 1) * kRowsPerItem); ++row) {
+                rotateRow(static_cast<int>(row / nTokens), static_cast<int>(row % nTokens));
+            }
+        },
+        threads);
+}
+
 void applyRope(RopeStyle style, double theta, float* x, int nHeads, int nTokens, int headDim)
 {
     if (style == RopeStyle::None) {
         return;
     }
-    const int pairs = headDim / 2;
-    std::vector<float> cosTable(static_cast<std::size_t>(nTokens) * pairs);
-    std::vector<float> sinTable(cosTable.size());
-    for (int pair = 0; pair < pairs; ++pair) {
-        const double inverseFrequency = std::pow(theta, -2.0 * pair / headDim);
-        for (int pos = 0; pos < nTokens; ++pos) {
-            const double angle = pos * inverseFrequency;
-            cosTable[static_cast<std::size_t>(pos) * pairs + pair] = static_cast<float>(std::cos(angle));
-            sinTable[static_cast<std::size_t>(pos) * pairs + pair] = static_cast<float>(std::sin(angle));
-        }
-    }
-    // HF rotate_half pairs dimension i with i + headDim/2; GGUF/llama2.c pair 2i with 2i + 1.
-    const int stride = style == RopeStyle::HalfSplit ? 1 : 2;
-    const int partner = style == RopeStyle::HalfSplit ? pairs : 1;
-    for (int head = 0; head < nHeads; ++head) {
-        for (int pos = 0; pos < nTokens; ++pos) {
-            float* row = x + (static_cast<std::size_t>(head) * nTokens + pos) * headDim;
-            const float* cosRow = cosTable.data() + static_cast<std::size_t>(pos) * pairs;
-            const float* sinRow = sinTable.data() + static_cast<std::size_t>(pos) * pairs;
-            for (int pair = 0; pair < pairs; ++pair) {
-                float& first = row[pair * stride];
-                float& second = row[pair * stride + partner];
-                const float a = first;
-                const float b = second;
-                first = a * cosRow[pair] - b * sinRow[pair];
-                second = b * cosRow[pair] + a * sinRow[pair];
-            }
-        }
-    }
+    applyRope(style, RopeTable(theta, nTokens, headDim), x, nHeads, 1);
 }
 
 namespace {

@@ -26,8 +26,23 @@ void normalizeRows(NormKind kind, float* x, int nRows, int width, const Weight& 
 /// Applies the activation elementwise in place.
 void activate(Activation activation, float* x, std::size_t count);
 
-/// Rotary position embedding in place on heads laid out [nHeads, nTokens, headDim]; position of
-/// row t is `t`. Angles are computed in double from the exact inverse frequencies.
+/// The rotary angles' cosines and sines [nTokens, headDim / 2] for one θ, computed in double from
+/// the exact inverse frequencies and rounded to f32 once: a pass reuses them for the queries and
+/// keys of every layer with that θ.
+struct RopeTable {
+    RopeTable(double theta, int nTokens, int headDim);
+    double theta;
+    int nTokens;
+    int headDim;
+    std::vector<float> cosines;
+    std::vector<float> sines;
+};
+
+/// Rotary position embedding in place on heads laid out [nHeads, table.nTokens, table.headDim];
+/// position of row t is `t`. Rows spread over `threads` (0 = default); the result does not
+/// depend on them.
+void applyRope(RopeStyle style, const RopeTable& table, float* x, int nHeads, int threads);
+/// The same with a table made for this call.
 void applyRope(RopeStyle style, double theta, float* x, int nHeads, int nTokens, int headDim);
 
 /// [nTokens, nHeads × headDim] → [nHeads, nTokens, headDim], heads spread over `threads` (0 = default).

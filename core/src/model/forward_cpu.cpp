@@ -8,6 +8,7 @@
 #include "model/next_token_loss.h"
 
 #include <algorithm>
+#include <deque>
 #include <cmath>
 #include <new>
 #include <string>
@@ -245,11 +246,16 @@ private:
         project(input, w.value, w.valueBias, m_spec.nKvHeads, qkv.v);
         if (!w.queryNorm.empty()) {
             // Gemma 3 QK-norm: each head's query and key vectors are RMS-normalised before RoPE.
-            rmsNormRowsInPlace(qkv.q.data(), qkv.q.size() / headDim, headDim, w.queryNorm, m_spec.normEps);
-            rmsNormRowsInPlace(qkv.k.data(), qkv.k.size() / headDim, headDim, w.keyNorm, m_spec.normEps);
+            rmsNormRowsInPlace(qkv.q.data(), qkv.q.size() / headDim, headDim, w.queryNorm, m_spec.normEps,
+                               m_options.threads);
+            rmsNormRowsInPlace(qkv.k.data(), qkv.k.size() / headDim, headDim, w.keyNorm, m_spec.normEps,
+                               m_options.threads);
         }
-        applyRope(m_spec.rope, layerSpec.ropeTheta, qkv.q.data(), m_spec.nHeads, m_nTokens, headDim);
-        applyRope(m_spec.rope, layerSpec.ropeTheta, qkv.k.data(), m_spec.nKvHeads, m_nTokens, headDim);
+        if (m_spec.rope != RopeStyle::None) {
+            const RopeTable& rope = ropeTable(layerSpec.ropeTheta);
+            applyRope(m_spec.rope, rope, qkv.q.data(), m_spec.nHeads, m_options.threads);
+            applyRope(m_spec.rope, rope, qkv.k.data(), m_spec.nKvHeads, m_options.threads);
+        }
         ATTNSCOPE_TRY(requireFinite(qkv.q, "the queries", layer));
         ATTNSCOPE_TRY(requireFinite(qkv.k, "the keys", layer));
         ATTNSCOPE_TRY(requireFinite(qkv.v, "the values", layer));
@@ -294,7 +300,7 @@ private:
             linear(m_merged.data(), m_nTokens, w.attnOut, w.attnOutBias, m_delta.data(), m_options.threads);
             if (!w.postAttnNorm.empty()) {
                 rmsNormRowsInPlace(m_delta.data(), static_cast<std::size_t>(m_nTokens), hidden(), w.postAttnNorm,
-                                   m_spec.normEps);
+                                   m_spec.normEps, m_options.threads);
             }
         }
 
@@ -303,6 +309,17 @@ private:
                                                        std::move(probabilityHeads)}));
         }
         return okResult();
+    }
+
+    // The pass's table for θ (Gemma 3 has two: local and global layers), made on first use.
+    const RopeTable& ropeTable(double theta)
+    {
+        for (const RopeTable& table : m_ropeTables) {
+            if (table.theta == theta) {
+                return table;
+            }
+        }
+        return m_ropeTables.emplace_back(theta, m_nTokens, m_spec.headDim);
     }
 
     void recordBackend(int layer, const std::string& backend, const std::string& fallbackReason)
@@ -340,7 +357,7 @@ private:
         linear(m_up.data(), m_nTokens, w.down, w.downBias, m_delta.data(), m_options.threads);
         if (!w.postFfnNorm.empty()) {
             rmsNormRowsInPlace(m_delta.data(), static_cast<std::size_t>(m_nTokens), hidden(), w.postFfnNorm,
-                               m_spec.normEps);
+                               m_spec.normEps, m_options.threads);
         }
     }
 
@@ -383,6 +400,7 @@ private:
     const ForwardOptions& m_options;
     const int m_nTokens;
     const GlobalWeights* m_globals = nullptr;
+    std::deque<RopeTable> m_ropeTables; // one per θ the pass met (a deque keeps references valid)
     std::vector<float> m_x;         // residual stream [nTokens, hidden]
     std::vector<float> m_normed;
     std::vector<float> m_delta;     // sub-block output to add to the stream

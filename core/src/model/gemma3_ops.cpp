@@ -1,12 +1,15 @@
 #include "model/gemma3_ops.h"
 
+#include "util/parallel.h"
+
+#include <algorithm>
 #include <cmath>
 
 namespace attnscope {
 
-void rmsNormRowsInPlace(float* x, std::size_t nRows, int width, const Weight& weight, float eps)
+void rmsNormRowsInPlace(float* x, std::size_t nRows, int width, const Weight& weight, float eps, int threads)
 {
-    for (std::size_t row = 0; row < nRows; ++row) {
+    const auto normalizeRow = [&](std::size_t row) {
         float* values = x + row * static_cast<std::size_t>(width);
         double sumSquares = 0.0;
         for (int col = 0; col < width; ++col) {
@@ -16,7 +19,19 @@ void rmsNormRowsInPlace(float* x, std::size_t nRows, int width, const Weight& we
         for (int col = 0; col < width; ++col) {
             values[col] = values[col] * inverse * weight.data[col];
         }
-    }
+    };
+    // Rows are independent, so the split changes no bit; small inputs stay on this thread.
+    constexpr std::size_t kRowsPerItem = 32;
+    constexpr std::size_t kParallelFloats = 1 << 16;
+    parallelFor(
+        static_cast<std::int64_t>((nRows + kRowsPerItem - 1) / kRowsPerItem),
+        [&](std::int64_t item) {
+            const std::size_t begin = static_cast<std::size_t>(item) * kRowsPerItem;
+            for (std::size_t row = begin; row < std::min(nRows, begin + kRowsPerItem); ++row) {
+                normalizeRow(row);
+            }
+        },
+        nRows * static_cast<std::size_t>(width) < kParallelFloats ? 1 : threads);
 }
 
 void softcapInPlace(float* x, std::size_t count, float cap)

@@ -10,8 +10,9 @@
 namespace attnscope {
 
 /// x ← x / sqrt(mean(x²) + eps) · w over `nRows` rows of `width` (w has `width` entries; the
-/// mean accumulates in double).
-void rmsNormRowsInPlace(float* x, std::size_t nRows, int width, const Weight& weight, float eps);
+/// mean accumulates in double). Rows spread over `threads` (0 = default); the result does not depend
+/// on them.
+void rmsNormRowsInPlace(float* x, std::size_t nRows, int width, const Weight& weight, float eps, int threads = 1);
 
 /// x ← cap · tanh(x / cap), elementwise.
 void softcapInPlace(float* x, std::size_t count, float cap);
