@@ -10,6 +10,10 @@ Times, on the shapes bench_gpu_attention uses (FA3 setup: batch*N = 16k tokens, 
     "torch_flex": one run per mask and dtype, reported under both ops (sparse_csr_block128 and
     block_sparse_block128) so each of our kernels has its row; --table also prints our sparse
     rows against our own dense causal row of the same shape
+  - the same causal block masks through torch's CSR operations in f32 (cuSPARSE on CUDA):
+    sampled_addmm (SDDMM) of the scaled scores, a row softmax on the kept values, batched CSR x V
+    (SpMM) "torch_cusparse", op sparse_csr_block128: the unfused baseline of our CSR kernel;
+    checked against SDPA with the same boolean mask on the first head before timing
   - top-k selection, the shapes of bench_gpu_attention's topk_k<k> rows (one head, d = 64,
     bidirectional, N in --topk-sizes, k in --topk-k):
       torch.topk(scale * q @ k^T, k) in f32 (scores and selection, as ours)  "torch_mm_topk"
@@ -75,6 +79,59 @@ def mask_nnz(n_tokens, table):
                 key_end = min(n_tokens, (key_block + 1) * MASK_BLOCK, query_pos + 1)
                 nnz += max(0, key_end - key_block * MASK_BLOCK)
     return nnz
+
+
+def causal_block_mask(torch, n_tokens, table, device):
+    """The dense bool [N, N] mask of the causal block table (what our CSR kernel reads as CSR)."""
+    keep = torch.tensor(table, dtype=torch.bool, device=device)
+    blocks = torch.arange(n_tokens, device=device) // MASK_BLOCK
+    positions = torch.arange(n_tokens, device=device)
+    return keep[blocks[:, None], blocks[None, :]] & (positions[None, :] <= positions[:, None])
+
+
+def csr_pipeline(torch, q, k, v, mask):
+    """Sparse attention built from torch's CSR operations (cuSPARSE on CUDA): SDDMM of the scaled
+    scores on the mask's pattern (torch.sparse.sampled_addmm), a row softmax on the kept values
+    (scatter max / exp / scatter sum), and SpMM of the probabilities with V. q, k, v: [heads, N, d]
+    (every head shares `mask`). Returns the callable to time; it yields [heads, N, d]."""
+    heads, n_tokens, dim = q.shape
+    pattern = mask.to_sparse_csr()
+    crow, col = pattern.crow_indices(), pattern.col_indices()
+    nnz = col.numel()
+    row_of = torch.repeat_interleave(torch.arange(n_tokens, device=q.device), crow[1:] - crow[:-1])
+    row_index = row_of.expand(heads, nnz)
+    batched = torch.sparse_csr_tensor(crow.repeat(heads, 1), col.repeat(heads, 1),
+                                      torch.zeros((heads, nnz), dtype=q.dtype, device=q.device),
+                                      size=(heads, n_tokens, n_tokens))
+    scale = 1.0 / math.sqrt(dim)
+    key_t = k.transpose(1, 2).contiguous()
+
+    def attend():
+        scores = torch.sparse.sampled_addmm(batched, q, key_t, beta=0.0, alpha=scale).values()
+        row_max = torch.full((heads, n_tokens), -math.inf, dtype=q.dtype, device=q.device)
+        row_max = row_max.scatter_reduce(1, row_index, scores, "amax", include_self=True)
+        probs = torch.exp(scores - row_max.gather(1, row_index))
+        row_sum = torch.zeros((heads, n_tokens), dtype=q.dtype, device=q.device).scatter_add(1, row_index, probs)
+        probs = probs / row_sum.gather(1, row_index)
+        if batched_spmm:
+            weights = torch.sparse_csr_tensor(crow.repeat(heads, 1), col.repeat(heads, 1), probs,
+                                              size=(heads, n_tokens, n_tokens))
+            return torch.bmm(weights, v)
+        return torch.stack([torch.sparse_csr_tensor(crow, col, probs[head], size=(n_tokens, n_tokens)) @ v[head]
+                            for head in range(heads)])
+
+    # Batched CSR x dense (cuSPARSE's batched SpMM) where this torch has it (CUDA), else one SpMM
+    # per head (the CPU, where the check runs without a GPU).
+    try:
+        probe = torch.sparse_csr_tensor(crow.repeat(heads, 1), col.repeat(heads, 1),
+                                        torch.ones((heads, nnz), dtype=q.dtype, device=q.device),
+                                        size=(heads, n_tokens, n_tokens))
+        torch.bmm(probe, v)
+        batched_spmm = True
+    except (RuntimeError, NotImplementedError):
+        batched_spmm = False
+    attend.spmm = "batched" if batched_spmm else "per head"
+    return attend
 
 
 class Timer:
@@ -238,6 +295,23 @@ def run(args):
                         for op in SPARSE_OPS:
                             emit(rows, row("torch_flex", op, "bf16", n, d, batch * heads, True, p,
                                            note=short_error(error)))
+                # The same mask through torch's CSR operations (cuSPARSE SDDMM and SpMM): the
+                # unfused baseline of our CSR kernel (issue #7), f32 like it.
+                try:
+                    mask = causal_block_mask(torch, n, table, "cuda")
+                    flat = [t.reshape(batch * heads, n, d) for t in (q32, k32, v32)]
+                    fn = csr_pipeline(torch, *flat, mask)
+                    out = fn()[:1]
+                    reference = F.scaled_dot_product_attention(*(t[:1] for t in flat), attn_mask=mask)
+                    err = (out - reference).abs().max().item()
+                    if not math.isfinite(err) or err > 1e-3:
+                        raise RuntimeError(f"health probe failed: max abs err {err:.3g}")
+                    emit(rows, row("torch_cusparse", "sparse_csr_block128", "f32", n, d, batch * heads, True, p,
+                                   timer(fn), sparse_flops, f"spmm {fn.spmm}; maxerr_vs_sdpa_mask={err:.2e}"))
+                    del mask, flat, out, reference
+                except Exception as error:
+                    emit(rows, row("torch_cusparse", "sparse_csr_block128", "f32", n, d, batch * heads, True, p,
+                                   note=short_error(error)))
             del q32, k32, v32, q16, k16, v16
             torch.cuda.empty_cache()
 
