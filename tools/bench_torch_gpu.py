@@ -95,12 +95,16 @@ def csr_pipeline(torch, q, k, v, mask):
     (scatter max / exp / scatter sum), and SpMM of the probabilities with V. q, k, v: [heads, N, d]
     (every head shares `mask`). Returns the callable to time; it yields [heads, N, d]."""
     heads, n_tokens, dim = q.shape
-    pattern = mask.to_sparse_csr()
-    crow, col = pattern.crow_indices(), pattern.col_indices()
+    # CSR from the kept (row, key) pairs, which nonzero() lists in row-major order.
+    kept = mask.nonzero()
+    row_of, col = kept[:, 0], kept[:, 1].contiguous()
+    counts = torch.bincount(row_of, minlength=n_tokens)
+    crow = torch.cat([torch.zeros(1, dtype=torch.int64, device=q.device), torch.cumsum(counts, 0)])
     nnz = col.numel()
-    row_of = torch.repeat_interleave(torch.arange(n_tokens, device=q.device), crow[1:] - crow[:-1])
     row_index = row_of.expand(heads, nnz)
-    batched = torch.sparse_csr_tensor(crow.repeat(heads, 1), col.repeat(heads, 1),
+    # Every head shares the pattern; the batched CSR tensors want their own copies, made once here.
+    crow_batched, col_batched = crow.repeat(heads, 1), col.repeat(heads, 1)
+    batched = torch.sparse_csr_tensor(crow_batched, col_batched,
                                       torch.zeros((heads, nnz), dtype=q.dtype, device=q.device),
                                       size=(heads, n_tokens, n_tokens))
     scale = 1.0 / math.sqrt(dim)
@@ -114,8 +118,7 @@ def csr_pipeline(torch, q, k, v, mask):
         row_sum = torch.zeros((heads, n_tokens), dtype=q.dtype, device=q.device).scatter_add(1, row_index, probs)
         probs = probs / row_sum.gather(1, row_index)
         if batched_spmm:
-            weights = torch.sparse_csr_tensor(crow.repeat(heads, 1), col.repeat(heads, 1), probs,
-                                              size=(heads, n_tokens, n_tokens))
+            weights = torch.sparse_csr_tensor(crow_batched, col_batched, probs, size=(heads, n_tokens, n_tokens))
             return torch.bmm(weights, v)
         return torch.stack([torch.sparse_csr_tensor(crow, col, probs[head], size=(n_tokens, n_tokens)) @ v[head]
                             for head in range(heads)])
@@ -123,7 +126,7 @@ def csr_pipeline(torch, q, k, v, mask):
     # Batched CSR x dense (cuSPARSE's batched SpMM) where this torch has it (CUDA), else one SpMM
     # per head (the CPU, where the check runs without a GPU).
     try:
-        probe = torch.sparse_csr_tensor(crow.repeat(heads, 1), col.repeat(heads, 1),
+        probe = torch.sparse_csr_tensor(crow_batched, col_batched,
                                         torch.ones((heads, nnz), dtype=q.dtype, device=q.device),
                                         size=(heads, n_tokens, n_tokens))
         torch.bmm(probe, v)
