@@ -8,8 +8,8 @@
 #include "model/next_token_loss.h"
 
 #include <algorithm>
-#include <deque>
 #include <cmath>
+#include <deque>
 #include <new>
 #include <string>
 
