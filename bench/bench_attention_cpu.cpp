@@ -77,15 +77,19 @@ void setFlops(benchmark::State& state, double flopsPerIteration)
         benchmark::Counter(flopsPerIteration * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The benchmarks' "isa" argument: 0 the widest kernel the CPU runs, 1 AVX2 at most, 2 portable.
+std::optional<CpuIsa> isaCapArg(std::int64_t arg)
+{
+    return arg == 1 ? std::optional(CpuIsa::Avx2) : arg == 2 ? std::optional(CpuIsa::Portable) : std::nullopt;
+}
+
 void BM_FusedAttention(benchmark::State& state)
 {
     const int nTokens = static_cast<int>(state.range(0));
     const int headDim = static_cast<int>(state.range(1));
     const int threads = static_cast<int>(state.range(2));
     const bool causal = state.range(3) != 0;
-    const std::optional<CpuIsa> isaCap =
-        state.range(4) == 1 ? std::optional(CpuIsa::Avx2) : state.range(4) == 2 ? std::optional(CpuIsa::Portable)
-                                                                                 : std::nullopt;
+    const std::optional<CpuIsa> isaCap = isaCapArg(state.range(4));
     const LayerQkv qkv = randomHead(nTokens, headDim, causal);
     std::vector<float> output(qkv.q.size());
     std::vector<float> lse(static_cast<std::size_t>(nTokens));
@@ -254,14 +258,14 @@ double seconds(Run&& run)
 
 // Rows per dense work item (fused_attention_kernel.h, denseRowsPerItem): the automatic choice
 // against one query block per item, alternated in rounds, best of each. Args: n, d, threads,
-// causal, isa (0 widest, 1 AVX2).
+// causal, isa (isaCapArg).
 void BM_FusedRowsPerItem(benchmark::State& state)
 {
     const int nTokens = static_cast<int>(state.range(0));
     const int headDim = static_cast<int>(state.range(1));
     const int threads = static_cast<int>(state.range(2));
     const bool causal = state.range(3) != 0;
-    const std::optional<CpuIsa> isaCap = state.range(4) == 1 ? std::optional(CpuIsa::Avx2) : std::nullopt;
+    const std::optional<CpuIsa> isaCap = isaCapArg(state.range(4));
     constexpr int kRounds = 6;
     const LayerQkv qkv = randomHead(nTokens, headDim, causal);
     std::vector<float> output(qkv.q.size());
