@@ -103,7 +103,7 @@ TEST(FusedAttention, RowsPerItemDoesNotChangeBits)
         const LayerQkv qkv = makeInput(c, 11u);
         for (const CpuIsa isa : availableIsas()) {
             std::vector<std::vector<float>> outputs;
-            for (const int rowsPerItem : {1, 200, 400, 700}) {
+            for (const int rowsPerItem : {1, 200, 400, 700, std::numeric_limits<int>::max()}) {
                 std::vector<float> output(qkv.q.size());
                 std::vector<float> lse(static_cast<std::size_t>(qkv.nHeads) * qkv.nTokens);
                 FusedAttentionOptions options;

@@ -222,8 +222,10 @@ Result<void> fusedAttention(const LayerQkv& qkv, float* output, float* lse, cons
 {
     ATTNSCOPE_TRY(validateLayerQkv(qkv));
     const FusedKernel kernel = kernelFor(fusedAttentionIsa(resolveIsa(activeCpuIsa(), options.isa), qkv.headDim));
-    const int rowsPerItem = options.rowsPerItem > 0
-                                ? (options.rowsPerItem + kernel.queryBlock - 1) / kernel.queryBlock * kernel.queryBlock
+    // A requested size is capped at the whole sequence (so rounding it up cannot overflow).
+    const int requestedRows = std::min(options.rowsPerItem, qkv.nTokens);
+    const int rowsPerItem = requestedRows > 0
+                                ? (requestedRows + kernel.queryBlock - 1) / kernel.queryBlock * kernel.queryBlock
                                 : denseRowsPerItem(qkv, kernel.queryBlock, options.threads);
     const int itemsPerHead = (qkv.nTokens + rowsPerItem - 1) / rowsPerItem;
     // Items run last query rows first: under a causal mask those are the most expensive, and
