@@ -11,6 +11,8 @@
 //   BM_ProbabilityTile    a 512 × 512 tile of exact probabilities from Q, K and the LSE (N = 8192)
 //   BM_FusedAgainstReferences  fused, both SGEMMs and unfused alternated in rounds, best of each:
 //                         the goal ratios under one set of conditions on a shared machine
+//   BM_FusedRowsPerItem   the fused kernel's automatic rows per work item against one query block
+//                         per item, alternated (the choice denseRowsPerItem makes for long heads)
 //   BM_BlockSparseOverDense  block-sparse at 10 % of the blocks (and the same pairs as CSR) against
 //                         dense fused, alternated
 //   BM_ForwardPeakMemory  stories260K forward over 8192 tokens: getrusage max-RSS growth (run it in a
