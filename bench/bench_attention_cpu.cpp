@@ -295,7 +295,7 @@ void BM_FusedRowsPerItem(benchmark::State& state)
     state.counters["one_block_GFLOPS"] = 4.0 * pairs * headDim / oneBlockSeconds * 1e-9;
     state.counters["auto_over_one_block"] = oneBlockSeconds / automaticSeconds;
     state.SetLabel(std::string(cpuIsaName(isa)) + ", auto rows " +
-                   std::to_string(attn::denseRowsPerItem(qkv, isa == CpuIsa::Portable ? 64 : 96, threads)));
+                   std::to_string(attn::denseRowsPerItem(qkv, attn::fusedQueryBlock(isa), threads)));
 }
 
 // The goal ratios under one set of conditions: each of `rounds` rounds times the fused kernel, the

@@ -218,6 +218,11 @@ int denseRowsPerItem(const LayerQkv& qkv, int queryBlock, int threads)
     return queryBlock;
 }
 
+int fusedQueryBlock(CpuIsa isa)
+{
+    return kernelFor(isa).queryBlock;
+}
+
 Result<void> fusedAttention(const LayerQkv& qkv, float* output, float* lse, const FusedAttentionOptions& options)
 {
     ATTNSCOPE_TRY(validateLayerQkv(qkv));

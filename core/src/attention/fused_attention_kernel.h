@@ -5,7 +5,7 @@
 // per-row log-sum-exp (LSE) come out together; with the LSE, any probability the views ask for is
 // recomputed exactly as exp(score − lse) without a second softmax.
 //
-// Work is spread over (KV head, query block) with parallelFor; query heads sharing a KV head (GQA)
+// Work is spread over (KV head, query rows: one block or, for long heads, a few) with parallelFor; query heads sharing a KV head (GQA)
 // run in the same work item, so each packed key tile and value tile is read from memory once for
 // the whole group. Causal and sliding-window tiles outside every row's range are skipped. The
 // micro-kernels exist for AVX-512, AVX2 + FMA and plain C++; the widest one the CPU runs (and whose
@@ -47,6 +47,9 @@ inline constexpr int kFusedMaxRowsMultiple = 4;
 /// mask at most 1/16 of the keys a row sees (an item's upper rows compute the pairs only its lower
 /// rows see). The results do not depend on it, bit for bit.
 int denseRowsPerItem(const LayerQkv& qkv, int queryBlock, int threads);
+
+/// The query block of the kernel fusedAttention picks for `isa` (fusedAttentionIsa's result).
+int fusedQueryBlock(CpuIsa isa);
 
 /// The kernel used for `headDim` when the CPU offers `available`: the widest ISA whose vector
 /// width (AVX-512: 16 floats, AVX2: 8) divides headDim; Portable otherwise.

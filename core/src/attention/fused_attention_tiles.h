@@ -6,11 +6,12 @@
 // library templates for the same reason (see fused_attention_isa.h).
 //
 // The Simd type provides: Vec; kWidth (floats per Vec); kRows (micro-kernel rows); kQueryBlock
-// (rows per work item); kKeyBlock (keys per tile, a multiple of 2·kWidth); zero(), load(p),
+// (rows of a sparse work item; a dense one takes a multiple, FusedProblem::scratchRows at most);
+// kKeyBlock (keys per tile, a multiple of 2·kWidth); zero(), load(p),
 // store(p, v), broadcast(x), fmadd(a, b, c) = a·b + c, add, sub, mul, max, reduceMax(v),
 // reduceSum(v) and exp(v) (x ≤ 88; −inf → 0 exactly).
 //
-// Per work item (KV head, query block) and per key tile, for each query head of the GQA group:
+// Per work item (KV head, query rows) and per key tile, for each query head of the GQA group:
 //   S = (scale·Q) · Kᵀ        score micro-kernel, kRows × 2 vectors of keys, keys pre-transposed
 //   m' = max(m, rowmax S); P = exp(S − m'); l = l·e^(m−m') + ΣP; O = O·e^(m−m')   (online softmax)
 //   O += P · V               output micro-kernel, kRows × (2 or 1) vectors of head dims
