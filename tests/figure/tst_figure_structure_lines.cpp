@@ -364,9 +364,37 @@ TEST_F(FigureStructureLines, TokenLinesPngBlendsEachLineOverWhiteByItsWeight)
     EXPECT_EQ(contents.provenance.at("head"), "3");
 }
 
+TEST_F(FigureStructureLines, TokenLinesVariantIsANarrowCoreInsideTheDenseBand)
+{
+    // Row 1: dense 0.6 (3.6 pt wide at maxWidth 6), the variant 0.5 on top (max(0.5, 0.5 · 6 / 2) =
+    // 1.5 pt). At 288 dpi the bands' half-widths are 7.2 and 3 px: 5 px off the line's centre only
+    // dense's blue shows, so a pair both keep no longer hides dense's line.
+    const LinesScene scene = linesScene();
+    auto figure = buildTokenLinesFigure(scene.dense, scene.effective, {"a", "b", "c", "d"});
+    ASSERT_TRUE(figure.ok()) << figure.error().describe();
+    const figure::FigureLayout layout = figure::layoutFigure(figure.value());
+    ASSERT_EQ(layout.tokenLines.size(), 1u);
+    const QRectF box = layout.tokenLines[0].box;
+    const double row = figure->tokenLines[0].rowHeight;
+    const double scale = 288 / 72.0;
+    const QImage image = renderPng(figure.value(), 288);
+    ASSERT_FALSE(image.isNull());
+    const double centre = (box.top() + 1.5 * row) * scale;
+    const int x = static_cast<int>(box.center().x() * scale);
+    const std::array<double, 3> white{255, 255, 255};
+    const std::array<double, 3> blue{86, 156, 255};
+    const std::array<double, 3> orange{255, 140, 60};
+    EXPECT_LE(distance(image.pixel(x, static_cast<int>(centre)), over(orange, 0.5, over(blue, 0.6, white))), 3)
+        << "the variant's core";
+    EXPECT_LE(distance(image.pixel(x, static_cast<int>(centre + 5)), over(blue, 0.6, white)), 3) << "dense's band below it";
+    EXPECT_LE(distance(image.pixel(x, static_cast<int>(centre - 5)), over(blue, 0.6, white)), 3) << "and above it";
+    EXPECT_LE(distance(image.pixel(x, static_cast<int>(centre + 10)), white), 1) << "outside both";
+}
+
 TEST_F(FigureStructureLines, TokenLineRuleMatchesTheViewsRule)
 {
-    // weight < 1% not drawn; opacity min(1, w); width max(0.5, w · maxWidth), maxWidth = clamp(0.8 · row, 1, 6).
+    // weight < 1% not drawn; opacity min(1, w); width max(0.5, w · maxWidth) (the variant's: w ·
+    // maxWidth / 2), maxWidth = clamp(0.8 · row, 1, 6).
     EXPECT_FALSE(tokenLineStyle(0.0099, 6.0).drawn);
     EXPECT_FALSE(tokenLineStyle(std::nan(""), 6.0).drawn);
     const TokenLineStyle faint = tokenLineStyle(0.05, 6.0);
@@ -375,6 +403,9 @@ TEST_F(FigureStructureLines, TokenLineRuleMatchesTheViewsRule)
     EXPECT_FLOAT_EQ(faint.width, 0.5f);
     EXPECT_FLOAT_EQ(tokenLineStyle(1.3, 6.0).alpha, 1.0f);
     EXPECT_FLOAT_EQ(tokenLineStyle(0.5, 6.0).width, 3.0f);
+    EXPECT_FLOAT_EQ(tokenLineStyle(0.5, 6.0, TokenLineSet::Variant).width, 1.5f) << "half of dense's width";
+    EXPECT_FLOAT_EQ(tokenLineStyle(0.5, 6.0, TokenLineSet::Variant).alpha, 0.5f);
+    EXPECT_FLOAT_EQ(tokenLineStyle(0.1, 6.0, TokenLineSet::Variant).width, 0.5f) << "the same 0.5 floor";
     EXPECT_DOUBLE_EQ(tokenLineMaxWidth(14.0), 6.0);
     EXPECT_DOUBLE_EQ(tokenLineMaxWidth(5.0), 4.0);
     EXPECT_DOUBLE_EQ(tokenLineMaxWidth(0.5), 1.0);

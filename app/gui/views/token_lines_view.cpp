@@ -107,7 +107,7 @@ void TokenLinesView::paintEvent(QPaintEvent*)
 
     painter.setRenderHint(QPainter::Antialiasing, true);
     const double maxWidth = tokenLineMaxWidth(g.row);
-    auto drawLines = [&](const std::vector<float>& matrix, const QColor& colour) {
+    auto drawLines = [&](const std::vector<float>& matrix, const QColor& colour, TokenLineSet set) {
         if (matrix.size() != static_cast<std::size_t>(n) * n) {
             return;
         }
@@ -119,7 +119,8 @@ void TokenLinesView::paintEvent(QPaintEvent*)
                 if (m_isolated >= 0 && m_isolatedIsKey && key != m_isolated) {
                     continue;
                 }
-                const TokenLineStyle style = tokenLineStyle(matrix[static_cast<std::size_t>(query) * n + key], maxWidth);
+                const TokenLineStyle style =
+                    tokenLineStyle(matrix[static_cast<std::size_t>(query) * n + key], maxWidth, set);
                 if (!style.drawn) {
                     continue;
                 }
@@ -131,14 +132,14 @@ void TokenLinesView::paintEvent(QPaintEvent*)
             }
         }
     };
-    painter.setCompositionMode(QPainter::CompositionMode_Plus);  // overlaps of the two colours add up
+    // Drawn over, as the exported figure is: the variant's narrower orange core inside dense's blue
+    // band. (Adding the colours turned every pair both keep white, so neither colour could be read.)
     if (m_showDense) {
-        drawLines(m_data.dense, kDenseColour);
+        drawLines(m_data.dense, kDenseColour, TokenLineSet::Dense);
     }
     if (m_showVariant) {
-        drawLines(m_data.effective, kVariantColour);
+        drawLines(m_data.effective, kVariantColour, TokenLineSet::Variant);
     }
-    painter.setCompositionMode(QPainter::CompositionMode_SourceOver);
 
     if (g.row >= 6.0) {
         QFont font = painter.font();

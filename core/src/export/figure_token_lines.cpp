@@ -11,12 +11,13 @@ double tokenLineMaxWidth(double rowHeight)
     return std::max(1.0, std::min(6.0, rowHeight * 0.8));
 }
 
-TokenLineStyle tokenLineStyle(double weight, double maxWidth)
+TokenLineStyle tokenLineStyle(double weight, double maxWidth, TokenLineSet set)
 {
     if (!(weight >= kMinTokenLineWeight)) {  // NaN too
         return {};
     }
-    return {true, static_cast<float>(std::min(1.0, weight)), static_cast<float>(std::max(0.5, weight * maxWidth))};
+    const double scale = set == TokenLineSet::Variant ? 0.5 : 1.0;
+    return {true, static_cast<float>(std::min(1.0, weight)), static_cast<float>(std::max(0.5, weight * maxWidth * scale))};
 }
 
 Result<FigureModel> buildTokenLinesFigure(const HeadAttention& dense, const HeadAttention& effective,
@@ -45,7 +46,8 @@ Result<FigureModel> buildTokenLinesFigure(const HeadAttention& dense, const Head
         const std::vector<float>& weights = set == 0 ? dense.attention : effective.attention;
         for (int query = 0; query < n; ++query) {
             for (int key = 0; key < n; ++key) {
-                const TokenLineStyle style = tokenLineStyle(weights[static_cast<std::size_t>(query) * n + key], maxWidth);
+                const TokenLineStyle style = tokenLineStyle(weights[static_cast<std::size_t>(query) * n + key], maxWidth,
+                                                            set == 0 ? TokenLineSet::Dense : TokenLineSet::Variant);
                 if (style.drawn) {
                     block.lines.push_back({query, key, set, style.alpha, style.width});
                 }
