@@ -65,7 +65,7 @@ TEST(VariantSpec, RegistryDocumentsEveryParameter)
 TEST(VariantSpec, RejectsBadValuesNamingTheRange)
 {
     expectError("topk:k=0", ErrorCode::InvalidArgument, "'k'");
-    expectError("topk:k=-3", ErrorCode::InvalidArgument, "[1, ");
+    expectError("topk:k=-3", ErrorCode::InvalidArgument, ">= 1");
     expectError("topk:k=1.5", ErrorCode::InvalidArgument, "integer");
     expectError("topk:k=abc", ErrorCode::InvalidArgument, "'k'");
     expectError("random:density=0", ErrorCode::InvalidArgument, "(0, 1]");
@@ -81,6 +81,24 @@ TEST(VariantSpec, RejectsBadValuesNamingTheRange)
     expectError("dsa:select=sometimes", ErrorCode::InvalidArgument, "topk|threshold");
     expectError("sac:selfloop=maybe", ErrorCode::InvalidArgument, "true or false");
     expectError("sac:alpha=0", ErrorCode::InvalidArgument, "'alpha'");
+    // Budgets have no real upper bound: the range names only the lower one.
+    expectError("topk:k=0", ErrorCode::InvalidArgument, "expected an integer >= 1");
+    expectError("bigbird:random=-1", ErrorCode::InvalidArgument, "expected an integer >= 0");
+}
+
+TEST(VariantSpec, ErrorsNameTheKindOnce)
+{
+    // The message starts with the kind and the context is the kind: describe() (what the CLI and
+    // the GUI print) used to say "topk: topk: parameter …".
+    auto spec = parseVariantSpec("topk:k=0");
+    ASSERT_FALSE(spec.ok());
+    EXPECT_EQ(spec.error().context, "topk");
+    EXPECT_EQ(spec.error().describe(), spec.error().message);
+    EXPECT_EQ(spec.error().describe().rfind("topk: parameter 'k'", 0), 0u) << spec.error().describe();
+    // A context the message does not start with is still prefixed.
+    EXPECT_EQ(makeError(ErrorCode::InvalidArgument, "bad value", "model.safetensors").describe(),
+              "model.safetensors: bad value");
+    EXPECT_EQ(makeError(ErrorCode::InvalidArgument, "topk is bad", "topk").describe(), "topk: topk is bad");
 }
 
 TEST(VariantSpec, RejectsUnknownNamesAndBadSyntax)

@@ -232,6 +232,10 @@ std::string rangeText(const ParamInfo& info)
 {
     switch (info.type) {
     case ParamType::Int:
+        if (info.maxValue >= kHugeBudget) {
+            // The bound only keeps budgets finite; "[1, 1e+09]" read like a limit to respect.
+            return "an integer >= " + formatNumber(info.minValue);
+        }
         return "an integer in [" + formatNumber(info.minValue) + ", " + formatNumber(info.maxValue) + "]";
     case ParamType::Float:
         return std::string("a number in ") + (info.minExclusive ? "(" : "[") + formatNumber(info.minValue) + ", " +

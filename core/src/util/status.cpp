@@ -41,7 +41,9 @@ int exitCodeFor(ErrorCode code)
 
 std::string Error::describe() const
 {
-    if (context.empty()) {
+    // Messages that already begin with their context ("topk: parameter 'k' …" in context "topk")
+    // are not prefixed twice.
+    if (context.empty() || message.starts_with(context + ": ")) {
         return message;
     }
     return context + ": " + message;
