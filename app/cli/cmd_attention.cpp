@@ -9,20 +9,25 @@ namespace attnscope::cli {
 
 namespace {
 
-std::string attentionCsv(const HeadAttention& attention, const TokenizedText& tokens)
+// The matrix that --format csv|npy writes: the weights, or with --mask the kept pairs as 0/1.
+std::vector<float> chosenMatrix(const HeadAttention& attention, bool mask)
 {
-    // First row: the key tokens; then one row per query: its token and its weights.
+    return mask ? std::vector<float>(attention.mask.begin(), attention.mask.end()) : attention.attention;
+}
+
+std::string attentionCsv(const std::vector<float>& matrix, int nTokens, const TokenizedText& tokens)
+{
+    // First row: the key tokens; then one row per query: its token and its values.
     std::string csv = "query\\key";
     for (const std::string& token : tokens.tokens) {
         csv += "," + jsonQuoted(token);
     }
     csv += "\n";
     char number[32];
-    for (int query = 0; query < attention.nTokens; ++query) {
+    for (int query = 0; query < nTokens; ++query) {
         csv += jsonQuoted(tokens.tokens[static_cast<std::size_t>(query)]);
-        for (int key = 0; key < attention.nTokens; ++key) {
-            std::snprintf(number, sizeof number, ",%.9g",
-                          attention.attention[static_cast<std::size_t>(query) * attention.nTokens + key]);
+        for (int key = 0; key < nTokens; ++key) {
+            std::snprintf(number, sizeof number, ",%.9g", matrix[static_cast<std::size_t>(query) * nTokens + key]);
             csv += number;
         }
         csv += "\n";
@@ -66,13 +71,14 @@ Result<int> runAttention(const ParsedArgs& args)
     }
     reportAttentionBackend(workspace);
     const HeadAttention& result = attention.value();
+    const bool mask = args.has("mask");
     if (format == "npy") {
-        ATTNSCOPE_TRY(writeNpyFloat32(*args.get("out"), {result.nTokens, result.nTokens}, result.attention,
+        ATTNSCOPE_TRY(writeNpyFloat32(*args.get("out"), {result.nTokens, result.nTokens}, chosenMatrix(result, mask),
                                       args.has("force")));
         return 0;
     }
     if (format == "csv") {
-        ATTNSCOPE_TRY(emitText(args, attentionCsv(result, tokens)));
+        ATTNSCOPE_TRY(emitText(args, attentionCsv(chosenMatrix(result, mask), result.nTokens, tokens)));
         return 0;
     }
     JsonWriter json;
@@ -82,6 +88,9 @@ Result<int> runAttention(const ParsedArgs& args)
     json.key("variant").value(result.variant);
     json.key("ids").array(tokens.ids).key("tokens").array(tokens.tokens);
     json.key("attention").matrix(result.attention, result.nTokens, result.nTokens);
+    // What the variant kept (1) among the pairs the model allows; a kept pair's weight can round to
+    // 0, so the weights alone do not say it.
+    json.key("mask").matrix(result.mask, result.nTokens, result.nTokens);
     json.endObject();
     ATTNSCOPE_TRY(emitText(args, json.text()));
     return 0;
@@ -95,12 +104,14 @@ Command attentionCommand()
     options.push_back({"layer", true, false, "layer index (0-based)"});
     options.push_back({"head", true, false, "query head index (0-based)"});
     options.push_back({"variant", true, false, "variant spec, e.g. topk:k=16 (default dense)"});
-    options.push_back({"format", true, false, "json (default), csv or npy"});
+    options.push_back({"format", true, false, "json (default; has both the attention and the mask), csv or npy"});
+    options.push_back({"mask", false, false,
+                       "csv/npy: write the mask (1 = a pair the variant kept, 0 = dropped or not allowed) instead of the weights"});
     const auto output = outputOptions();
     options.insert(options.end(), output.begin(), output.end());
     return {"attention",
-            "attention MODEL --text T --layer L --head H [--variant SPEC] [--format json|csv|npy] [--out F]",
-            "one head's attention matrix (dense or a variant's effective attention), with tokens",
+            "attention MODEL --text T --layer L --head H [--variant SPEC] [--format json|csv|npy] [--mask] [--out F]",
+            "one head's attention matrix (dense or a variant's effective attention) and mask, with tokens",
             options,
             runAttention};
 }

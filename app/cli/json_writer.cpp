@@ -125,17 +125,32 @@ JsonWriter& JsonWriter::null()
     return *this;
 }
 
+namespace {
+
+template <typename Element, typename Write>
+JsonWriter& writeMatrix(JsonWriter& json, const std::vector<Element>& values, int rows, int columns, Write write)
+{
+    json.beginArray();
+    for (int row = 0; row < rows; ++row) {
+        json.beginArray();
+        for (int column = 0; column < columns; ++column) {
+            write(values[static_cast<std::size_t>(row) * columns + column]);
+        }
+        json.endArray();
+    }
+    return json.endArray();
+}
+
+} // namespace
+
 JsonWriter& JsonWriter::matrix(const std::vector<float>& values, int rows, int columns)
 {
-    beginArray();
-    for (int row = 0; row < rows; ++row) {
-        beginArray();
-        for (int column = 0; column < columns; ++column) {
-            value(static_cast<double>(values[static_cast<std::size_t>(row) * columns + column]));
-        }
-        endArray();
-    }
-    return endArray();
+    return writeMatrix(*this, values, rows, columns, [this](float element) { value(static_cast<double>(element)); });
+}
+
+JsonWriter& JsonWriter::matrix(const std::vector<std::uint8_t>& values, int rows, int columns)
+{
+    return writeMatrix(*this, values, rows, columns, [this](std::uint8_t element) { value(static_cast<int>(element)); });
 }
 
 } // namespace attnscope::cli

@@ -34,8 +34,10 @@ public:
         }
         return endArray();
     }
-    /// Writes rows of a row-major matrix as an array of arrays.
+    /// Writes rows of a row-major matrix as an array of arrays (floats as numbers, bytes as 0/1
+    /// integers).
     JsonWriter& matrix(const std::vector<float>& values, int rows, int columns);
+    JsonWriter& matrix(const std::vector<std::uint8_t>& values, int rows, int columns);
 
     const std::string& text() const { return m_text; }
 

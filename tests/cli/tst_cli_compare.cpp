@@ -4,6 +4,7 @@
 #include "test_support/cli_runner.h"
 
 #include <cmath>
+#include <sstream>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -72,6 +73,55 @@ TEST(CliCompare, EffectiveAttentionRowsSumToOne)
         }
         EXPECT_NEAR(sum, 1.0, 1e-5);
     }
+}
+
+TEST(CliCompare, AttentionGivesTheMaskBesideTheWeights)
+{
+    // window:w=3 keeps exactly keys (q - 3, q] of a causal model; dense keeps every allowed pair.
+    const CliRun run = runCli({"attention", kModel, "--text", kText, "--layer", "1", "--head", "2", "--variant",
+                               "window:w=3"});
+    ASSERT_EQ(run.exitCode, 0) << run.err;
+    const Json output = Json::parse(run.out);
+    const Json& mask = output["mask"];
+    const Json& weights = output["attention"];
+    ASSERT_EQ(mask.size(), weights.size());
+    ASSERT_GT(mask.size(), 10u);
+    for (std::size_t query = 0; query < mask.size(); ++query) {
+        ASSERT_EQ(mask[query].size(), mask.size());
+        for (std::size_t key = 0; key < mask.size(); ++key) {
+            const int kept = mask[query][key].get<int>();
+            EXPECT_EQ(kept, key <= query && key + 3 > query ? 1 : 0) << query << "," << key;
+            if (kept == 0) {
+                EXPECT_EQ(weights[query][key].get<double>(), 0.0) << query << "," << key;
+            }
+        }
+    }
+    const CliRun dense = runCli({"attention", kModel, "--text", kText, "--layer", "1", "--head", "2"});
+    ASSERT_EQ(dense.exitCode, 0) << dense.err;
+    const Json denseMask = Json::parse(dense.out)["mask"];
+    for (std::size_t query = 0; query < denseMask.size(); ++query) {
+        for (std::size_t key = 0; key < denseMask.size(); ++key) {
+            EXPECT_EQ(denseMask[query][key].get<int>(), key <= query ? 1 : 0) << query << "," << key;
+        }
+    }
+    // --format csv --mask: the same 0/1 rows after the header row and each row's query token.
+    const CliRun csv = runCli({"attention", kModel, "--text", kText, "--layer", "1", "--head", "2", "--variant",
+                               "window:w=3", "--format", "csv", "--mask"});
+    ASSERT_EQ(csv.exitCode, 0) << csv.err;
+    std::istringstream lines(csv.out);
+    std::string line;
+    std::getline(lines, line);  // header: the key tokens
+    std::size_t query = 0;
+    while (std::getline(lines, line)) {
+        const std::string values = line.substr(line.rfind('"') + 1);  // after the quoted query token
+        std::string expected;
+        for (std::size_t key = 0; key < mask.size(); ++key) {
+            expected += key <= query && key + 3 > query ? ",1" : ",0";
+        }
+        EXPECT_EQ(values, expected) << "row " << query;
+        ++query;
+    }
+    EXPECT_EQ(query, mask.size());
 }
 
 TEST(CliCompare, BadParametersNameTheParameterAndItsRange)
