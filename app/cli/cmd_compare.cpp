@@ -40,6 +40,24 @@ Result<std::vector<int>> parseIndexList(const std::string& option, const std::st
     return indices;
 }
 
+Result<std::vector<int>> replacedLayersOption(const ParsedArgs& args, int nLayers)
+{
+    const auto text = args.get("replace-layers");
+    return text ? parseIndexList("replace-layers", *text, nLayers) : Result<std::vector<int>>(std::vector<int>{});
+}
+
+std::string layerListText(const std::vector<int>& layers)
+{
+    if (layers.empty()) {
+        return "all";
+    }
+    std::string text;
+    for (const int layer : layers) {
+        text += (text.empty() ? "" : ",") + std::to_string(layer);
+    }
+    return text;
+}
+
 namespace {
 
 void writeMetrics(JsonWriter& json, const VariantMetrics& metrics)
@@ -61,6 +79,8 @@ std::string compareJson(const CompareResult& result)
     json.key("tokens").value(result.nTokens);
     json.key("dense_perplexity");
     result.densePerplexity >= 0 ? json.value(result.densePerplexity) : json.null();
+    json.key("replaced_layers");
+    result.replacedLayers.empty() ? json.value("all") : json.array(result.replacedLayers);
     json.key("variants").beginArray();
     for (const VariantComparison& variant : result.variants) {
         json.beginObject().key("variant").value(variant.variant);
@@ -116,7 +136,8 @@ std::string compareTable(const CompareResult& result, bool perLayer)
         row(variant.variant, "all", variant.mean, variant.perplexity);
     }
     if (result.densePerplexity >= 0) {
-        std::snprintf(line, sizeof line, "dense perplexity %.4f on %d tokens\n", result.densePerplexity, result.nTokens);
+        std::snprintf(line, sizeof line, "dense perplexity %.4f on %d tokens; each variant replaces attention in layers %s\n",
+                      result.densePerplexity, result.nTokens, layerListText(result.replacedLayers).c_str());
         text += line;
     }
     return text;
@@ -147,6 +168,11 @@ Result<int> runCompare(const ParsedArgs& args)
         }
         request.heads = parsed.value();
     }
+    auto replaced = replacedLayersOption(args, info.nLayers);
+    if (!replaced) {
+        return replaced.error();
+    }
+    request.replacedLayers = replaced.value();
     request.randomControls = args.has("controls");
     request.perplexity = !args.has("no-perplexity");
     RunOptions options;
@@ -171,10 +197,12 @@ Command compareCommand()
     options.push_back({"heads", true, false, "query heads to compare (same syntax)"});
     options.push_back({"controls", false, false, "add a random control matched to each variant's kept keys per row"});
     options.push_back({"no-perplexity", false, false, "skip running the model with each variant"});
+    options.push_back({"replace-layers", true, false,
+                       "layers each variant replaces for the perplexity: all (default), 3, 0-3, 0-3,7"});
     options.push_back({"per-layer", false, false, "table: one line per layer as well as the overall mean"});
     const auto output = outputOptions();
     options.insert(options.end(), output.begin(), output.end());
-    return {"compare", "compare MODEL --text T --variant SPEC [--variant SPEC ...] [--layers L] [--heads H] [--json]",
+    return {"compare", "compare MODEL --text T --variant SPEC [--variant SPEC ...] [--layers L] [--heads H] [--replace-layers L] [--json]",
             "quality of each variant against dense attention: density, recall, KL, TV, Jaccard, output error, perplexity",
             options, runCompare};
 }

@@ -124,6 +124,37 @@ TEST(CliCompare, AttentionGivesTheMaskBesideTheWeights)
     EXPECT_EQ(query, mask.size());
 }
 
+TEST(CliCompare, ReplaceLayersPutsTheVariantInThoseLayersOnly)
+{
+    // Listing every layer is the default; one layer gives another loss; the JSON says which.
+    const CliRun all = runCli({"eval", kModel, "--text", kText, "--variant", "window:w=2", "--json"});
+    ASSERT_EQ(all.exitCode, 0) << all.err;
+    const Json everywhere = Json::parse(all.out);
+    EXPECT_EQ(everywhere["replaced_layers"], "all");
+    const CliRun listed =
+        runCli({"eval", kModel, "--text", kText, "--variant", "window:w=2", "--replace-layers", "0-4", "--json"});
+    ASSERT_EQ(listed.exitCode, 0) << listed.err;
+    EXPECT_EQ(Json::parse(listed.out)["loss"], everywhere["loss"]);
+    const CliRun one =
+        runCli({"eval", kModel, "--text", kText, "--variant", "window:w=2", "--replace-layers", "3", "--json"});
+    ASSERT_EQ(one.exitCode, 0) << one.err;
+    const Json single = Json::parse(one.out);
+    EXPECT_EQ(single["replaced_layers"], Json::array({3}));
+    EXPECT_NE(single["loss"], everywhere["loss"]);
+    const CliRun compared = runCli({"compare", kModel, "--text", kText, "--variant", "window:w=2", "--layers", "0",
+                                    "--replace-layers", "3", "--json"});
+    ASSERT_EQ(compared.exitCode, 0) << compared.err;
+    const Json comparison = Json::parse(compared.out);
+    EXPECT_EQ(comparison["replaced_layers"], Json::array({3}));
+    EXPECT_NEAR(comparison["variants"][0]["perplexity"].get<double>(), single["perplexity"].get<double>(), 1e-6);
+    const CliRun outside = runCli({"eval", kModel, "--text", kText, "--variant", "window:w=2", "--replace-layers", "5"});
+    EXPECT_EQ(outside.exitCode, 2);
+    EXPECT_NE(outside.err.find("--replace-layers"), std::string::npos) << outside.err;
+    const CliRun withoutVariant = runCli({"eval", kModel, "--text", kText, "--replace-layers", "1"});
+    EXPECT_EQ(withoutVariant.exitCode, 2);
+    EXPECT_NE(withoutVariant.err.find("needs a --variant"), std::string::npos) << withoutVariant.err;
+}
+
 TEST(CliCompare, BadParametersNameTheParameterAndItsRange)
 {
     CliRun run = runCli({"compare", kModel, "--text", kText, "--variant", "topk:k=0"});

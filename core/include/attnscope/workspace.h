@@ -79,7 +79,7 @@ struct HeadAttention {
 };
 
 /// Mean next-token loss (nats) and perplexity of the model on a text, optionally with a variant
-/// replacing attention in every layer.
+/// replacing attention in every layer or in chosen ones.
 struct EvalResult {
     std::int64_t tokens = 0;      ///< tokens in the text
     std::int64_t predicted = 0;   ///< positions whose next token was scored
@@ -87,16 +87,19 @@ struct EvalResult {
     double loss = 0.0;
     double perplexity = 0.0;
     std::string variant;
+    std::vector<int> replacedLayers;  ///< the layers the variant replaced, ascending; empty = every layer
 };
 
 /// What `compare` computes: each variant's metrics against dense attention on the same Q/K/V, per
-/// layer and head, and (for causal LMs) the model's perplexity with the variant in every layer.
+/// layer and head, and (for causal LMs) the model's perplexity with the variant in every layer or in
+/// CompareRequest::replacedLayers.
 struct CompareRequest {
     std::vector<std::string> variants;  ///< specs ("topk:k=16", ...)
     std::vector<int> layers;            ///< empty = all layers
     std::vector<int> heads;             ///< empty = all heads
     bool randomControls = false;        ///< add, per variant, random keys matched to its kept counts per row
     bool perplexity = true;             ///< run the model with each variant (causal LMs only)
+    std::vector<int> replacedLayers;    ///< layers each variant replaces for the perplexity; empty = all
 };
 
 struct LayerComparison {
@@ -117,6 +120,7 @@ struct CompareResult {
     int nTokens = 0;
     double densePerplexity = -1.0;
     double denseLoss = -1.0;
+    std::vector<int> replacedLayers;  ///< CompareRequest::replacedLayers, ascending; empty = every layer
     std::vector<VariantComparison> variants;
 };
 
@@ -145,10 +149,12 @@ public:
     Result<HeadAttention> headAttention(const std::vector<std::int32_t>& ids, int layer, int head,
                                         const std::string& variantSpec, const RunOptions& options);
 
-    /// Next-token loss and perplexity, texts longer than the context split into windows.
-    /// Errors: InvalidArgument (fewer than 2 tokens; encoder-only models), Cancelled.
+    /// Next-token loss and perplexity, texts longer than the context split into windows. A variant
+    /// replaces attention in `replacedLayers` (empty: every layer; duplicates are merged).
+    /// Errors: InvalidArgument (fewer than 2 tokens; encoder-only models; a layer out of range),
+    /// Cancelled.
     Result<EvalResult> evaluate(const std::vector<std::int32_t>& ids, const std::string& variantSpec,
-                                const RunOptions& options);
+                                const RunOptions& options, const std::vector<int>& replacedLayers = {});
 
     /// What every head does on this text: scores per layer and head ([nLayers][nHeads]), from the
     /// dense attention of each head computed one at a time. Errors: InvalidArgument, Cancelled.

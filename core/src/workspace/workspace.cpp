@@ -8,6 +8,7 @@
 #include "util/memory_budget.h"
 #include "attnscope_kernels/mask_predicates.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <utility>
@@ -272,9 +273,29 @@ Result<HeadAttention> headAttentionFromQkv(const LayerQkv& qkv, int head, const 
     return result;
 }
 
-Result<EvalResult> Workspace::evaluate(const std::vector<std::int32_t>& ids, const std::string& variantSpec,
-                                       const RunOptions& options)
+Result<void> checkIndices(const std::vector<int>& indices, int count, const char* what)
 {
+    for (int index : indices) {
+        if (index < 0 || index >= count) {
+            return makeError(ErrorCode::InvalidArgument, std::string(what) + " " + std::to_string(index) +
+                                                             " is out of range [0, " + std::to_string(count) + ")");
+        }
+    }
+    return okResult();
+}
+
+std::vector<int> sortedUnique(std::vector<int> values)
+{
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    return values;
+}
+
+Result<EvalResult> Workspace::evaluate(const std::vector<std::int32_t>& ids, const std::string& variantSpec,
+                                       const RunOptions& options, const std::vector<int>& replacedLayers)
+{
+    ATTNSCOPE_TRY(checkIndices(replacedLayers, m_impl->info.nLayers, "replaced layer"));
+    std::vector<int> layers = sortedUnique(replacedLayers);
     LossOptions lossOptions;
     lossOptions.cancel = options.cancel;
     lossOptions.progress = options.progress;
@@ -285,7 +306,7 @@ Result<EvalResult> Workspace::evaluate(const std::vector<std::int32_t>& ids, con
         if (!hook) {
             return hook.error();
         }
-        lossOptions.overrideLayers = LayerSelection::allLayers();
+        lossOptions.overrideLayers = layers.empty() ? LayerSelection::allLayers() : LayerSelection::only(layers);
         lossOptions.attentionOverride = std::move(hook->first);
         canonical = hook->second;
     }
@@ -309,6 +330,7 @@ Result<EvalResult> Workspace::evaluate(const std::vector<std::int32_t>& ids, con
     result.loss = loss->loss;
     result.perplexity = loss->perplexity;
     result.variant = canonical;
+    result.replacedLayers = std::move(layers);
     return result;
 }
 

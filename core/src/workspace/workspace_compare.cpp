@@ -51,17 +51,6 @@ VariantMetrics meanOf(const std::vector<const VariantMetrics*>& items)
     return sum;
 }
 
-Result<void> checkIndices(const std::vector<int>& indices, int count, const char* what)
-{
-    for (int index : indices) {
-        if (index < 0 || index >= count) {
-            return makeError(ErrorCode::InvalidArgument, std::string(what) + " " + std::to_string(index) +
-                                                             " is out of range [0, " + std::to_string(count) + ")");
-        }
-    }
-    return okResult();
-}
-
 } // namespace
 
 Result<CompareResult> Workspace::compare(const std::vector<std::int32_t>& ids, const CompareRequest& request,
@@ -76,10 +65,12 @@ Result<CompareResult> Workspace::compare(const std::vector<std::int32_t>& ids, c
     }
     ATTNSCOPE_TRY(checkIndices(request.layers, info.nLayers, "layer"));
     ATTNSCOPE_TRY(checkIndices(request.heads, info.nHeads, "head"));
+    ATTNSCOPE_TRY(checkIndices(request.replacedLayers, info.nLayers, "replaced layer"));
     ATTNSCOPE_TRY(m_impl->checkLength(ids.size(), options.allowOverflow));
 
     std::vector<VariantSpec> specs;
     CompareResult result;
+    result.replacedLayers = sortedUnique(request.replacedLayers);
     result.nTokens = static_cast<int>(ids.size());
     for (const std::string& text : request.variants) {
         auto spec = parseVariantSpec(text);
@@ -156,7 +147,7 @@ Result<CompareResult> Workspace::compare(const std::vector<std::int32_t>& ids, c
             if (comparison.variant.rfind("random~", 0) == 0) {
                 continue; // the matched control has no spec of its own to run inside the model
             }
-            auto withVariant = evaluate(ids, comparison.variant, options);
+            auto withVariant = evaluate(ids, comparison.variant, options, request.replacedLayers);
             if (!withVariant) {
                 return withVariant.error();
             }

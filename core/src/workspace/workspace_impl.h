@@ -36,6 +36,11 @@ public:
 
 /// A variant's effective attention of one head into result (attention, mask, canonical variant).
 /// Errors: InvalidArgument / Unsupported for a bad spec.
+/// Errors: InvalidArgument naming `what`, the index and the range [0, count) for an index outside it.
+Result<void> checkIndices(const std::vector<int>& indices, int count, const char* what);
+/// `values` ascending, each once.
+std::vector<int> sortedUnique(std::vector<int> values);
+
 Result<void> effectiveAttention(const LayerQkv& qkv, int head, const std::string& variantSpec, HeadAttention& result,
                                 VariantBackend backend = VariantBackend::Auto);
 
