@@ -46,18 +46,6 @@ Result<std::vector<int>> replacedLayersOption(const ParsedArgs& args, int nLayer
     return text ? parseIndexList("replace-layers", *text, nLayers) : Result<std::vector<int>>(std::vector<int>{});
 }
 
-std::string layerListText(const std::vector<int>& layers)
-{
-    if (layers.empty()) {
-        return "all";
-    }
-    std::string text;
-    for (const int layer : layers) {
-        text += (text.empty() ? "" : ",") + std::to_string(layer);
-    }
-    return text;
-}
-
 namespace {
 
 void writeMetrics(JsonWriter& json, const VariantMetrics& metrics)
@@ -136,8 +124,8 @@ std::string compareTable(const CompareResult& result, bool perLayer)
         row(variant.variant, "all", variant.mean, variant.perplexity);
     }
     if (result.densePerplexity >= 0) {
-        std::snprintf(line, sizeof line, "dense perplexity %.4f on %d tokens; each variant replaces attention in layers %s\n",
-                      result.densePerplexity, result.nTokens, layerListText(result.replacedLayers).c_str());
+        std::snprintf(line, sizeof line, "dense perplexity %.4f on %d tokens; each variant replaces attention in %s\n",
+                      result.densePerplexity, result.nTokens, replacedLayersPhrase(result.replacedLayers).c_str());
         text += line;
     }
     return text;

@@ -50,7 +50,7 @@ Result<int> runEval(const ParsedArgs& args)
                       result->variant.c_str());
         text = line;
         if (result->variant != "dense") {
-            text += "replaced layers " + layerListText(result->replacedLayers) + "\n";
+            text += "in " + replacedLayersPhrase(result->replacedLayers) + "\n";
         }
     }
     ATTNSCOPE_TRY(emitText(args, text));

@@ -399,6 +399,8 @@ Command exportCommand()
     options.push_back({"variant", true, true, "variant spec; repeat for several (default topk:k=8)"});
     options.push_back({"layers", true, false, "layers: all, 3, 0-3, 0-3,7 (default 0)"});
     options.push_back({"heads", true, false, "query heads, same syntax (default 0)"});
+    options.push_back({"replace-layers", true, false,
+                       "curves view: layers each variant replaces for its perplexity: all (default), 3, 0-3, 0-3,7"});
     options.push_back({"layer", true, false, "one layer (same as --layers L)"});
     options.push_back({"head", true, false, "one head (same as --heads H)"});
     options.push_back({"format", true, false, "png (default), svg or pdf"});

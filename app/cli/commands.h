@@ -72,9 +72,6 @@ Result<std::vector<int>> parseIndexList(const std::string& option, const std::st
 /// --replace-layers of eval and compare: the layers a variant replaces for the loss (empty = all).
 Result<std::vector<int>> replacedLayersOption(const ParsedArgs& args, int nLayers);
 
-/// "all" for an empty list, else the layers comma-separated ("0,2,3").
-std::string layerListText(const std::vector<int>& layers);
-
 /// `compare --json`'s document (docs/cli.md), also written by `export --metrics`.
 std::string compareJson(const CompareResult& result);
 

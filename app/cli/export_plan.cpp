@@ -206,6 +206,11 @@ Result<ExportRequest> readRequest(const ParsedArgs& args, int nLayers, int nHead
     }
     request.layers = layers.value();
     request.heads = heads.value();
+    auto replaced = replacedLayersOption(args, nLayers);
+    if (!replaced) {
+        return replaced.error();
+    }
+    request.replacedLayers = replaced.value();
     auto scale = parseColourScale(args.get("scale").value_or("sqrt"));
     if (!scale) {
         return scale.error();

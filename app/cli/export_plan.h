@@ -46,6 +46,7 @@ struct ExportRequest {
     EmbeddingStyle embeddingStyle;  ///< --colour-by, --kept-edges (embedding view): the tab's defaults unless given
     std::vector<int> layers;
     std::vector<int> heads;
+    std::vector<int> replacedLayers;  ///< --replace-layers (curves view): where each variant runs for its perplexity; empty = all
     ColourScale scale = ColourScale::Sqrt;
     std::string colormap = "viridis";
     std::string format = "png";

@@ -114,7 +114,8 @@ Result<FigureModel> ModelViewExporter::build(const PlannedFile& file)
         }
         return buildStructureFigure(structure.value(), m_pieces);
     }
-    auto curves = computeVariantCurves(m_workspace, m_ids, file.layer, file.head, m_request.variants, m_options);
+    auto curves = computeVariantCurves(m_workspace, m_ids, file.layer, file.head, m_request.variants, m_options,
+                                       m_request.replacedLayers);
     if (!curves) {
         return curves.error();
     }

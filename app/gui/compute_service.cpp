@@ -299,13 +299,14 @@ void ComputeService::computeGrid(std::vector<std::int32_t> ids, const QString& v
         });
 }
 
-void ComputeService::computeCurves(std::vector<std::int32_t> ids, int layer, int head, const QStringList& variantSpecs)
+void ComputeService::computeCurves(std::vector<std::int32_t> ids, int layer, int head, const QStringList& variantSpecs,
+                                   std::vector<int> replacedLayers)
 {
     submitTimed<VariantCurves>(
         QStringLiteral("curves"), &ComputeService::curvesReady,
-        [ids = std::move(ids), layer, head, specs = toStdStrings(variantSpecs)](
+        [ids = std::move(ids), layer, head, specs = toStdStrings(variantSpecs), replaced = std::move(replacedLayers)](
             Workspace& workspace, const RunOptions& options, VariantCurves& result) -> Result<void> {
-            auto curves = computeVariantCurves(workspace, ids, layer, head, specs, options);
+            auto curves = computeVariantCurves(workspace, ids, layer, head, specs, options, replaced);
             if (!curves) {
                 return curves.error();  // failure() drops a cancellation silently
             }

@@ -41,7 +41,9 @@ public:
     void computeGrid(std::vector<std::int32_t> ids, const QString& variantSpec);
     /// Each variant's recall-vs-density sweep on one head and the model's perplexity with it
     /// (tag "curves"; on demand, it runs the model once per variant).
-    void computeCurves(std::vector<std::int32_t> ids, int layer, int head, const QStringList& variantSpecs);
+    /// replacedLayers: where each variant runs for its perplexity (empty: every layer).
+    void computeCurves(std::vector<std::int32_t> ids, int layer, int head, const QStringList& variantSpecs,
+                       std::vector<int> replacedLayers = {});
     /// Lets texts run past the model's context (RoPE models; the benchmark's long inputs).
     void setAllowOverflow(bool allow) { m_allowOverflow = allow; }
     /// What a view's own job returns: the call to make on the UI thread, or an error for failed().

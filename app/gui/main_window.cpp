@@ -485,6 +485,10 @@ void MainWindow::applyPanelActions(const PanelActions& actions)
     if (actions.addVariant) {
         m_selection->addVariant(QString::fromStdString(*actions.addVariant));
     }
+    if (actions.perplexityInSelectedLayer) {
+        m_perplexityInSelectedLayer = *actions.perplexityInSelectedLayer;
+        refreshPanels();
+    }
     if (actions.computeCurves) {
         requestCurves();
     }
@@ -545,7 +549,10 @@ void MainWindow::requestCurves()
         return;
     }
     m_statusLabel->setText(tr("sweeping %1 variant(s) and running the model with each…").arg(m_selection->variantSpecs().size()));
-    m_compute->computeCurves(tokens->ids, m_selection->layer(), m_selection->head(), m_selection->variantSpecs());
+    const std::vector<int> replaced =
+        m_perplexityInSelectedLayer ? std::vector<int>{m_selection->layer()} : std::vector<int>{};
+    m_compute->computeCurves(tokens->ids, m_selection->layer(), m_selection->head(), m_selection->variantSpecs(),
+                             replaced);
 }
 
 void MainWindow::showError(const QString& tag, const QString& message)
@@ -592,6 +599,7 @@ PanelState MainWindow::panelState() const
     state.grid = m_grid;
     state.layer = m_selection->layer();
     state.head = m_selection->head();
+    state.perplexityInSelectedLayer = m_perplexityInSelectedLayer;
     state.computing = m_compute->busy();
     state.error = m_error.toStdString();
     return state;

@@ -126,6 +126,7 @@ private:
     int m_initialLayer = 0;
     int m_initialHead = 0;
     bool m_firstModel = true;
+    bool m_perplexityInSelectedLayer = false;  ///< the sweep's perplexity: the variant in the selected layer only
     std::shared_ptr<const HeadComparison> m_comparison;
     WorkspaceSession* m_workspace = nullptr;
     std::string m_loadedModelPath;  // ModelInfo::path of the open model, for figure provenance

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -259,7 +260,7 @@ TEST_F(FigureViews, CurvesDrawEachSweepPointInItsSeriesColour)
     EXPECT_EQ(contents.texts.count("topk:k=4 \xC2\xB7 perplexity 12.500 (+25.0%)"), 1u);
     EXPECT_EQ(contents.texts.count("window:w=3 \xC2\xB7 perplexity 11.000 (+10.0%)"), 1u);
     EXPECT_EQ(contents.texts.count("performer:features=16 \xC2\xB7 no sweep"), 1u);
-    EXPECT_EQ(contents.texts.count("dense perplexity 10.000"), 1u);
+    EXPECT_EQ(contents.texts.count("dense perplexity 10.000; each variant in every layer"), 1u);
     EXPECT_EQ(buildCurvesFigure({}).error().code, ErrorCode::InvalidArgument);
 }
 
@@ -361,6 +362,29 @@ TEST_F(FigureViews, CliRolloutAndCurvesWriteTheirFigures)
     EXPECT_EQ(image.text(QStringLiteral("variant")), QStringLiteral("topk:k=4; window:w=3"));
     EXPECT_EQ(image.text(QStringLiteral("layer")), QStringLiteral("1"));
     EXPECT_EQ(image.text(QStringLiteral("head")), QStringLiteral("2"));
+    // --replace-layers: the perplexities of the variants in layer 1 only, and the note says so.
+    const std::string layerOnlyPath = dir.path() + "/curves_layer1.svg";
+    const CliRun layerOnly = runCli({"export", "demo", "--text", kText, "--view", "curves", "--layer", "1", "--head",
+                                     "2", "--variant", "window:w=3", "--replace-layers", "1", "--out", layerOnlyPath});
+    ASSERT_EQ(layerOnly.exitCode, 0) << layerOnly.err;
+    const CliRun evaluated = runCli({"eval", "demo", "--text", kText, "--variant", "window:w=3", "--replace-layers", "1",
+                                     "--json"});
+    ASSERT_EQ(evaluated.exitCode, 0) << evaluated.err;
+    char perplexity[64];
+    std::snprintf(perplexity, sizeof perplexity, "window:w=3 \xC2\xB7 perplexity %.3f",
+                  nlohmann::json::parse(evaluated.out)["perplexity"].get<double>());
+    const SvgContents layerOnlySvg = parseSvg(QByteArray::fromStdString(readFileBytes(layerOnlyPath)));
+    ASSERT_TRUE(layerOnlySvg.wellFormed);
+    bool found = false;
+    for (const std::string& text : layerOnlySvg.texts) {
+        found = found || text.rfind(perplexity, 0) == 0;
+    }
+    EXPECT_TRUE(found) << perplexity;
+    bool noted = false;
+    for (const std::string& text : layerOnlySvg.texts) {
+        noted = noted || text.find("each variant in layer 1") != std::string::npos;
+    }
+    EXPECT_TRUE(noted);
 }
 
 TEST_F(FigureViews, CliViewOptionsAreCheckedBeforeAnyWork)

@@ -371,6 +371,39 @@ TEST_F(Workbench, SweepsAndPerplexitiesArriveForEveryVariant)
     EXPECT_GT(fast.perplexity, 1.0);
 }
 
+TEST_F(Workbench, PerplexityCanPutTheVariantInTheSelectedLayerOnly)
+{
+    auto window = openWindow(QStringLiteral("window:w=2"));
+    waitSettled(*window);
+    PanelActions everywhere;
+    everywhere.computeCurves = true;
+    window->applyPanelActions(everywhere);
+    ASSERT_TRUE(waitUntil([&] { return window->curves() || !window->errorText().isEmpty(); }, kTimeoutMs));
+    ASSERT_TRUE(window->errorText().isEmpty()) << window->errorText().toStdString();
+    const auto all = window->curves();
+    EXPECT_TRUE(all->replacedLayers.empty());
+    ASSERT_EQ(all->curves.size(), 1u);
+
+    PanelActions layerOnly;
+    layerOnly.perplexityInSelectedLayer = true;
+    layerOnly.computeCurves = true;
+    window->applyPanelActions(layerOnly);
+    ASSERT_TRUE(waitUntil([&] { return window->curves() != all || !window->errorText().isEmpty(); }, kTimeoutMs));
+    ASSERT_TRUE(window->errorText().isEmpty()) << window->errorText().toStdString();
+    const auto selected = window->curves();
+    EXPECT_EQ(selected->replacedLayers, std::vector<int>{2}) << "the window opens on layer 2";
+    ASSERT_EQ(selected->curves.size(), 1u);
+    // The same number the core gives for that layer, and not the every-layer one.
+    auto workspace = Workspace::open(OpenOptions{modelPath().toStdString()});
+    ASSERT_TRUE(workspace.ok()) << workspace.error().describe();
+    auto tokens = (*workspace)->tokenize(kText);
+    ASSERT_TRUE(tokens.ok());
+    auto expected = (*workspace)->evaluate(tokens->ids, "window:w=2", {}, {2});
+    ASSERT_TRUE(expected.ok()) << expected.error().describe();
+    EXPECT_NEAR(selected->curves[0].perplexity, expected->perplexity, 1e-9 * expected->perplexity);
+    EXPECT_NE(selected->curves[0].perplexity, all->curves[0].perplexity);
+}
+
 TEST_F(Workbench, TheCompareJobRunsBeforeQueuedGridWork)
 {
     ComputeService service;

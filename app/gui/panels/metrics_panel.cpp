@@ -181,7 +181,16 @@ void MetricsPanel::drawCurves(const PanelState& state, PanelActions& actions)
     }
     if (ImGui::IsItemHovered()) {
         ImGui::SetTooltip("Sweeps each variant's budget on the selected head and runs the model with each "
-                          "variant in every layer (Esc cancels)");
+                          "variant in every layer, or in the selected layer only (Esc cancels)");
+    }
+    bool selectedLayerOnly = state.perplexityInSelectedLayer;
+    if (ImGui::Checkbox("perplexity: variant in the selected layer only", &selectedLayerOnly)) {
+        actions.perplexityInSelectedLayer = selectedLayerOnly;
+    }
+    if (ImGui::IsItemHovered()) {
+        ImGui::SetTooltip("Off: each variant replaces attention in every layer. On: only in layer %d, to see how "
+                          "much that layer tolerates the variant",
+                          state.layer);
     }
     if (!state.curves) {
         return;
@@ -191,6 +200,9 @@ void MetricsPanel::drawCurves(const PanelState& state, PanelActions& actions)
                        curves.head != state.comparison->head || curves.ids != state.comparison->ids;
     ImGui::TextDisabled("layer %d head %d%s · %.1f s", curves.layer, curves.head, stale ? " (stale)" : "",
                         curves.seconds);
+    if (curves.densePerplexity > 0.0) {
+        ImGui::TextDisabled("perplexity with each variant in %s", replacedLayersPhrase(curves.replacedLayers).c_str());
+    }
 
     // The plot: density on x, recall on y, both [0, 1]; each sweep a polyline, the variant's current
     // setting on the selected head a ring.

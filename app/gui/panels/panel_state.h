@@ -21,6 +21,7 @@ struct PanelState {
     std::shared_ptr<const VariantCurves> curves;       ///< the last sweep/perplexity run, or null
     int layer = 0;
     int head = 0;
+    bool perplexityInSelectedLayer = false;    ///< the next sweep runs each variant in `layer` only
     bool computing = false;
     std::string error;                          ///< last error, shown in the panel
 };
@@ -31,6 +32,7 @@ struct PanelActions {
     std::optional<int> removeVariant;        ///< drop the variant at this index
     std::optional<int> activeVariant;        ///< edit the variant at this index
     bool computeCurves = false;              ///< run the sweeps and perplexities now
+    std::optional<bool> perplexityInSelectedLayer; ///< perplexity with the variant in the selected layer only (or every layer)
 };
 
 } // namespace attnscope::gui

@@ -1,5 +1,6 @@
 #include "views/text_panel_view.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -34,7 +35,9 @@ QString metricsText(const PanelState& state)
         const VariantCurves& curves = *state.curves;
         text += QObject::tr("\n\nlayer %1 head %2: recall at density").arg(curves.layer).arg(curves.head);
         if (curves.densePerplexity > 0.0) {
-            text += QObject::tr("\ndense perplexity %1").arg(curves.densePerplexity, 0, 'f', 3);
+            text += QObject::tr("\ndense perplexity %1; each variant in %2")
+                        .arg(curves.densePerplexity, 0, 'f', 3)
+                        .arg(QString::fromStdString(replacedLayersPhrase(curves.replacedLayers)));
         }
         for (const VariantCurves::Curve& curve : curves.curves) {
             text += QStringLiteral("\n%1").arg(QString::fromStdString(curve.variant));
@@ -77,6 +80,10 @@ TextPanelView::TextPanelView(QWidget* parent) : QWidget(parent)
     auto* sweep = new QPushButton(tr("Sweep budgets + perplexity"), this);
     sweep->setObjectName(QStringLiteral("sweepButton"));
     layout->addWidget(sweep);
+    m_selectedLayerOnly = new QCheckBox(tr("perplexity: variant in the selected layer only"), this);
+    m_selectedLayerOnly->setObjectName(QStringLiteral("perplexityLayerOnly"));
+    m_selectedLayerOnly->setToolTip(tr("off: each variant replaces attention in every layer"));
+    layout->addWidget(m_selectedLayerOnly);
     m_metrics = new QLabel(this);
     m_metrics->setObjectName(QStringLiteral("metricsText"));
     m_metrics->setStyleSheet(QStringLiteral("font-family: monospace;"));
@@ -104,6 +111,11 @@ TextPanelView::TextPanelView(QWidget* parent) : QWidget(parent)
         actions.removeVariant = m_state.activeVariant;
         emit actionsRequested(actions);
     });
+    connect(m_selectedLayerOnly, &QCheckBox::toggled, this, [this](bool checked) {
+        PanelActions actions;
+        actions.perplexityInSelectedLayer = checked;
+        emit actionsRequested(actions);
+    });
     connect(sweep, &QPushButton::clicked, this, [this] {
         PanelActions actions;
         actions.computeCurves = true;
@@ -121,6 +133,10 @@ void TextPanelView::setState(const PanelState& state)
             m_variants->addItem(QString::fromStdString(spec));
         }
         m_variants->setCurrentIndex(state.activeVariant);
+    }
+    {
+        const QSignalBlocker blocker(m_selectedLayerOnly);
+        m_selectedLayerOnly->setChecked(state.perplexityInSelectedLayer);
     }
     m_add->setEnabled(static_cast<int>(state.variantSpecs.size()) < state.maxVariants);
     m_remove->setEnabled(state.variantSpecs.size() > 1);

@@ -7,6 +7,7 @@
 
 #include <QWidget>
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -27,6 +28,7 @@ private:
     QComboBox* m_variants = nullptr;
     QPushButton* m_add = nullptr;
     QPushButton* m_remove = nullptr;
+    QCheckBox* m_selectedLayerOnly = nullptr;
     QLineEdit* m_spec = nullptr;
     QLabel* m_metrics = nullptr;
     PanelState m_state;

@@ -54,6 +54,7 @@ struct VariantCurveSet {
     int layer = 0;
     int head = 0;
     double densePerplexity = -1.0;  ///< -1: not a causal LM
+    std::vector<int> replacedLayers;  ///< where each variant replaced attention for its perplexity, ascending; empty = every layer
     std::vector<VariantCurve> curves;
 };
 
@@ -75,9 +76,11 @@ Result<SweepResult> sweepVariant(Workspace& workspace, const std::vector<std::in
                                  const SweepRequest& request, const RunOptions& options);
 
 /// Each spec's sweep on (layer, head) (sweepVariant with its defaults) and, for causal LMs, the
-/// perplexity with it in every layer and the dense perplexity. A kind without a budget gets its
-/// sweepError and still its perplexity. Errors: those of Workspace::evaluate, Cancelled.
+/// perplexity with it in every layer (or in `replacedLayers`) and the dense perplexity. A kind
+/// without a budget gets its sweepError and still its perplexity. Errors: those of
+/// Workspace::evaluate (a replaced layer out of range), Cancelled.
 Result<VariantCurveSet> computeVariantCurves(Workspace& workspace, const std::vector<std::int32_t>& ids, int layer,
-                                             int head, const std::vector<std::string>& specs, const RunOptions& options);
+                                             int head, const std::vector<std::string>& specs, const RunOptions& options,
+                                             const std::vector<int>& replacedLayers = {});
 
 } // namespace attnscope

@@ -90,6 +90,10 @@ struct EvalResult {
     std::vector<int> replacedLayers;  ///< the layers the variant replaced, ascending; empty = every layer
 };
 
+/// Where a variant replaced attention, for people: "every layer" for an empty list
+/// (EvalResult::replacedLayers and the like), "layer 2", or "layers 1,3".
+std::string replacedLayersPhrase(const std::vector<int>& layers);
+
 /// What `compare` computes: each variant's metrics against dense attention on the same Q/K/V, per
 /// layer and head, and (for causal LMs) the model's perplexity with the variant in every layer or in
 /// CompareRequest::replacedLayers.

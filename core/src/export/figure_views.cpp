@@ -150,7 +150,8 @@ Result<FigureModel> buildCurvesFigure(const VariantCurveSet& curves)
         specs += (specs.empty() ? "" : "; ") + curve.variant;
     }
     if (curves.densePerplexity > 0.0) {
-        chart.note = "dense perplexity " + formatNumber(curves.densePerplexity, "%.3f");
+        chart.note = "dense perplexity " + formatNumber(curves.densePerplexity, "%.3f") +
+                     "; each variant in " + replacedLayersPhrase(curves.replacedLayers);
     }
     FigureModel figure;
     figure.title = "layer " + std::to_string(curves.layer) + " \xC2\xB7 head " + std::to_string(curves.head) +

@@ -284,6 +284,18 @@ Result<void> checkIndices(const std::vector<int>& indices, int count, const char
     return okResult();
 }
 
+std::string replacedLayersPhrase(const std::vector<int>& layers)
+{
+    if (layers.empty()) {
+        return "every layer";
+    }
+    std::string text = layers.size() == 1 ? "layer " : "layers ";
+    for (std::size_t index = 0; index < layers.size(); ++index) {
+        text += (index ? "," : "") + std::to_string(layers[index]);
+    }
+    return text;
+}
+
 std::vector<int> sortedUnique(std::vector<int> values)
 {
     std::sort(values.begin(), values.end());

@@ -4,6 +4,8 @@
 
 #include "attnscope/sweep.h"
 
+#include "workspace/workspace_impl.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -149,11 +151,14 @@ Result<SweepResult> sweepVariant(Workspace& workspace, const std::vector<std::in
 namespace attnscope {
 
 Result<VariantCurveSet> computeVariantCurves(Workspace& workspace, const std::vector<std::int32_t>& ids, int layer,
-                                             int head, const std::vector<std::string>& specs, const RunOptions& options)
+                                             int head, const std::vector<std::string>& specs, const RunOptions& options,
+                                             const std::vector<int>& replacedLayers)
 {
     VariantCurveSet result;
     result.layer = layer;
     result.head = head;
+    ATTNSCOPE_TRY(checkIndices(replacedLayers, workspace.info().nLayers, "replaced layer"));
+    result.replacedLayers = sortedUnique(replacedLayers);
     const bool causal = workspace.info().causal;
     if (causal) {
         auto dense = workspace.evaluate(ids, "dense", options);
@@ -179,7 +184,7 @@ Result<VariantCurveSet> computeVariantCurves(Workspace& workspace, const std::ve
             curve.sweepError = swept.error().message;  // a kind without a budget still gets its perplexity
         }
         if (causal) {
-            auto evaluated = workspace.evaluate(ids, spec, options);
+            auto evaluated = workspace.evaluate(ids, spec, options, result.replacedLayers);
             if (!evaluated) {
                 return evaluated.error();
             }
