@@ -184,7 +184,9 @@ void MetricsPanel::drawCurves(const PanelState& state, PanelActions& actions)
                           "variant in every layer, or in the selected layer only (Esc cancels)");
     }
     bool selectedLayerOnly = state.perplexityInSelectedLayer;
-    if (ImGui::Checkbox("perplexity: variant in the selected layer only", &selectedLayerOnly)) {
+    char label[64];
+    std::snprintf(label, sizeof label, "perplexity: only in layer %d###layerOnly", state.layer);
+    if (ImGui::Checkbox(label, &selectedLayerOnly)) {
         actions.perplexityInSelectedLayer = selectedLayerOnly;
     }
     if (ImGui::IsItemHovered()) {

@@ -62,7 +62,7 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent)
 void ModelPanel::setModel(const ModelLoaded& model)
 {
     const ModelInfo& info = model.info;
-    m_info->setText(tr("<b>%1</b><br>%2 · %3 layers × %4 heads (%5 KV)<br>d<sub>head</sub> %6 · hidden %7 · %8 params<br>"
+    m_info->setText(tr("<b>%1</b><br>%2 · %3 layers × %4 heads (%5 KV)<br>head dim %6 · hidden %7 · %8 params<br>"
                        "%9 · %10 · %11 tokens context<br><span style='color:#888'>%12</span>")
                         .arg(QString::fromStdString(info.name).toHtmlEscaped())
                         .arg(QString::fromStdString(info.architecture)).arg(info.nLayers).arg(info.nHeads)

@@ -80,7 +80,7 @@ TextPanelView::TextPanelView(QWidget* parent) : QWidget(parent)
     auto* sweep = new QPushButton(tr("Sweep budgets + perplexity"), this);
     sweep->setObjectName(QStringLiteral("sweepButton"));
     layout->addWidget(sweep);
-    m_selectedLayerOnly = new QCheckBox(tr("perplexity: variant in the selected layer only"), this);
+    m_selectedLayerOnly = new QCheckBox(tr("perplexity: only in the selected layer"), this);
     m_selectedLayerOnly->setObjectName(QStringLiteral("perplexityLayerOnly"));
     m_selectedLayerOnly->setToolTip(tr("off: each variant replaces attention in every layer"));
     layout->addWidget(m_selectedLayerOnly);
