@@ -102,17 +102,19 @@ std::string compareTable(const CompareResult& result, bool perLayer)
 {
     std::string text;
     char line[512];
-    std::snprintf(line, sizeof line, "%-34s %6s %8s %8s %8s %8s %8s %8s %10s\n", "variant", "layer", "density", "recall",
-                  "kl", "tv", "jaccard", "out_err", "perplexity");
+    // flops: the variant's FLOPs (kept pairs + its estimate) as a fraction of dense attention's.
+    std::snprintf(line, sizeof line, "%-34s %6s %8s %8s %8s %8s %8s %8s %8s %10s\n", "variant", "layer", "density",
+                  "recall", "kl", "tv", "jaccard", "out_err", "flops", "perplexity");
     text += line;
     auto row = [&](const std::string& name, const std::string& layer, const VariantMetrics& metrics, double perplexity) {
         char ppl[32] = "-";
         if (perplexity >= 0) {
             std::snprintf(ppl, sizeof ppl, "%.4f", perplexity);
         }
-        std::snprintf(line, sizeof line, "%-34s %6s %8.4f %8.4f %8.4f %8.4f %8.4f %8.4f %10s\n", name.c_str(),
+        const double flops = metrics.denseFlops > 0.0 ? metrics.sparseFlops / metrics.denseFlops : 0.0;
+        std::snprintf(line, sizeof line, "%-34s %6s %8.4f %8.4f %8.4f %8.4f %8.4f %8.4f %8.4f %10s\n", name.c_str(),
                       layer.c_str(), metrics.density, metrics.recall, metrics.kl, metrics.tv, metrics.jaccard,
-                      metrics.outputError, ppl);
+                      metrics.outputError, flops, ppl);
         text += line;
     };
     for (const VariantComparison& variant : result.variants) {

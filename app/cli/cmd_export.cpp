@@ -372,7 +372,7 @@ Result<int> runExport(const ParsedArgs& args)
         json.endArray().endObject();
         std::printf("%s\n", json.text().c_str());
     } else {
-        std::printf("wrote %zu files to %s\n", files.size(), request->out.c_str());
+        std::printf("wrote %zu file%s to %s\n", files.size(), files.size() == 1 ? "" : "s", request->out.c_str());
     }
     return 0;
 }
