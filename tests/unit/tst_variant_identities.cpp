@@ -486,6 +486,44 @@ TEST(VariantIdentities, RowSelectionIsTheExactTopCount)
     }
 }
 
+TEST(VariantIdentities, RowSelectionStaysExactWhenItsSampleMisleadsIt)
+{
+    // The quickselect takes its pivots from evenly spaced values. Here the evenly spaced positions
+    // hold the row's largest (or smallest) values, so the first pivots are as wrong as they can be
+    // and the rounds must still end on the exact top count.
+    const auto expectExact = [](const std::vector<float>& values, int count, const char* what) {
+        const int n = static_cast<int>(values.size());
+        std::vector<int> order(static_cast<std::size_t>(n));
+        std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+            return values[static_cast<std::size_t>(a)] > values[static_cast<std::size_t>(b)];
+        });
+        std::vector<int> expected(order.begin(), order.begin() + count);
+        std::sort(expected.begin(), expected.end());
+        std::vector<int> selected;
+        attn::selectTopIndices(values.data(), n, count, selected);
+        EXPECT_EQ(selected, expected) << what << " count " << count;
+    };
+    attn::Rng rng(11);
+    const int n = 2048;
+    std::vector<float> high(static_cast<std::size_t>(n));
+    std::vector<float> low(static_cast<std::size_t>(n));
+    for (int index = 0; index < n; ++index) {
+        const auto draw = static_cast<float>(rng.normal());
+        high[static_cast<std::size_t>(index)] = -4.0f + 0.5f * draw;
+        low[static_cast<std::size_t>(index)] = 4.0f + 0.5f * draw;
+    }
+    for (int slot = 0; slot < 64; ++slot) {
+        const std::size_t position = static_cast<std::size_t>((2 * slot + 1) * n / 128);
+        high[position] = 10.0f + static_cast<float>(slot % 5);
+        low[position] = -10.0f - static_cast<float>(slot % 5);
+    }
+    for (int count : {17, 100, 205, 512}) {
+        expectExact(high, count, "sampled positions hold the largest values");
+        expectExact(low, count, "sampled positions hold the smallest values");
+    }
+}
+
 TEST(VariantIdentities, SbmExposesItsGraph)
 {
     const LayerQkv layer = testing::makeStructuredLayer({});
