@@ -1,6 +1,7 @@
 #include "commands.h"
 #include "json_writer.h"
 
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -112,9 +113,11 @@ std::string compareTable(const CompareResult& result, bool perLayer)
             std::snprintf(ppl, sizeof ppl, "%.4f", perplexity);
         }
         const double flops = metrics.denseFlops > 0.0 ? metrics.sparseFlops / metrics.denseFlops : 0.0;
+        // Four decimals: a KL of −1e-12 (rounding, dense-equal variants) prints as 0.0000, not −0.0000.
+        const auto shown = [](double value) { return std::abs(value) < 0.5e-4 ? 0.0 : value; };
         std::snprintf(line, sizeof line, "%-34s %6s %8.4f %8.4f %8.4f %8.4f %8.4f %8.4f %8.4f %10s\n", name.c_str(),
-                      layer.c_str(), metrics.density, metrics.recall, metrics.kl, metrics.tv, metrics.jaccard,
-                      metrics.outputError, flops, ppl);
+                      layer.c_str(), shown(metrics.density), shown(metrics.recall), shown(metrics.kl),
+                      shown(metrics.tv), shown(metrics.jaccard), shown(metrics.outputError), shown(flops), ppl);
         text += line;
     };
     for (const VariantComparison& variant : result.variants) {
