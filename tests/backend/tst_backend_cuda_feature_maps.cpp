@@ -202,7 +202,10 @@ TEST(CudaFeatureMaps, FastMatchesCpu)
 {
     for (const Case& c : attentionCases()) {
         const LayerQkv layer = makeLayer(c);
-        for (const std::string text : {"fast", "fast:order=1", "fast:mode=taylor,tau=2", "fast:center=true,lim=2"}) {
+        // form=factorised: the GPU runs the factorised moments; auto would take the CPU's explicit
+        // sums on these short texts.
+        for (const std::string text : {"fast:form=factorised", "fast:order=1,form=factorised",
+                                       "fast:mode=taylor,tau=2,form=factorised", "fast:center=true,lim=2,form=factorised"}) {
             SCOPED_TRACE(c.name() + " " + text);
             const LayerVariantResult cpu = runVariant(layer, text, VariantBackend::Cpu);
             const LayerVariantResult gpu = runVariant(layer, text, VariantBackend::Auto);
@@ -220,7 +223,8 @@ TEST(CudaFeatureMaps, FastMatchesCpu)
             const double x = dot * input.scale / 2.0;
             return 1.0 + x + 0.5 * x * x;
         });
-        const LayerVariantResult gpu = runVariant(layer, "fast:mode=taylor,tau=2", VariantBackend::Auto, false);
+        const LayerVariantResult gpu =
+            runVariant(layer, "fast:mode=taylor,tau=2,form=factorised", VariantBackend::Auto, false);
         ASSERT_GT(gpu.heads.size(), static_cast<std::size_t>(head));
         EXPECT_LE(nmse(gpu.heads[static_cast<std::size_t>(head)].output, reference), kNmseF32) << c.name();
     }
@@ -266,7 +270,7 @@ TEST(CudaFeatureMaps, MemoryRefusalFallsBackToCpu)
     // attention is what falls back.
     expectMemoryRefusalGivesCpuBits(layer, "sea:k=16,tm=16", options);
     expectMemoryRefusalGivesCpuBits(layer, "performer", options, "attention");
-    expectMemoryRefusalGivesCpuBits(layer, "fast", options, "attention");
+    expectMemoryRefusalGivesCpuBits(layer, "fast:form=factorised", options, "attention");
     const LayerVariantResult again = runVariant(layer, "performer", VariantBackend::Auto);
     ASSERT_FALSE(again.heads.empty());
     EXPECT_EQ(again.heads[0].stats.attentionBackend, "cuda") << again.heads[0].stats.backendFallbackReason;

@@ -168,8 +168,11 @@ TEST(VariantIdentities, FastFactorisedEqualsItsExplicitMatrix)
 {
     for (const testing::LayerShape& shape : shapes()) {
         const LayerQkv layer = testing::makeStructuredLayer(shape);
-        for (const char* text : {"fast", "fast:order=1", "fast:mode=taylor", "fast:center=true,tau=0.5",
-                                 "fast:mode=taylor,order=1", "performer:features=64,seed=2"}) {
+        // form=factorised: on these short texts form=auto would take the explicit sums, which are
+        // the matrix itself (FastExplicitFormEqualsTheFactorisedOne compares the two forms).
+        for (const char* text : {"fast:form=factorised", "fast:order=1,form=factorised", "fast:mode=taylor,form=factorised",
+                                 "fast:center=true,tau=0.5,form=factorised", "fast:mode=taylor,order=1,form=factorised",
+                                 "performer:features=64,seed=2"}) {
             const LayerVariantResult result = run(layer, text);
             for (const HeadVariantResult& head : result.heads) {
                 const attn::HeadInput input = attn::makeHeadInput(layer, head.head);
@@ -196,6 +199,40 @@ TEST(VariantIdentities, FastFactorisedEqualsItsExplicitMatrix)
                             << text << " row " << row;
                     }
                 }
+            }
+        }
+    }
+}
+
+TEST(VariantIdentities, FastExplicitFormEqualsTheFactorisedOne)
+{
+    // The explicit sums over allowed pairs and the paper's factorised moments are two orders of the
+    // same double-precision sums: outputs and weights agree to float rounding, on causal,
+    // bidirectional, windowed and GQA shapes, and auto picks the explicit form on these short texts.
+    for (const testing::LayerShape& shape : shapes()) {
+        const LayerQkv layer = testing::makeStructuredLayer(shape);
+        for (const char* options : {"", "order=1", "mode=taylor", "center=true,tau=0.5", "mode=taylor,order=1"}) {
+            const std::string suffix = std::string(options).empty() ? "" : std::string(",") + options;
+            const LayerVariantResult factorised = run(layer, ("fast:form=factorised" + suffix).c_str());
+            const LayerVariantResult explicitSums = run(layer, ("fast:form=explicit" + suffix).c_str());
+            const LayerVariantResult automatic = run(layer, ("fast:form=auto" + suffix).c_str());
+            ASSERT_EQ(factorised.heads.size(), explicitSums.heads.size());
+            for (std::size_t head = 0; head < factorised.heads.size(); ++head) {
+                const HeadVariantResult& a = factorised.heads[head];
+                const HeadVariantResult& b = explicitSums.heads[head];
+                ASSERT_EQ(a.output.size(), b.output.size());
+                for (std::size_t index = 0; index < a.output.size(); ++index) {
+                    EXPECT_NEAR(a.output[index], b.output[index], 2e-5 * (1.0 + std::abs(b.output[index])))
+                        << options << " head " << head << " at " << index;
+                }
+                ASSERT_EQ(a.attention.weights.size(), b.attention.weights.size());
+                for (std::size_t index = 0; index < a.attention.weights.size(); ++index) {
+                    EXPECT_NEAR(a.attention.weights[index], b.attention.weights[index],
+                                1e-5 * (1.0 + std::abs(b.attention.weights[index])))
+                        << options << " head " << head;
+                }
+                EXPECT_EQ(automatic.heads[head].output, b.output) << "auto takes the explicit form here";
+                EXPECT_EQ(a.stats.attentionFlops, b.stats.attentionFlops) << "the method's cost either way";
             }
         }
     }

@@ -204,7 +204,10 @@ std::vector<VariantKindInfo> buildRegistry()
           intParam("order", 2, 1, 2, 2, "polynomial order p"),
           floatParam("tau", "1", 0, 1e6, true, 4, "temperature"),
           floatParam("lim", "1", 0, 1e6, true, 4, "norm bound after normalisation (mode=paper)"),
-          boolParam("center", false, "subtract each token's feature mean before normalising (einops reference)")}});
+          boolParam("center", false, "subtract each token's feature mean before normalising (einops reference)"),
+          enumParam("form", "auto", {"auto", "factorised", "explicit"}, {},
+                    "how it is computed (same values up to rounding): factorised = the paper's moments, O(N d^3) "
+                    "at order 2; explicit = every allowed pair, O(N^2 d); auto = whichever costs fewer")}});
     return kinds;
 }
 
