@@ -7,6 +7,7 @@
 #include "main_window.h"
 #include "selection_model.h"
 #include "views/analysis_tabs.h"
+#include "views/elided_label.h"
 #include "views/embedding_view.h"
 #include "views/graph_view.h"
 #include "views/rollout_view.h"
@@ -253,4 +254,22 @@ TEST_F(GuiViews, ACancelledRequestIsSentAgainWhenTheTabIsShownAgain)
     showTab(AnalysisTabs::Rollout);
     ASSERT_TRUE(tabs->rolloutView()->rollout());
     EXPECT_EQ(tabs->rolloutView()->rollout()->dense.nTokens, n);
+}
+
+TEST(ElidedLabel, EndsInAnEllipsisWhenNarrowAndKeepsTheWholeTextAsTooltip)
+{
+    application();
+    const QString text = QStringLiteral("Layer 1 · head 0 · 51 tokens · sea:k=6: kept 21.9% recall 0.544 · 5.4 ms");
+    ElidedLabel label(text);
+    label.show();  // a hidden widget gets its resize events only when shown
+    label.resize(label.fontMetrics().horizontalAdvance(text) + 20, 24);
+    EXPECT_EQ(label.text(), text) << "wide enough: the whole text";
+    label.resize(label.fontMetrics().horizontalAdvance(QStringLiteral("Layer 1 · head 0")) + 10, 24);
+    EXPECT_TRUE(label.text().endsWith(QChar(0x2026))) << label.text().toStdString();
+    EXPECT_TRUE(text.startsWith(label.text().chopped(1))) << label.text().toStdString();
+    EXPECT_LE(label.fontMetrics().horizontalAdvance(label.text()), label.contentsRect().width());
+    EXPECT_EQ(label.toolTip(), text);
+    EXPECT_EQ(label.fullText(), text);
+    label.setFullText(QStringLiteral("short"));
+    EXPECT_EQ(label.text(), QStringLiteral("short"));
 }

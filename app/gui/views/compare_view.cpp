@@ -31,10 +31,9 @@ CompareView::CompareView(bool useGl, QWidget* parent) : QWidget(parent)
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     auto* top = new QHBoxLayout;
-    m_header = new QLabel(tr("Compare · waiting for the first result"), this);
+    m_header = new ElidedLabel(tr("Compare · waiting for the first result"), this);
     m_header->setObjectName(QStringLiteral("compareHeader"));
     m_header->setStyleSheet(QStringLiteral("font-weight: bold;"));
-    m_header->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // long headers elide, never widen
     m_scale = new QComboBox(this);
     m_scale->addItems({tr("linear"), tr("sqrt"), tr("log (4 decades)")});
     m_scale->setCurrentIndex(static_cast<int>(ColorScale::Sqrt));
@@ -232,7 +231,7 @@ void CompareView::rebuild()
         shapesOk = shapesOk && variant.effective.attention.size() == cells;
     }
     if (!shapesOk) {
-        m_header->setText(tr("Compare · result has an unexpected shape"));
+        m_header->setFullText(tr("Compare · result has an unexpected shape"));
         return;
     }
     arrangePanels(k);
@@ -323,10 +322,9 @@ void CompareView::rebuild()
         summaries << tr("%1: kept %2% recall %3").arg(QString::fromStdString(variant.variant))
                          .arg(variant.metrics.density * 100.0, 0, 'f', 1).arg(variant.metrics.recall, 0, 'f', 3);
     }
-    m_header->setText(tr("Layer %1 · head %2 · %3 tokens · %4 · %5 ms")
-                          .arg(c.layer).arg(c.head).arg(n).arg(summaries.join(QStringLiteral(" · ")))
-                          .arg(c.seconds * 1000.0, 0, 'f', 1));
-    m_header->setToolTip(m_header->text());
+    m_header->setFullText(tr("Layer %1 · head %2 · %3 tokens · %4 · %5 ms")
+                              .arg(c.layer).arg(c.head).arg(n).arg(summaries.join(QStringLiteral(" · ")))
+                              .arg(c.seconds * 1000.0, 0, 'f', 1));
 }
 
 } // namespace attnscope::gui

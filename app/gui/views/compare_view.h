@@ -8,6 +8,7 @@
 // and their differences under them.
 
 #include "compute_results.h"
+#include "views/elided_label.h"
 #include "views/heatmap_data.h"
 
 #include <QStringList>
@@ -78,7 +79,7 @@ private:
     int m_activeVariant = 0;
     int m_arrangedVariants = -1;
     HeatmapViewport m_viewport;
-    QLabel* m_header = nullptr;
+    ElidedLabel* m_header = nullptr;
     QComboBox* m_scale = nullptr;
     QComboBox* m_colormap = nullptr;
     QCheckBox* m_rowNormalised = nullptr;
