@@ -52,7 +52,7 @@ void paintTokenLines(QPainter& painter, const FigureTokenLines& block, const Tok
     painter.setFont(font(8));
     double y = placement.legend.top();
     for (const FigureLineSet& set : block.sets) {
-        painter.fillRect(QRectF(placement.legend.left(), y + kLegendLine / 2.0 - 1.5, 14.0, 3.0),
+        painter.fillRect(QRectF(placement.legend.left(), y + (kLegendLine - set.legendWidth) / 2.0, 14.0, set.legendWidth),
                          QColor(set.colour.red, set.colour.green, set.colour.blue));
         painter.setPen(kInk);
         painter.drawText(QRectF(placement.legend.left() + 18.0, y, placement.legend.width() - 18.0, kLegendLine),

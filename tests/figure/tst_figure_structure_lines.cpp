@@ -389,6 +389,10 @@ TEST_F(FigureStructureLines, TokenLinesVariantIsANarrowCoreInsideTheDenseBand)
     EXPECT_LE(distance(image.pixel(x, static_cast<int>(centre + 5)), over(blue, 0.6, white)), 3) << "dense's band below it";
     EXPECT_LE(distance(image.pixel(x, static_cast<int>(centre - 5)), over(blue, 0.6, white)), 3) << "and above it";
     EXPECT_LE(distance(image.pixel(x, static_cast<int>(centre + 10)), white), 1) << "outside both";
+    // The legend's swatches follow the rule at weight 1/2: 3 pt for dense, 1.5 pt for the variant.
+    ASSERT_EQ(figure->tokenLines[0].sets.size(), 2u);
+    EXPECT_FLOAT_EQ(figure->tokenLines[0].sets[0].legendWidth, 3.0f);
+    EXPECT_FLOAT_EQ(figure->tokenLines[0].sets[1].legendWidth, 1.5f);
 }
 
 TEST_F(FigureStructureLines, TokenLineRuleMatchesTheViewsRule)

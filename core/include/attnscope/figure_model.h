@@ -135,6 +135,7 @@ struct FigureLine {
 struct FigureLineSet {
     std::string name;
     FigureColour colour;
+    float legendWidth = 3.0f;  ///< the legend swatch's height in points (the set's line width at weight 1/2)
 };
 
 /// Token lines (the BertViz head view): the n tokens down a query column and a key column,

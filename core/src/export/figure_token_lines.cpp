@@ -40,8 +40,10 @@ Result<FigureModel> buildTokenLinesFigure(const HeadAttention& dense, const Head
     block.n = n;
     block.rowHeight = std::clamp(320.0 / n, 2.0, 14.0);
     block.tokens = std::move(labels.value());
-    block.sets = {{"dense", kDenseLineColour}, {effective.variant, kVariantLineColour}};
     const double maxWidth = tokenLineMaxWidth(block.rowHeight);
+    // The legend's swatches are the sets' lines at weight 1/2: the variant's half as thick as dense's.
+    block.sets = {{"dense", kDenseLineColour, tokenLineStyle(0.5, maxWidth, TokenLineSet::Dense).width},
+                  {effective.variant, kVariantLineColour, tokenLineStyle(0.5, maxWidth, TokenLineSet::Variant).width}};
     for (const int set : {0, 1}) {
         const std::vector<float>& weights = set == 0 ? dense.attention : effective.attention;
         for (int query = 0; query < n; ++query) {
