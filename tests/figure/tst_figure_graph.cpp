@@ -138,6 +138,8 @@ TEST_F(FigureGraphTest, SvgHasOneStrokedLinePerEdgeAndTheLabels)
     for (const char* label : {"a", "e"}) {
         EXPECT_EQ(svg.texts.count(label), 1u) << label;
     }
+    // What the nodes' colours mean is in the block's title (here: position, no clusters).
+    EXPECT_EQ(svg.texts.count("kept edges \xC2\xB7 circle layout \xC2\xB7 coloured by position"), 1u);
     EXPECT_EQ(svg.provenance.at("layer"), "2");
     AttentionGraph bad = syntheticGraph(GraphLayoutKind::Circle);
     bad.edges.push_back({0, 5, 0.1f});

@@ -71,7 +71,8 @@ Result<FigureModel> buildGraphFigure(const AttentionGraph& graph, const std::vec
     }
     FigureGraph block;
     block.title = std::string("kept edges \xC2\xB7 ") + graphLayoutName(graph.layout) + " layout" +
-                  (graph.clusterCount > 0 ? " \xC2\xB7 coloured by cluster (" + std::to_string(graph.clusterCount) + ")" : "");
+                  (graph.clusterCount > 0 ? " \xC2\xB7 coloured by cluster (" + std::to_string(graph.clusterCount) + ")"
+                                          : std::string(" \xC2\xB7 coloured by position"));
     block.arcs = graph.layout == GraphLayoutKind::ByPosition;
     block.nodeRadius = graphNodeRadius(n);
     block.edgeColour = kGraphEdgeColour;
