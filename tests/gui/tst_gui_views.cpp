@@ -10,6 +10,7 @@
 #include "views/elided_label.h"
 #include "views/embedding_view.h"
 #include "views/graph_view.h"
+#include "views/head_grid_view.h"
 #include "views/rollout_view.h"
 #include "views/structure_view.h"
 #include "views/token_lines_view.h"
@@ -272,4 +273,39 @@ TEST(ElidedLabel, EndsInAnEllipsisWhenNarrowAndKeepsTheWholeTextAsTooltip)
     EXPECT_EQ(label.fullText(), text);
     label.setFullText(QStringLiteral("short"));
     EXPECT_EQ(label.text(), QStringLiteral("short"));
+}
+
+TEST(HeadGridCells, ADeepGridWithFewHeadsWidensItsCellsAndClicksFollowThem)
+{
+    // Gemma 3's shape: 18 layers × 4 heads. Cells are as tall as the rows allow and up to three
+    // times as wide (they used to stay square: 22 px here, too small for their numbers), and a click
+    // lands on the cell drawn there.
+    application();
+    auto grid = std::make_shared<HeadGrid>();
+    grid->variant = "topk:k=8";
+    grid->scores.assign(18, std::vector<HeadScores>(4));
+    grid->metrics.assign(18, std::vector<VariantMetrics>(4));
+    HeadGridView view;
+    view.resize(640, 460);
+    view.show();
+    view.setGrid(grid);
+    auto* cells = view.findChild<QWidget*>(QStringLiteral("headGridCells"));
+    ASSERT_NE(cells, nullptr);
+    QApplication::processEvents();
+    const double rowHeight = std::clamp((cells->height() - 18.0 - 4.0) / 18.0, 6.0, 96.0);
+    const double cellWidth = std::min((cells->width() - 34.0 - 4.0) / 4.0, std::min(3.0 * rowHeight, 96.0));
+    ASSERT_GT(cellWidth, 1.5 * rowHeight) << "the panel is wide enough for wide cells";
+    std::vector<std::pair<int, int>> clicked;
+    QObject::connect(&view, &HeadGridView::headClicked, [&](int layer, int head) { clicked.emplace_back(layer, head); });
+    const QPointF lastCell(34.0 + 3.5 * cellWidth, 18.0 + 17.5 * rowHeight);
+    QMouseEvent press(QEvent::MouseButtonPress, lastCell, cells->mapToGlobal(lastCell), Qt::LeftButton, Qt::LeftButton,
+                      Qt::NoModifier);
+    QApplication::sendEvent(cells, &press);
+    ASSERT_EQ(clicked.size(), 1u);
+    EXPECT_EQ(clicked[0], std::make_pair(17, 3));
+    const QPointF pastTheGrid(34.0 + 4.2 * cellWidth, 18.0 + 0.5 * rowHeight);
+    QMouseEvent outside(QEvent::MouseButtonPress, pastTheGrid, cells->mapToGlobal(pastTheGrid), Qt::LeftButton,
+                        Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(cells, &outside);
+    EXPECT_EQ(clicked.size(), 1u) << "right of the last head is no head";
 }

@@ -20,6 +20,7 @@ class HeadGridCells : public QWidget {
 public:
     explicit HeadGridCells(HeadGridView* owner) : QWidget(owner), m_owner(owner)
     {
+        setObjectName(QStringLiteral("headGridCells"));
         setMouseTracking(true);
         setMinimumHeight(120);
     }
@@ -52,19 +53,20 @@ protected:
         }
         const double span = std::max(1e-12, maxValue - minValue);
         QFont font;
-        font.setPixelSize(std::clamp(static_cast<int>(l.cell / 3.2), 8, 12));
+        font.setPixelSize(std::clamp(static_cast<int>(std::min(l.cellWidth / 3.2, l.cellHeight / 1.6)), 8, 12));
         painter.setFont(font);
         for (int layer = 0; layer < l.layers; ++layer) {
             painter.setPen(QColor(170, 170, 180));
-            painter.drawText(QRectF(0, l.top + layer * l.cell, l.left - 4, l.cell), Qt::AlignRight | Qt::AlignVCenter,
+            painter.drawText(QRectF(0, l.top + layer * l.cellHeight, l.left - 4, l.cellHeight), Qt::AlignRight | Qt::AlignVCenter,
                              QStringLiteral("L%1").arg(layer));
             for (int head = 0; head < l.heads; ++head) {
                 const double v = value(layer, head);
                 const double t = (v - minValue) / span;
-                const QRectF cell(l.left + head * l.cell + 1, l.top + layer * l.cell + 1, l.cell - 2, l.cell - 2);
+                const QRectF cell(l.left + head * l.cellWidth + 1, l.top + layer * l.cellHeight + 1, l.cellWidth - 2,
+                                  l.cellHeight - 2);
                 const QColor colour = QColor::fromRgb(Colormap::viridis().map(static_cast<float>(t)));
                 painter.fillRect(cell, colour);
-                if (l.cell >= 30) {
+                if (l.cellWidth >= 30 && l.cellHeight >= 14) {
                     const double luma = 0.299 * colour.red() + 0.587 * colour.green() + 0.114 * colour.blue();
                     painter.setPen(luma > 128.0 ? QColor(20, 20, 20) : QColor(235, 235, 235));
                     painter.drawText(cell, Qt::AlignCenter, QString::number(v, 'f', v >= 10 ? 1 : 2));
@@ -73,12 +75,13 @@ protected:
         }
         painter.setPen(QColor(170, 170, 180));
         for (int head = 0; head < l.heads; ++head) {
-            painter.drawText(QRectF(l.left + head * l.cell, 0, l.cell, l.top - 2), Qt::AlignCenter | Qt::AlignBottom,
+            painter.drawText(QRectF(l.left + head * l.cellWidth, 0, l.cellWidth, l.top - 2), Qt::AlignCenter | Qt::AlignBottom,
                              QStringLiteral("H%1").arg(head));
         }
         if (selectedLayer < l.layers && selectedHead < l.heads) {
             painter.setPen(QPen(QColor(245, 166, 35), 2.5));
-            painter.drawRect(QRectF(l.left + selectedHead * l.cell, l.top + selectedLayer * l.cell, l.cell, l.cell));
+            painter.drawRect(QRectF(l.left + selectedHead * l.cellWidth, l.top + selectedLayer * l.cellHeight, l.cellWidth,
+                                    l.cellHeight));
         }
     }
 
@@ -115,7 +118,8 @@ private:
         int heads = 0;
         double left = 34;
         double top = 18;
-        double cell = 0;
+        double cellWidth = 0;
+        double cellHeight = 0;
     };
 
     Layout layout() const
@@ -126,7 +130,10 @@ private:
         if (l.layers == 0 || l.heads == 0) {
             return l;
         }
-        l.cell = std::clamp(std::min((width() - l.left - 4) / l.heads, (height() - l.top - 4) / l.layers), 6.0, 96.0);
+        // Cells fill the width up to three times their height: a deep model with few heads (Gemma 3:
+        // 18 × 4) got square cells too small for their numbers in a wide, empty panel.
+        l.cellHeight = std::clamp((height() - l.top - 4) / l.layers, 6.0, 96.0);
+        l.cellWidth = std::clamp((width() - l.left - 4) / l.heads, 6.0, std::max(l.cellHeight, std::min(3.0 * l.cellHeight, 96.0)));
         return l;
     }
 
@@ -138,8 +145,8 @@ private:
             return {-1, -1};
         }
         const Layout l = layout();
-        const int head = static_cast<int>(std::floor((position.x() - l.left) / l.cell));
-        const int layer = static_cast<int>(std::floor((position.y() - l.top) / l.cell));
+        const int head = static_cast<int>(std::floor((position.x() - l.left) / l.cellWidth));
+        const int layer = static_cast<int>(std::floor((position.y() - l.top) / l.cellHeight));
         if (head < 0 || layer < 0 || head >= l.heads || layer >= l.layers) {
             return {-1, -1};
         }
