@@ -8,7 +8,8 @@
 //
 // form=explicit sums f(q^·k^) over every allowed pair instead, O(pairs·d): the same values up to
 // rounding, and far fewer operations whenever a text is shorter than about d² tokens (order 2), as
-// for a 512-token text on Gemma 3's d = 256 heads (67 M against 17 G multiply-adds per head: d³ per key added and per query).
+// for a 512-token text on Gemma 3's d = 256 heads: 67 M against 17 G multiply-adds per head (d³
+// per key added and per query).
 // form=auto (the default) takes whichever costs fewer; the reported FLOPs stay the factorised
 // form's, the cost of the method as the paper runs it.
 #include "attention/allowed_sweep.h"
