@@ -6,7 +6,9 @@
 //   head grid       every layer × head of the demo model on a 512-token text: dense head scores and
 //                   the variant's metrics (median of --repeats).
 // Prints one line per figure; run it on a quiet machine and record the load beside the numbers.
-// Usage: bench_gui_responsiveness [--tokens N] [--repeats R] [--variant SPEC]
+// Usage: bench_gui_responsiveness [--tokens N] [--repeats R] [--variant SPEC] [--model PATH]
+// (--model: any model the window opens, the demo model by default; the texts are cut from the
+// demo model's held-out text with that model's tokenizer)
 // QT_QPA_PLATFORM=offscreen measures the QPainter views; under xvfb-run the GL views.
 
 #include "compute_service.h"
@@ -88,6 +90,7 @@ int main(int argc, char** argv)
     int tokens = 2048;
     int repeats = 15;
     std::string variant = "topk:k=8";
+    std::string model = "demo";
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string flag = argv[i];
         if (flag == "--tokens") {
@@ -96,8 +99,10 @@ int main(int argc, char** argv)
             repeats = std::max(1, std::atoi(argv[i + 1]));
         } else if (flag == "--variant") {
             variant = argv[i + 1];
+        } else if (flag == "--model") {
+            model = argv[i + 1];
         } else {
-            return fail("usage: bench_gui_responsiveness [--tokens N] [--repeats R] [--variant SPEC]");
+            return fail("usage: bench_gui_responsiveness [--tokens N] [--repeats R] [--variant SPEC] [--model PATH]");
         }
     }
     QApplication app(argc, argv);
@@ -107,6 +112,7 @@ int main(int argc, char** argv)
     options.useGl = openGlAvailable();
     options.restoreLayout = false;
     options.variantSpec = QString::fromStdString(variant);
+    options.modelPath = QString::fromStdString(model);
     QFile sample(QStringLiteral(ATTNSCOPE_SOURCE_DIR "/assets/samples/short.txt"));
     if (!sample.open(QIODevice::ReadOnly)) {
         return fail("assets/samples/short.txt missing");
@@ -132,7 +138,7 @@ int main(int argc, char** argv)
                 firstPicture, firstIdle);
 
     // ---- Texts of the wanted lengths, cut from the demo model's held-out text ----
-    auto workspace = Workspace::open(OpenOptions{"demo"});
+    auto workspace = Workspace::open(OpenOptions{model});
     if (!workspace) {
         return fail(workspace.error().describe().c_str());
     }
@@ -180,7 +186,7 @@ int main(int argc, char** argv)
                 longTokens, median(knob), *std::min_element(knob.begin(), knob.end()),
                 *std::max_element(knob.begin(), knob.end()), repeats);
 
-    // ---- Head grid of the demo model on a 512-token text ----
+    // ---- Head grid of the model on a 512-token text ----
     auto ids = workspace.value()->tokenize(gridText);
     if (!ids) {
         return fail(ids.error().describe().c_str());
