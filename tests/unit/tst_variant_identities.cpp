@@ -488,6 +488,20 @@ TEST(VariantIdentities, MasksAreNonTrivial)
     }
 }
 
+// What an exact selection must return: the `count` largest values' indices by a stable sort (ties
+// to the lower index), ascending.
+std::vector<int> stableTopIndices(const std::vector<float>& values, int count)
+{
+    std::vector<int> order(values.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+        return values[static_cast<std::size_t>(a)] > values[static_cast<std::size_t>(b)];
+    });
+    std::vector<int> expected(order.begin(), order.begin() + count);
+    std::sort(expected.begin(), expected.end());
+    return expected;
+}
+
 TEST(VariantIdentities, RowSelectionIsTheExactTopCount)
 {
     // selectTopIndices (sampled pivots, vector partitions) must return exactly what a stable full
@@ -509,16 +523,9 @@ TEST(VariantIdentities, RowSelectionIsTheExactTopCount)
             }
         }
         for (int count : {1, 7, n / 10, n / 4, n / 4 + 1, n - 1}) {
-            std::vector<int> order(static_cast<std::size_t>(n));
-            std::iota(order.begin(), order.end(), 0);
-            std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-                return values[static_cast<std::size_t>(a)] > values[static_cast<std::size_t>(b)];
-            });
-            std::vector<int> expected(order.begin(), order.begin() + count);
-            std::sort(expected.begin(), expected.end());
             std::vector<int> selected;
             attn::selectTopIndices(values.data(), n, count, selected);
-            EXPECT_EQ(selected, expected) << "variant " << variant << " count " << count;
+            EXPECT_EQ(selected, stableTopIndices(values, count)) << "variant " << variant << " count " << count;
         }
     }
 }
@@ -529,17 +536,9 @@ TEST(VariantIdentities, RowSelectionStaysExactWhenItsSampleMisleadsIt)
     // hold the row's largest (or smallest) values, so the first pivots are as wrong as they can be
     // and the rounds must still end on the exact top count.
     const auto expectExact = [](const std::vector<float>& values, int count, const char* what) {
-        const int n = static_cast<int>(values.size());
-        std::vector<int> order(static_cast<std::size_t>(n));
-        std::iota(order.begin(), order.end(), 0);
-        std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-            return values[static_cast<std::size_t>(a)] > values[static_cast<std::size_t>(b)];
-        });
-        std::vector<int> expected(order.begin(), order.begin() + count);
-        std::sort(expected.begin(), expected.end());
         std::vector<int> selected;
-        attn::selectTopIndices(values.data(), n, count, selected);
-        EXPECT_EQ(selected, expected) << what << " count " << count;
+        attn::selectTopIndices(values.data(), static_cast<int>(values.size()), count, selected);
+        EXPECT_EQ(selected, stableTopIndices(values, count)) << what << " count " << count;
     };
     attn::Rng rng(11);
     const int n = 2048;
