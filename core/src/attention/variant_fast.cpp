@@ -127,7 +127,7 @@ void attendExplicitlyOnCpu(const HeadInput& input, const RowMatrixD& queries, co
             Eigen::RowVectorXd numerator = Eigen::RowVectorXd::Zero(d);
             for (int key = range.first; key <= range.last; ++key) {
                 const double x = query.dot(keys.row(key));
-                const double f = coefficients.a0 + coefficients.a1 * x + coefficients.a2 * x * x;
+                const double f = fastmaxPolynomial(coefficients, x);
                 polynomial[static_cast<std::size_t>(key - range.first)] = f;
                 denominator += f;
                 numerator.noalias() += f * values.row(key);
@@ -161,9 +161,6 @@ Result<HeadVariantResult> runFast(const HeadInput& input, const VariantSpec& spe
     const double lim = specFloat(spec, "lim");
     const bool center = specBool(spec, "center");
     const FastmaxCoefficients coefficients = fastmaxCoefficients(order);
-    const double a0 = coefficients.a0;
-    const double a1 = coefficients.a1;
-    const double a2 = coefficients.a2;
 
     HeadVariantResult result;
     result.head = input.head;
@@ -208,7 +205,7 @@ Result<HeadVariantResult> runFast(const HeadInput& input, const VariantSpec& spe
             const double denominator = denominators[static_cast<std::size_t>(queryPos)];
             for (int keyPos = range.first; keyPos <= range.last; ++keyPos) {
                 const double x = queries.row(queryPos).dot(keys.row(keyPos));
-                const double f = a0 + a1 * x + a2 * x * x;
+                const double f = fastmaxPolynomial(coefficients, x);
                 weights.push_back(denominator != 0.0 ? static_cast<float>(f / denominator) : 0.0f);
             }
         }

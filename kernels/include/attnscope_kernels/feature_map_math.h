@@ -52,6 +52,12 @@ ATTNSCOPE_HD FastmaxCoefficients fastmaxCoefficients(int order)
     return c;
 }
 
+/// f(x) for one pair's x = q^·k^ (the explicit form and the implied matrix).
+ATTNSCOPE_HD double fastmaxPolynomial(const FastmaxCoefficients& c, double x)
+{
+    return c.a0 + c.a1 * x + c.a2 * x * x;
+}
+
 /// Length of Fastmax's factorised feature vectors: [1, x, vec(x xᵀ)] for order 2, [1, x] for order 1.
 ATTNSCOPE_HD long long fastmaxFeatureCount(int headDim, int order)
 {
